@@ -5,7 +5,8 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: ccc [--version | --help]\n\nNo subcommands are available in this build yet.";
+const USAGE: &str =
+    "usage: ccc [--version | --help]\n\nNo subcommands are available in this build yet.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
