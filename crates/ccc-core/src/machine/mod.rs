@@ -135,19 +135,27 @@ impl CurrentCall {
         }
     }
 
-    /// Takes newer values, keeping what the new view no longer says.
-    fn refresh(&mut self, newer: Self) {
-        fn take(slot: &mut Option<Text>, newer: Option<Text>) {
-            if newer.is_some() {
-                *slot = newer;
+    /// Fills in what earlier snapshots did not say yet. Values already known are kept
+    /// (and not cloned again: this runs on every snapshot of the call).
+    fn fill(&mut self, view: &CallView<'_>, agent: Option<&Text>) {
+        fn fill(slot: &mut Option<Text>, value: Option<&Text>) {
+            if slot.is_none() {
+                slot.clone_from(&value.cloned());
             }
         }
-        take(&mut self.connid, newer.connid);
-        take(&mut self.caller, newer.caller);
-        take(&mut self.callee, newer.callee);
-        take(&mut self.skill_group_id, newer.skill_group_id);
-        take(&mut self.data, newer.data);
-        take(&mut self.agent, newer.agent);
+        let remote = view.remote();
+        fill(&mut self.connid, view.mine.channel_id.as_ref());
+        fill(&mut self.caller, remote.originator.as_ref());
+        fill(&mut self.callee, remote.destination.as_ref());
+        fill(
+            &mut self.skill_group_id,
+            view.mine
+                .skill_group_id
+                .as_ref()
+                .or(remote.skill_group_id.as_ref()),
+        );
+        fill(&mut self.data, view.call.call_variables.as_ref());
+        fill(&mut self.agent, agent);
     }
 
     fn data(&self) -> CallData {
@@ -192,6 +200,14 @@ struct Rules {
     ring_timeout: Duration,
     link_timeout: Duration,
     inbound_hang_up: bool,
+}
+
+/// `onCallRelease` and `onHangUp` for a call that ended.
+fn report_release(events: &mut VecDeque<Event>, call: &CurrentCall) {
+    events.push_back(Event::CallRelease(call.data()));
+    events.push_back(Event::HangUp {
+        kind: call.hang_up_kind(),
+    });
 }
 
 /// One agent's status machine. See the [module docs](crate::machine).
@@ -459,20 +475,8 @@ impl Agent {
 
     /// Recomputes the status from what the machine knows and reports the change.
     fn refresh(&mut self, now: Instant) {
-        let target = self.target_status();
-        self.track_call();
-        self.off_site_change();
-        if target != self.status {
-            self.walk_to(now, target);
-        }
-    }
-
-    fn target_status(&mut self) -> Status {
-        let derived = self
-            .user
-            .as_ref()
-            .and_then(|user| derive_status(user, self.call.as_ref()));
-        match self.phase {
+        let derived = self.observe();
+        let target = match self.phase {
             Phase::Unregistered => Status::Unregistered,
             Phase::Registering => match derived {
                 Some(status) if self.sip_registered && status.is_signed_in() => {
@@ -482,28 +486,37 @@ impl Agent {
                 _ => Status::Registering,
             },
             Phase::Registered => derived.unwrap_or(self.status),
+        };
+        self.off_site_change();
+        if target != self.status {
+            self.walk_to(now, target);
         }
     }
 
-    /// Follows the call in the contexts: a new call replaces the one before (which is
-    /// reported released if the status did not show its end).
-    fn track_call(&mut self) {
-        let view = match (&self.user, &self.call) {
-            (Some(user), Some(call)) => CallView::new(user, call).map(|view| {
-                let call = CurrentCall::from_view(&view, user.user_id.as_ref());
-                (call.job_id.clone(), call)
-            }),
-            _ => None,
+    /// The status the contexts describe, following the call in them on the way: a new
+    /// call replaces the one before, which is reported released if the status did not
+    /// show its end.
+    fn observe(&mut self) -> Option<Status> {
+        let user = self.user.as_ref()?;
+        let Some(view) = self
+            .call
+            .as_ref()
+            .and_then(|call| CallView::new(user, call))
+        else {
+            return derive_status(user, None);
         };
-        let Some((job_id, seen)) = view else { return };
         match &mut self.current {
-            Some(current) if current.job_id == job_id => current.refresh(seen),
-            Some(_) => {
-                self.release_current();
-                self.current = Some(seen);
+            Some(current) if current.job_id.as_ref() == view.job_id() => {
+                current.fill(&view, user.user_id.as_ref());
             }
-            None => self.current = Some(seen),
+            slot => {
+                let seen = CurrentCall::from_view(&view, user.user_id.as_ref());
+                if let Some(old) = slot.replace(seen) {
+                    report_release(&mut self.events, &old);
+                }
+            }
         }
+        Some(view.status())
     }
 
     /// Answering on mobile while ready is reported as `onReady('offline')` again.
@@ -623,10 +636,7 @@ impl Agent {
 
     fn release_current(&mut self) {
         if let Some(call) = self.current.take() {
-            self.events.push_back(Event::CallRelease(call.data()));
-            self.events.push_back(Event::HangUp {
-                kind: call.hang_up_kind(),
-            });
+            report_release(&mut self.events, &call);
         }
     }
 
