@@ -229,9 +229,41 @@ impl fmt::Display for Status {
     }
 }
 
+impl serde::Serialize for Status {
+    /// As the guide's number.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i8(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Status {
+    /// From the guide's number; any other number is an error.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = i64::deserialize(deserializer)?;
+        i32::try_from(code)
+            .ok()
+            .and_then(Self::from_code)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format_args!("{code} is not a status code of the guide"))
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_as_the_number() {
+        assert_eq!(serde_json::to_string(&Status::Hold).unwrap(), "12");
+        assert_eq!(
+            serde_json::from_str::<Status>("-1").unwrap(),
+            Status::Unregistered
+        );
+        let err = serde_json::from_str::<Status>("7").unwrap_err().to_string();
+        assert!(err.contains("7 is not a status code"), "{err}");
+        assert!(serde_json::from_str::<Status>("\"3\"").is_err());
+    }
 
     /// Table S of the guide, row by row: code, getStatus word.
     const TABLE_S: [(i32, &str); 19] = [
