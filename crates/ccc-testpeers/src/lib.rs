@@ -1,6 +1,6 @@
 //! The independent peers the SIP and media tests run against, started for real on
 //! 127.0.0.1 ports: Kamailio (registrar and proxy with WebSocket and TLS), SIPp
-//! (scripted SIP endpoints) and, later, coturn. Installed from Debian's packages by
+//! (scripted SIP endpoints) and coturn (TURN relay). Installed from Debian's packages by
 //! `scripts/install-test-deps`.
 //!
 //! Rules of the harness:
@@ -10,12 +10,14 @@
 //! - in CI (`CI=true`) a missing peer fails the test; elsewhere the test is skipped
 //!   with a loud message ([`require`]).
 
+mod coturn;
 mod kamailio;
 mod ports;
 mod process;
 mod sipp;
 mod tls;
 
+pub use coturn::{Coturn, TurnAuth, stun_binding, stun_request};
 pub use kamailio::{Kamailio, KamailioConfig, SipUser};
 pub use ports::{free_tcp_port, free_udp_port};
 pub use process::PeerProcess;
