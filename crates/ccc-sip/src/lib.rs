@@ -1,1 +1,7 @@
-//! SIP over WebSocket (RFC 7118) user agent for ccc-rs: a sans-IO core and a tokio driver. Not yet built: see the ccc-sip issue.
+//! SIP over WebSocket (RFC 7118) user agent for ccc-rs: a sans-IO core and a tokio
+//! driver that owns the WebSocket.
+//!
+//! - [`transport`]: the SIP flow over a WebSocket, client (`ws://`, `wss://` with rustls
+//!   and the ring provider) and server side, with bounded buffers and waits.
+
+pub mod transport;

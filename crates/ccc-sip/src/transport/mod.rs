@@ -1,0 +1,46 @@
+//! The SIP flow over a WebSocket (RFC 7118), client and server side.
+//!
+//! One WebSocket message carries exactly one SIP message. [`WsFlow`] moves whole
+//! messages as bytes; parsing them is the message layer's job. It bounds what a peer can
+//! make it buffer ([`WsLimits`]), keeps its buffers small so that thousands of idle
+//! flows fit in little memory, and never waits without a limit: connecting and the
+//! handshake have a timeout, and the caller bounds each `recv` (the driver sends
+//! keep-alives and gives up on a silent peer).
+
+mod tls;
+mod ws;
+
+pub use tls::TlsRoots;
+pub use ws::{Frame, WsConnect, WsFlow, WsLimits};
+
+/// What can go wrong on a flow.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The URL is not `ws://host:port[/path]` or `wss://...`.
+    #[error("not a WebSocket URL: {0}")]
+    BadUrl(String),
+    /// Connecting (TCP, TLS and the WebSocket handshake) took too long.
+    #[error("connecting to {url} timed out after {after:?}")]
+    ConnectTimeout {
+        /// Where.
+        url: String,
+        /// After how long.
+        after: std::time::Duration,
+    },
+    /// The peer does not speak the `sip` subprotocol.
+    #[error("the peer did not accept the `sip` WebSocket subprotocol")]
+    NoSipSubprotocol,
+    /// A message from the peer exceeds [`WsLimits::max_message_size`].
+    #[error("the peer sent a message of more than {0} bytes")]
+    MessageTooLarge(usize),
+    /// The TLS setup failed (bad roots, no usable certificate).
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The WebSocket failed: refused connection, TLS error, protocol error, reset.
+    #[error("WebSocket: {0}")]
+    WebSocket(#[from] tokio_tungstenite::tungstenite::Error),
+    /// A socket operation failed.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
