@@ -1,1 +1,15 @@
-//! WebRTC audio calls for ccc-rs. Not yet built: see the ccc-media issue.
+//! WebRTC audio calls for ccc-rs: codecs, audio sources and sinks, DTMF, quality
+//! figures and access-point testing.
+//!
+//! Built so far, the parts that need no network:
+//! - [`codec`]: G.711 mu-law and A-law;
+//! - [`audio`]: 20 ms frames, source and sink traits, silence and tone sources;
+//! - [`dsp`]: Goertzel tone detection and levels;
+//! - [`dtmf`]: RFC 4733 telephone-event packets, sender and receiver;
+//! - [`quality`]: the ITU-T G.107 E-model (MOS from loss, delay and jitter).
+
+pub mod audio;
+pub mod codec;
+pub mod dsp;
+pub mod dtmf;
+pub mod quality;

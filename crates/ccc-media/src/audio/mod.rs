@@ -1,0 +1,58 @@
+//! Audio frames, and the sources and sinks calls read from and write to.
+
+mod tone;
+
+pub use tone::{Silence, Tone};
+
+/// How long one frame lasts: 20 ms, the packet time of every codec here.
+pub const FRAME_MS: u32 = 20;
+
+/// 20 ms of mono 16-bit PCM at one sample rate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioFrame {
+    rate: u32,
+    samples: Vec<i16>,
+}
+
+impl AudioFrame {
+    /// A silent frame at `rate` Hz (8000, 16000 or 48000 in practice).
+    pub fn silent(rate: u32) -> Self {
+        Self {
+            rate,
+            samples: vec![0; Self::len_at(rate)],
+        }
+    }
+
+    /// How many samples a frame holds at `rate` Hz.
+    pub const fn len_at(rate: u32) -> usize {
+        (rate / 1000 * FRAME_MS) as usize
+    }
+
+    /// The sample rate.
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// The samples.
+    pub fn samples(&self) -> &[i16] {
+        &self.samples
+    }
+
+    /// The samples, to fill.
+    pub fn samples_mut(&mut self) -> &mut [i16] {
+        &mut self.samples
+    }
+}
+
+/// Where a call's outgoing audio comes from, one frame at a time.
+pub trait AudioSource: Send {
+    /// Fills `frame` with the next 20 ms. A source that has run out fills silence and
+    /// returns false.
+    fn fill(&mut self, frame: &mut AudioFrame) -> bool;
+}
+
+/// Where a call's incoming audio goes, one frame at a time.
+pub trait AudioSink: Send {
+    /// Takes the next 20 ms.
+    fn write(&mut self, frame: &AudioFrame);
+}

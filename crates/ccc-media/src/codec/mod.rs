@@ -1,0 +1,3 @@
+//! Audio codecs of the calls.
+
+pub mod g711;
