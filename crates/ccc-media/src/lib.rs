@@ -6,8 +6,10 @@
 //! - [`audio`]: 20 ms frames, source and sink traits, silence and tone sources;
 //! - [`dsp`]: Goertzel tone detection and levels;
 //! - [`dtmf`]: RFC 4733 telephone-event packets, sender and receiver;
-//! - [`quality`]: the ITU-T G.107 E-model (MOS from loss, delay and jitter).
+//! - [`quality`]: the ITU-T G.107 E-model (MOS from loss, delay and jitter);
+//! - [`access_point`]: the TURN access-point speed test (M33) and ranking.
 
+pub mod access_point;
 pub mod audio;
 pub mod codec;
 pub mod dsp;

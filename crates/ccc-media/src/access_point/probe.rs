@@ -1,0 +1,217 @@
+//! One probe round against one server: STUN Binding, TURN Allocate (challenge, then
+//! authenticated), and the release of the allocation, each timed.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rtc_stun::message::TransactionId;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::time::timeout;
+
+use super::stun::{self, Answer, Auth, Request};
+use super::url::{Scheme, ServerUrl, Transport};
+use super::{ProbeError, TurnCredentials};
+
+/// The figures of one successful round.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RoundTimes {
+    pub(super) binding: Duration,
+    pub(super) challenge: Duration,
+    pub(super) allocate: Duration,
+}
+
+enum Connection {
+    Udp(UdpSocket),
+    Tcp(TcpStream),
+}
+
+impl Connection {
+    async fn open(
+        server: SocketAddr,
+        transport: Transport,
+        limit: Duration,
+    ) -> Result<Self, ProbeError> {
+        match transport {
+            Transport::Udp => {
+                let local: SocketAddr = if server.is_ipv4() {
+                    ([0, 0, 0, 0], 0).into()
+                } else {
+                    ([0u16; 8], 0).into()
+                };
+                let socket = UdpSocket::bind(local)
+                    .await
+                    .map_err(|e| ProbeError::Io(e.to_string()))?;
+                socket
+                    .connect(server)
+                    .await
+                    .map_err(|e| ProbeError::Io(e.to_string()))?;
+                Ok(Self::Udp(socket))
+            }
+            Transport::Tcp => {
+                let stream = timeout(limit, TcpStream::connect(server))
+                    .await
+                    .map_err(|_| ProbeError::Timeout {
+                        what: "TCP connect",
+                        after: limit,
+                    })?
+                    .map_err(|e| ProbeError::Io(e.to_string()))?;
+                stream
+                    .set_nodelay(true)
+                    .map_err(|e| ProbeError::Io(e.to_string()))?;
+                Ok(Self::Tcp(stream))
+            }
+        }
+    }
+
+    /// Sends `request`, waits for its answer; returns it with the round-trip time.
+    async fn exchange(
+        &mut self,
+        what: &'static str,
+        request: &Request,
+        limit: Duration,
+    ) -> Result<(Answer, Duration), ProbeError> {
+        let start = Instant::now();
+        let bytes = timeout(limit, self.round_trip(&request.bytes, request.id))
+            .await
+            .map_err(|_| ProbeError::Timeout { what, after: limit })??;
+        let elapsed = start.elapsed();
+        Ok((stun::answer(&bytes, request.id)?, elapsed))
+    }
+
+    async fn round_trip(
+        &mut self,
+        request: &[u8],
+        id: TransactionId,
+    ) -> Result<Vec<u8>, ProbeError> {
+        let io = |e: std::io::Error| ProbeError::Io(e.to_string());
+        match self {
+            Self::Udp(socket) => {
+                socket.send(request).await.map_err(io)?;
+                let mut buf = vec![0u8; 1500];
+                loop {
+                    let n = socket.recv(&mut buf).await.map_err(io)?;
+                    // Ignore strays (late answers of an earlier request, other traffic).
+                    if n >= 20 && buf[8..20] == id.0 {
+                        buf.truncate(n);
+                        return Ok(buf);
+                    }
+                }
+            }
+            Self::Tcp(stream) => {
+                stream.write_all(request).await.map_err(io)?;
+                loop {
+                    let mut header = [0u8; 20];
+                    stream.read_exact(&mut header).await.map_err(io)?;
+                    let length = stun::message_length(&header).ok_or_else(|| {
+                        ProbeError::Stun("the server sent something that is not STUN".into())
+                    })?;
+                    let mut message = header.to_vec();
+                    message.resize(length, 0);
+                    stream.read_exact(&mut message[20..]).await.map_err(io)?;
+                    if header[8..20] == id.0 {
+                        return Ok(message);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One round against `url`. A fresh connection each round, so allocations never clash.
+pub(super) async fn round(
+    url: &ServerUrl,
+    credentials: &TurnCredentials,
+    limit: Duration,
+) -> Result<RoundTimes, ProbeError> {
+    if url.scheme == Scheme::Turns {
+        return Err(ProbeError::Unsupported(
+            "turns: (TLS) servers are not probed yet",
+        ));
+    }
+    let server = tokio::net::lookup_host((url.host.as_str(), url.port))
+        .await
+        .map_err(|e| ProbeError::Resolve(format!("{}: {e}", url.host)))?
+        .next()
+        .ok_or_else(|| ProbeError::Resolve(format!("{}: no address", url.host)))?;
+    let mut connection = Connection::open(server, url.transport, limit).await?;
+
+    let (answer, binding) = connection
+        .exchange("STUN Binding", &stun::binding()?, limit)
+        .await?;
+    expect_success("STUN Binding", answer)?;
+    if url.scheme == Scheme::Stun {
+        return Ok(RoundTimes {
+            binding,
+            challenge: Duration::ZERO,
+            allocate: Duration::ZERO,
+        });
+    }
+
+    let (username, password) = credentials.user_and_password()?;
+    let (answer, challenge) = connection
+        .exchange("TURN Allocate", &stun::allocate(None)?, limit)
+        .await?;
+    let (realm, mut nonce) = match answer {
+        Answer::Error {
+            code: 401,
+            realm: Some(realm),
+            nonce: Some(nonce),
+            ..
+        } => (realm, nonce),
+        Answer::Error { code, reason, .. } => return Err(ProbeError::Rejected { code, reason }),
+        Answer::Success => {
+            return Err(ProbeError::Stun(
+                "the server allocated without asking for credentials".into(),
+            ));
+        }
+    };
+    let mut stale_retry = true;
+    loop {
+        let auth = Auth {
+            username: username.clone(),
+            password: password.clone(),
+            realm: realm.clone(),
+            nonce: nonce.clone(),
+        };
+        let (answer, allocate) = connection
+            .exchange("TURN Allocate", &stun::allocate(Some(&auth))?, limit)
+            .await?;
+        match answer {
+            Answer::Success => {
+                // Release it; a failure here does not spoil the figures, the allocation
+                // then expires by itself.
+                if let Ok(release) = stun::release(&auth) {
+                    let _ = connection.exchange("TURN Refresh", &release, limit).await;
+                }
+                return Ok(RoundTimes {
+                    binding,
+                    challenge,
+                    allocate,
+                });
+            }
+            Answer::Error {
+                code: 438,
+                nonce: Some(fresh),
+                ..
+            } if stale_retry => {
+                stale_retry = false;
+                nonce = fresh;
+            }
+            Answer::Error { code: 401, .. } => return Err(ProbeError::WrongCredentials { realm }),
+            Answer::Error { code, reason, .. } => {
+                return Err(ProbeError::Rejected { code, reason });
+            }
+        }
+    }
+}
+
+fn expect_success(what: &'static str, answer: Answer) -> Result<(), ProbeError> {
+    match answer {
+        Answer::Success => Ok(()),
+        Answer::Error { code, reason, .. } => Err(ProbeError::Rejected {
+            code,
+            reason: format!("{what}: {reason}"),
+        }),
+    }
+}
