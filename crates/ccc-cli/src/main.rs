@@ -1,26 +1,49 @@
 //! `ccc`: the command-line tool of ccc-rs.
 //!
-//! Its subcommands (`api`, `phone`, `turn-test`, `emulator`, `agent`, `ctl`) arrive with the
-//! issues that build the crates behind them; today it only answers `--version` and `--help`.
+//! Subcommands arrive with the crates behind them: today `turn-test` (ccc-media's
+//! access-point speed test). `api`, `phone`, `emulator`, `agent` and `ctl` follow.
+
+mod commands;
 
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: ccc [--version | --help]\n\nNo subcommands are available in this build yet.";
+use clap::{Parser, Subcommand};
+
+/// Tools for the Alibaba Cloud Call Center agent SDK.
+#[derive(Debug, Parser)]
+#[command(name = "ccc", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Time the TURN access points of each region and rank them (M33 testTurnServers).
+    TurnTest(commands::turn_test::Args),
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("--version" | "-V") => {
-            println!("ccc {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("ccc: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
         }
-        None | Some("--help" | "-h") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::TurnTest(args) => commands::turn_test::run(args).await,
         }
-        Some(other) => {
-            eprintln!("ccc: unknown command `{other}`\n{USAGE}");
+    });
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("ccc: {message}");
             ExitCode::from(2)
         }
     }
