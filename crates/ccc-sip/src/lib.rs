@@ -1,10 +1,12 @@
 //! SIP over WebSocket (RFC 7118) user agent for ccc-rs: a sans-IO core and a tokio
 //! driver that owns the WebSocket.
 //!
+//! - [`auth`]: digest authentication (MD5, SHA-256, qop=auth), challenge and answer;
 //! - [`transport`]: the SIP flow over a WebSocket, client (`ws://`, `wss://` with rustls
 //!   and the ring provider) and server side, with bounded buffers and waits;
 //! - [`link`]: a flow kept up by itself: reconnect with backoff, keep-alive, dead-link
 //!   detection, all reported as events.
 
+pub mod auth;
 pub mod link;
 pub mod transport;
