@@ -3,7 +3,8 @@
 //!
 //! Built so far, the parts that need no network:
 //! - [`codec`]: G.711 mu-law and A-law;
-//! - [`audio`]: 20 ms frames, source and sink traits, silence and tone sources;
+//! - [`audio`]: 20 ms frames, source and sink traits, silence, tone and WAV sources,
+//!   frames pushed and pulled by the program, the stereo call recorder (C12), resampling;
 //! - [`dsp`]: Goertzel tone detection and levels;
 //! - [`dtmf`]: RFC 4733 telephone-event packets, sender and receiver;
 //! - [`quality`]: the ITU-T G.107 E-model (MOS from loss, delay and jitter);

@@ -1,8 +1,32 @@
 //! Audio frames, and the sources and sinks calls read from and write to.
 
+mod channel;
+mod resample;
 mod tone;
+mod wav;
 
+pub use channel::{FramePusher, PulledSink, PushedSource, pulled_sink, pushed_source};
+pub use resample::{FrameResampler, resample};
 pub use tone::{Silence, Tone};
+pub use wav::{CallRecorder, WavSource};
+
+/// What can go wrong with audio files and conversion.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AudioError {
+    /// Reading or writing a WAV file failed.
+    #[error("WAV: {0}")]
+    Wav(#[from] hound::Error),
+    /// Sample-rate conversion failed.
+    #[error("resampling: {0}")]
+    Resample(String),
+    /// An impossible format (a zero sample rate, ...).
+    #[error("audio format: {0}")]
+    Format(String),
+    /// The recorder was already finished.
+    #[error("the recording is closed")]
+    Closed,
+}
 
 /// How long one frame lasts: 20 ms, the packet time of every codec here.
 pub const FRAME_MS: u32 = 20;

@@ -1,0 +1,315 @@
+//! WAV files: a source that plays one, and the agent-side call recorder (C12).
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::resample::{FrameResampler, resample};
+use super::{AudioError, AudioFrame, AudioSource};
+
+/// Plays a WAV file (any PCM or float format, mono or mixed down from more channels),
+/// converted to each frame's rate, once or in a loop; silence after the end.
+#[derive(Debug, Clone)]
+pub struct WavSource {
+    rate: u32,
+    samples: Vec<i16>,
+    converted: Option<(u32, Vec<i16>)>,
+    position: usize,
+    looping: bool,
+}
+
+impl WavSource {
+    /// Reads the whole file (prompts and test tones are short).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, AudioError> {
+        let reader = hound::WavReader::open(path)?;
+        Self::read(reader)
+    }
+
+    /// Reads WAV data from memory.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, AudioError> {
+        Self::read(hound::WavReader::new(std::io::Cursor::new(bytes))?)
+    }
+
+    fn read<R: std::io::Read>(reader: hound::WavReader<R>) -> Result<Self, AudioError> {
+        let spec = reader.spec();
+        let channels = usize::from(spec.channels.max(1));
+        let interleaved: Vec<f32> = match spec.sample_format {
+            hound::SampleFormat::Float => reader.into_samples::<f32>().collect::<Result<_, _>>()?,
+            hound::SampleFormat::Int => {
+                let scale = 2f32.powi(i32::from(spec.bits_per_sample.clamp(1, 32)) - 1);
+                reader
+                    .into_samples::<i32>()
+                    .map(|s| s.map(|s| s as f32 / scale))
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        let samples = interleaved
+            .chunks(channels)
+            .map(|frame| {
+                let mean = frame.iter().sum::<f32>() / frame.len() as f32;
+                #[allow(clippy::cast_possible_truncation)]
+                let s = (mean * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+                s
+            })
+            .collect();
+        Ok(Self {
+            rate: spec.sample_rate,
+            samples,
+            converted: None,
+            position: 0,
+            looping: false,
+        })
+    }
+
+    /// The same, starting again at the end instead of falling silent.
+    #[must_use]
+    pub fn looping(mut self) -> Self {
+        self.looping = true;
+        self
+    }
+
+    /// How long the file plays.
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.samples.len() as f64 / f64::from(self.rate.max(1)))
+    }
+}
+
+impl AudioSource for WavSource {
+    fn fill(&mut self, frame: &mut AudioFrame) -> bool {
+        let rate = frame.rate();
+        if self.converted.as_ref().is_none_or(|(r, _)| *r != rate) {
+            // On failure the file plays as silence rather than breaking the call.
+            let converted = resample(&self.samples, self.rate, rate).unwrap_or_default();
+            // Keep the place, in time, when the rate changes.
+            self.position = (self.position as u64 * u64::from(rate)
+                / u64::from(self.converted.as_ref().map_or(rate, |c| c.0)))
+                as usize;
+            self.converted = Some((rate, converted));
+        }
+        let Some((_, samples)) = &self.converted else {
+            return false;
+        };
+        let out = frame.samples_mut();
+        let mut played = false;
+        for slot in out.iter_mut() {
+            if self.position >= samples.len() && self.looping && !samples.is_empty() {
+                self.position = 0;
+            }
+            *slot = samples.get(self.position).copied().unwrap_or(0);
+            played |= self.position < samples.len();
+            self.position += 1;
+        }
+        played
+    }
+}
+
+/// Records a call as it runs: a stereo 16-bit WAV, the agent on the left, the remote
+/// party on the right. The header is brought up to date every second, so a crash
+/// leaves a readable file; [`CallRecorder::finish`] closes it.
+pub struct CallRecorder {
+    writer: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>>,
+    rate: u32,
+    since_flush: usize,
+    /// A converter per channel, made when that channel's frames come at another rate.
+    converters: [Option<FrameResampler>; 2],
+    scratch: [Vec<i16>; 2],
+}
+
+impl std::fmt::Debug for CallRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallRecorder")
+            .field("rate", &self.rate)
+            .field("open", &self.writer.is_some())
+            .finish()
+    }
+}
+
+impl CallRecorder {
+    /// Creates (or replaces) `path`, recording at `rate` Hz.
+    pub fn create(path: impl AsRef<Path>, rate: u32) -> Result<Self, AudioError> {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        Ok(Self {
+            writer: Some(hound::WavWriter::create(path, spec)?),
+            rate,
+            since_flush: 0,
+            converters: [None, None],
+            scratch: [Vec::new(), Vec::new()],
+        })
+    }
+
+    /// Appends 20 ms: what the agent said and what the remote party said. A frame at
+    /// another rate than the recording's is converted first.
+    pub fn write(&mut self, agent: &AudioFrame, remote: &AudioFrame) -> Result<(), AudioError> {
+        if self.writer.is_none() {
+            return Err(AudioError::Closed);
+        }
+        self.convert(0, agent)?;
+        self.convert(1, remote)?;
+        let [left, right] = &self.scratch;
+        let writer = self.writer.as_mut().ok_or(AudioError::Closed)?;
+        for (l, r) in left.iter().zip(right) {
+            writer.write_sample(*l)?;
+            writer.write_sample(*r)?;
+        }
+        self.since_flush += left.len();
+        if self.since_flush >= self.rate as usize {
+            writer.flush()?;
+            self.since_flush = 0;
+        }
+        Ok(())
+    }
+
+    /// Channel `channel`'s 20 ms at the recording's rate, into its scratch buffer.
+    fn convert(&mut self, channel: usize, frame: &AudioFrame) -> Result<(), AudioError> {
+        let out = &mut self.scratch[channel];
+        out.resize(AudioFrame::len_at(self.rate), 0);
+        if frame.rate() == self.rate {
+            out.copy_from_slice(frame.samples());
+            return Ok(());
+        }
+        let converter = &mut self.converters[channel];
+        if converter
+            .as_ref()
+            .is_none_or(|c| c.from_rate() != frame.rate())
+        {
+            *converter = Some(FrameResampler::new(frame.rate(), self.rate)?);
+        }
+        match converter {
+            Some(converter) => converter.process(frame.samples(), out),
+            None => Ok(()),
+        }
+    }
+
+    /// Closes the file (writes the final header). Further writes fail.
+    pub fn finish(&mut self) -> Result<(), AudioError> {
+        match self.writer.take() {
+            Some(writer) => Ok(writer.finalize()?),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for CallRecorder {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::Tone;
+    use crate::dsp::dominant_tone;
+
+    fn wav_bytes(rate: u32, channels: u16, seconds: f64, frequency: f64) -> Vec<u8> {
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut cursor = std::io::Cursor::new(Vec::new());
+        {
+            let mut writer = hound::WavWriter::new(&mut cursor, spec).unwrap();
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let n = (f64::from(rate) * seconds) as u32;
+            for i in 0..n {
+                let x = (std::f64::consts::TAU * frequency * f64::from(i) / f64::from(rate)).sin();
+                #[allow(clippy::cast_possible_truncation)]
+                let s = (x * 12000.0) as i16;
+                for _ in 0..channels {
+                    writer.write_sample(s).unwrap();
+                }
+            }
+            writer.finalize().unwrap();
+        }
+        cursor.into_inner()
+    }
+
+    fn play(source: &mut WavSource, rate: u32, frames: usize) -> (Vec<i16>, usize) {
+        let mut frame = AudioFrame::silent(rate);
+        let mut out = Vec::new();
+        let mut played = 0;
+        for _ in 0..frames {
+            played += usize::from(source.fill(&mut frame));
+            out.extend_from_slice(frame.samples());
+        }
+        (out, played)
+    }
+
+    #[test]
+    fn a_stereo_cd_file_plays_at_8khz() {
+        let mut source = WavSource::from_bytes(&wav_bytes(44_100, 2, 0.5, 700.0)).unwrap();
+        assert_eq!(source.duration(), Duration::from_millis(500));
+        let (samples, played) = play(&mut source, 8000, 30);
+        assert_eq!(played, 25, "0.5 s is 25 frames, then silence");
+        assert_eq!(
+            dominant_tone(&samples[800..3200], 8000, &[440.0, 700.0, 1000.0]),
+            Some(700.0)
+        );
+        assert!(
+            samples[4000..].iter().all(|s| *s == 0),
+            "silence after the end"
+        );
+    }
+
+    #[test]
+    fn looping_keeps_playing() {
+        let mut source = WavSource::from_bytes(&wav_bytes(8000, 1, 0.1, 1000.0))
+            .unwrap()
+            .looping();
+        let (_, played) = play(&mut source, 8000, 50);
+        assert_eq!(played, 50);
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(WavSource::from_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk").is_err());
+        assert!(WavSource::from_bytes(&[]).is_err());
+        assert!(WavSource::open("/nonexistent/file.wav").is_err());
+    }
+
+    #[test]
+    fn the_recorder_puts_the_agent_left_and_the_remote_right() {
+        let dir = std::env::temp_dir().join(format!("ccc-media-rec-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("call.wav");
+        let mut recorder = CallRecorder::create(&path, 8000).unwrap();
+        let (mut agent_tone, mut remote_tone) = (Tone::new(440.0, 0.5), Tone::new(1000.0, 0.5));
+        // The remote side arrives at 48 kHz (Opus); the recording is at 8 kHz.
+        let (mut agent, mut remote) = (AudioFrame::silent(8000), AudioFrame::silent(48_000));
+        for _ in 0..60 {
+            agent_tone.fill(&mut agent);
+            remote_tone.fill(&mut remote);
+            recorder.write(&agent, &remote).unwrap();
+        }
+        recorder.finish().unwrap();
+        assert!(matches!(
+            recorder.write(&agent, &remote),
+            Err(AudioError::Closed)
+        ));
+        let mut reader = hound::WavReader::open(&path).unwrap();
+        assert_eq!(
+            (reader.spec().channels, reader.spec().sample_rate),
+            (2, 8000)
+        );
+        let all: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+        let left: Vec<i16> = all.iter().step_by(2).copied().collect();
+        let right: Vec<i16> = all.iter().skip(1).step_by(2).copied().collect();
+        assert_eq!(left.len(), 60 * 160);
+        let candidates = [440.0, 1000.0];
+        assert_eq!(
+            dominant_tone(&left[1600..8000], 8000, &candidates),
+            Some(440.0)
+        );
+        assert_eq!(
+            dominant_tone(&right[1600..8000], 8000, &candidates),
+            Some(1000.0)
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
