@@ -1,6 +1,7 @@
 //! SIP over WebSocket (RFC 7118) user agent for ccc-rs: a sans-IO core and a tokio
 //! driver that owns the WebSocket.
 //!
+//! - [`message`]: the borrowing parser and the owned builder of SIP messages;
 //! - [`auth`]: digest authentication (MD5, SHA-256, qop=auth), challenge and answer;
 //! - [`transport`]: the SIP flow over a WebSocket, client (`ws://`, `wss://` with rustls
 //!   and the ring provider) and server side, with bounded buffers and waits;
@@ -9,4 +10,5 @@
 
 pub mod auth;
 pub mod link;
+pub mod message;
 pub mod transport;
