@@ -82,7 +82,7 @@ fn sip(c: &mut Criterion) {
     for (name, bytes) in [("invite", INVITE), ("ok200", OK200)] {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function(format!("parse_{name}"), |b| {
-            b.iter(|| parse(black_box(bytes)).map(|m| m.headers.len()))
+            b.iter(|| parse(black_box(bytes)).map(|m| m.headers.len()));
         });
         group.bench_function(format!("rsip_parse_{name}"), |b| {
             b.iter(|| rsip::SipMessage::try_from(black_box(bytes)).is_ok());
@@ -91,7 +91,7 @@ fn sip(c: &mut Criterion) {
     let invite = builder_of(INVITE);
     group.throughput(Throughput::Bytes(INVITE.len() as u64));
     group.bench_function("serialize_invite", |b| {
-        b.iter(|| black_box(&invite).build().map(|v| v.len()))
+        b.iter(|| black_box(&invite).build().map(|v| v.len()));
     });
     group.finish();
 }
