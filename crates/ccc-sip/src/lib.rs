@@ -2,6 +2,9 @@
 //! driver that owns the WebSocket.
 //!
 //! - [`message`]: the borrowing parser and the owned builder of SIP messages;
+//! - [`ua`]: the sans-IO user agent: registration, challenges, refresh, the answers owed
+//!   to any request;
+//! - [`client`]: the tokio driver: the user agent on a self-keeping link;
 //! - [`auth`]: digest authentication (MD5, SHA-256, qop=auth), challenge and answer;
 //! - [`transport`]: the SIP flow over a WebSocket, client (`ws://`, `wss://` with rustls
 //!   and the ring provider) and server side, with bounded buffers and waits;
@@ -9,6 +12,8 @@
 //!   detection, all reported as events.
 
 pub mod auth;
+pub mod client;
 pub mod link;
 pub mod message;
 pub mod transport;
+pub mod ua;

@@ -1,0 +1,246 @@
+//! The sans-IO user agent: registration (RFC 3261 section 10 over a WebSocket flow, with
+//! the RFC 7118 and RFC 5626 details), digest authentication, and the answers a user
+//! agent owes any request it does not handle.
+//!
+//! In the manner of quinn-proto: feed it with [`UserAgent::handle_message`],
+//! [`UserAgent::handle_flow`] and [`UserAgent::handle_timeout`], drive it with
+//! [`UserAgent::register`] and [`UserAgent::unregister`], then drain
+//! [`UserAgent::poll_transmit`] (messages to send on the flow), [`UserAgent::poll_event`]
+//! and [`UserAgent::poll_timeout`]. No I/O, no clock, no locks inside: every rule is tested
+//! with simulated time.
+
+mod config;
+mod ids;
+mod register;
+
+pub use config::UaConfig;
+pub use register::RegistrationError;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::message::{Builder, KnownHeader, Message, parse};
+use ids::Ids;
+use register::Registration;
+
+/// How long a non-INVITE client transaction waits for its final response (Timer F =
+/// 64 x T1 = 32 s; on a reliable flow no retransmission happens before it).
+pub const TIMER_F: Duration = Duration::from_secs(32);
+
+/// What the user agent reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UaEvent {
+    /// Registered (or refreshed) for `expires` seconds.
+    Registered {
+        /// What the registrar granted.
+        expires: u32,
+    },
+    /// The registration failed; the user agent will not retry by itself.
+    RegistrationFailed(RegistrationError),
+    /// Unregistered (an answer to [`UserAgent::unregister`]).
+    Unregistered,
+    /// The registration was lost with the flow; it is renewed when the flow is back.
+    RegistrationLost,
+    /// A message could not be read; it was dropped (or answered with 400).
+    Malformed(String),
+}
+
+/// The user agent. See the [module docs](self).
+#[derive(Debug)]
+pub struct UserAgent {
+    config: UaConfig,
+    ids: Ids,
+    flow_up: bool,
+    registration: Registration,
+    transmits: VecDeque<Vec<u8>>,
+    events: VecDeque<UaEvent>,
+}
+
+impl UserAgent {
+    /// A user agent for `config`; `seed` makes its tags, branches and Call-IDs (give it
+    /// 64 random bits; tests give a constant).
+    pub fn new(config: UaConfig, seed: u64) -> Self {
+        let mut ids = Ids::new(seed);
+        let registration = Registration::new(&config, &mut ids);
+        Self {
+            config,
+            ids,
+            flow_up: false,
+            registration,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &UaConfig {
+        &self.config
+    }
+
+    /// Whether the registration is current.
+    pub fn is_registered(&self) -> bool {
+        self.registration.is_registered()
+    }
+
+    /// The flow came up (`true`) or went down (`false`). Going down loses the
+    /// registration (the registrar bound it to the flow, RFC 5626); coming back up
+    /// renews it if one was wanted.
+    pub fn handle_flow(&mut self, now: Instant, up: bool) {
+        if self.flow_up == up {
+            return;
+        }
+        self.flow_up = up;
+        if up {
+            if self.registration.wanted() {
+                self.registration
+                    .start(now, &self.config, &mut self.ids, &mut self.transmits);
+            }
+        } else if self.registration.lose() {
+            self.events.push_back(UaEvent::RegistrationLost);
+        }
+    }
+
+    /// Registers now (and keeps the registration refreshed) once the flow is up.
+    pub fn register(&mut self, now: Instant) {
+        self.registration.want(true);
+        if self.flow_up {
+            self.registration
+                .start(now, &self.config, &mut self.ids, &mut self.transmits);
+        }
+    }
+
+    /// Removes the registration (`Expires: 0`) and stops refreshing it.
+    pub fn unregister(&mut self, now: Instant) {
+        self.registration.want(false);
+        if self.flow_up {
+            self.registration
+                .remove(now, &self.config, &mut self.ids, &mut self.transmits);
+        } else {
+            self.registration.forget();
+        }
+    }
+
+    /// One message from the flow.
+    pub fn handle_message(&mut self, now: Instant, bytes: &[u8]) {
+        let message = match parse(bytes) {
+            Ok(message) => message,
+            Err(error) => {
+                self.events.push_back(UaEvent::Malformed(error.to_string()));
+                return;
+            }
+        };
+        if message.status().is_some() {
+            if let Some(event) = self.registration.on_response(
+                now,
+                &message,
+                &self.config,
+                &mut self.ids,
+                &mut self.transmits,
+            ) {
+                self.events.push_back(event);
+            }
+            // A response to no transaction of ours is dropped (RFC 3261 17.1.3).
+            return;
+        }
+        self.answer_request(&message);
+    }
+
+    /// The answers a user agent gives to requests it does not otherwise handle.
+    fn answer_request(&mut self, request: &Message<'_>) {
+        let Some(method) = request.method() else {
+            return;
+        };
+        if method == "ACK" {
+            return;
+        }
+        let in_dialog = request.to().ok().and_then(|to| to.tag()).is_some();
+        let (code, reason) = match method {
+            "OPTIONS" if !in_dialog => (200, "OK"),
+            _ if in_dialog => (481, "Call/Transaction Does Not Exist"),
+            "INVITE" | "BYE" | "CANCEL" | "INFO" | "REFER" | "NOTIFY" | "MESSAGE" | "UPDATE"
+            | "PRACK" => (405, "Method Not Allowed"),
+            _ => (501, "Not Implemented"),
+        };
+        if let Some(response) = response_to(
+            request,
+            code,
+            reason,
+            &self.ids.tag_for(request),
+            &self.config,
+        ) {
+            self.transmits.push_back(response);
+        }
+    }
+
+    /// Fires the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(event) = self.registration.on_timeout(
+            now,
+            self.flow_up,
+            &self.config,
+            &mut self.ids,
+            &mut self.transmits,
+        ) {
+            self.events.push_back(event);
+        }
+    }
+
+    /// The next message to send on the flow.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<UaEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`UserAgent::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.registration.timeout()
+    }
+}
+
+/// A response to `request`: its Via, From, To (with `tag` added when it has none),
+/// Call-ID and CSeq copied, as RFC 3261 8.2.6.2 says.
+fn response_to(
+    request: &Message<'_>,
+    code: u16,
+    reason: &str,
+    tag: &str,
+    config: &UaConfig,
+) -> Option<Vec<u8>> {
+    let mut b = Builder::response(code, reason);
+    for via in request.headers_named(KnownHeader::Via) {
+        b = b.header(KnownHeader::Via, via);
+    }
+    b = b.header(KnownHeader::From, request.header(KnownHeader::From)?);
+    let to = request.header(KnownHeader::To)?;
+    let has_tag = request.to().ok().and_then(|t| t.tag()).is_some();
+    b = b.header(
+        KnownHeader::To,
+        if has_tag || code == 100 {
+            to.to_owned()
+        } else {
+            format!("{to};tag={tag}")
+        },
+    );
+    b = b
+        .header(KnownHeader::CallId, request.call_id()?)
+        .header(KnownHeader::CSeq, request.header(KnownHeader::CSeq)?);
+    if code == 405 || request.method() == Some("OPTIONS") {
+        b = b.header(KnownHeader::Allow, config::ALLOW);
+    }
+    if request.method() == Some("OPTIONS") {
+        b = b
+            .header(KnownHeader::Accept, "application/sdp")
+            .header(KnownHeader::Supported, config::SUPPORTED);
+    }
+    b.header(KnownHeader::UserAgent, config.user_agent.clone())
+        .build()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests;
