@@ -31,13 +31,12 @@ fn link(url: String) -> LinkConfig {
 /// The next user-agent event, skipping link events.
 async fn next_ua(client: &mut SipClient) -> UaEvent {
     loop {
-        match timeout(WAIT, client.next_event())
+        let event = timeout(WAIT, client.next_event())
             .await
             .expect("an event in time")
-            .expect("running")
-        {
-            ClientEvent::Ua(event) => return event,
-            _ => {}
+            .expect("running");
+        if let ClientEvent::Ua(event) = event {
+            return event;
         }
     }
 }
@@ -135,7 +134,7 @@ async fn refreshes_and_survives_a_kamailio_restart() {
                 break;
             }
             ClientEvent::Link(LinkEvent::Connected { peer, .. }) => {
-                assert_eq!(peer.port(), kam.ws_port())
+                assert_eq!(peer.port(), kam.ws_port());
             }
             ClientEvent::Ua(other) => panic!("unexpected {other:?}"),
             _ => {}
