@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
 
 use crate::link::{Link, LinkConfig, LinkEvent};
-use crate::ua::{UaConfig, UaEvent, UserAgent};
+use crate::ua::{CallHandle, UaConfig, UaEvent, UserAgent};
 
 /// What the client reports.
 #[derive(Debug)]
@@ -26,6 +26,16 @@ pub enum ClientEvent {
 
 enum Command {
     Shutdown(oneshot::Sender<()>),
+    Call(CallCommand, oneshot::Sender<bool>),
+}
+
+/// What the program asks of a call.
+enum CallCommand {
+    Ringing(CallHandle),
+    Answer(CallHandle, Vec<u8>),
+    Reject(CallHandle, u16, String),
+    HangUp(CallHandle),
+    Info(CallHandle, String, Vec<u8>),
 }
 
 /// A running SIP client. Dropping it stops the task (without unregistering; use
@@ -38,7 +48,10 @@ pub struct SipClient {
 
 impl std::fmt::Debug for Command {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Shutdown")
+        f.write_str(match self {
+            Self::Shutdown(_) => "Shutdown",
+            Self::Call(..) => "Call",
+        })
     }
 }
 
@@ -55,6 +68,51 @@ impl SipClient {
         agent.register(std::time::Instant::now());
         tokio::spawn(run(Link::spawn(link), agent, command_rx, event_tx));
         Self { commands, events }
+    }
+
+    async fn call(&self, command: CallCommand) -> bool {
+        let (reply, answer) = oneshot::channel();
+        if self
+            .commands
+            .send(Command::Call(command, reply))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        answer.await.unwrap_or(false)
+    }
+
+    /// Sends 180 Ringing for an incoming call.
+    pub async fn ringing(&self, call: CallHandle) -> bool {
+        self.call(CallCommand::Ringing(call)).await
+    }
+
+    /// Answers the call's pending INVITE with this SDP answer.
+    pub async fn answer(&self, call: CallHandle, sdp: Vec<u8>) -> bool {
+        self.call(CallCommand::Answer(call, sdp)).await
+    }
+
+    /// Refuses the call's pending INVITE.
+    pub async fn reject(&self, call: CallHandle, code: u16, reason: impl Into<String>) -> bool {
+        self.call(CallCommand::Reject(call, code, reason.into()))
+            .await
+    }
+
+    /// Hangs up the call.
+    pub async fn hang_up(&self, call: CallHandle) -> bool {
+        self.call(CallCommand::HangUp(call)).await
+    }
+
+    /// Sends an INFO in the call.
+    pub async fn send_info(
+        &self,
+        call: CallHandle,
+        content_type: impl Into<String>,
+        body: Vec<u8>,
+    ) -> bool {
+        self.call(CallCommand::Info(call, content_type.into(), body))
+            .await
     }
 
     /// The next event; `None` once the client has stopped.
@@ -126,6 +184,17 @@ async fn run(
                 return;
             }
             command = commands.recv(), if stopping.is_none() => match command {
+                Some(Command::Call(command, reply)) => {
+                    let now = std::time::Instant::now();
+                    let done = match command {
+                        CallCommand::Ringing(call) => ua.ringing(call),
+                        CallCommand::Answer(call, sdp) => ua.answer(now, call, &sdp),
+                        CallCommand::Reject(call, code, reason) => ua.reject(call, code, &reason),
+                        CallCommand::HangUp(call) => ua.hang_up(now, call),
+                        CallCommand::Info(call, content_type, body) => ua.send_info(call, &content_type, &body),
+                    };
+                    let _ = reply.send(done);
+                }
                 Some(Command::Shutdown(done)) => {
                     if ua.is_registered() {
                         ua.unregister(std::time::Instant::now());

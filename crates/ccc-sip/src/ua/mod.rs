@@ -1,6 +1,7 @@
 //! The sans-IO user agent: registration (RFC 3261 section 10 over a WebSocket flow, with
-//! the RFC 7118 and RFC 5626 details), digest authentication, and the answers a user
-//! agent owes any request it does not handle.
+//! the RFC 7118 and RFC 5626 details), digest authentication, incoming calls (ring,
+//! answer, reject, CANCEL, BYE both ways, INFO, re-INVITE), and the answers a user agent
+//! owes any request it does not handle.
 //!
 //! In the manner of quinn-proto: feed it with [`UserAgent::handle_message`],
 //! [`UserAgent::handle_flow`] and [`UserAgent::handle_timeout`], drive it with
@@ -9,10 +10,12 @@
 //! and [`UserAgent::poll_timeout`]. No I/O, no clock, no locks inside: every rule is tested
 //! with simulated time.
 
+mod call;
 mod config;
 mod ids;
 mod register;
 
+pub use call::{CallHandle, EndReason};
 pub use config::UaConfig;
 pub use register::RegistrationError;
 
@@ -20,6 +23,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::message::{Builder, KnownHeader, Message, parse};
+use call::{Calls, Handled};
 use ids::Ids;
 use register::Registration;
 
@@ -44,6 +48,47 @@ pub enum UaEvent {
     RegistrationLost,
     /// A message could not be read; it was dropped (or answered with 400).
     Malformed(String),
+    /// A call arrives: answer it with [`UserAgent::answer`] (after
+    /// [`UserAgent::ringing`]), or refuse it with [`UserAgent::reject`].
+    IncomingCall {
+        /// The call.
+        call: CallHandle,
+        /// The `From` header, as written.
+        from: String,
+        /// The `To` header, as written.
+        to: String,
+        /// The SDP offer (empty when the caller offers none).
+        sdp: Vec<u8>,
+    },
+    /// The caller acknowledged the answer: the call is up.
+    CallEstablished {
+        /// The call.
+        call: CallHandle,
+    },
+    /// The other side changed the session (a re-INVITE: hold, unhold, new media);
+    /// answer with [`UserAgent::answer`] or refuse with [`UserAgent::reject`].
+    CallUpdate {
+        /// The call.
+        call: CallHandle,
+        /// The new SDP offer.
+        sdp: Vec<u8>,
+    },
+    /// An INFO arrived in a call (DTMF as `application/dtmf-relay`, ...).
+    Info {
+        /// The call.
+        call: CallHandle,
+        /// Its content type.
+        content_type: String,
+        /// Its body.
+        body: Vec<u8>,
+    },
+    /// The call ended.
+    CallEnded {
+        /// The call.
+        call: CallHandle,
+        /// Why.
+        reason: EndReason,
+    },
 }
 
 /// The user agent. See the [module docs](self).
@@ -53,6 +98,7 @@ pub struct UserAgent {
     ids: Ids,
     flow_up: bool,
     registration: Registration,
+    calls: Calls,
     transmits: VecDeque<Vec<u8>>,
     events: VecDeque<UaEvent>,
 }
@@ -68,6 +114,7 @@ impl UserAgent {
             ids,
             flow_up: false,
             registration,
+            calls: Calls::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -96,8 +143,11 @@ impl UserAgent {
                 self.registration
                     .start(now, &self.config, &mut self.ids, &mut self.transmits);
             }
-        } else if self.registration.lose() {
-            self.events.push_back(UaEvent::RegistrationLost);
+        } else {
+            self.calls.lose_all(&mut self.events);
+            if self.registration.lose() {
+                self.events.push_back(UaEvent::RegistrationLost);
+            }
         }
     }
 
@@ -131,19 +181,83 @@ impl UserAgent {
             }
         };
         if message.status().is_some() {
-            if let Some(event) = self.registration.on_response(
+            let registration = self.registration.on_response(
                 now,
                 &message,
                 &self.config,
                 &mut self.ids,
                 &mut self.transmits,
-            ) {
-                self.events.push_back(event);
+            );
+            match registration {
+                Some(event) => self.events.push_back(event),
+                // Answers to requests in calls; anything else answers no transaction of
+                // ours and is dropped (RFC 3261 17.1.3).
+                None => {
+                    self.calls.on_response(&message, &mut self.events);
+                }
             }
-            // A response to no transaction of ours is dropped (RFC 3261 17.1.3).
             return;
         }
-        self.answer_request(&message);
+        let handled = self.calls.on_request(
+            &message,
+            &self.config,
+            &mut self.ids,
+            &mut self.transmits,
+            &mut self.events,
+        );
+        if matches!(handled, Handled::No) {
+            self.answer_request(&message);
+        }
+    }
+
+    /// Sends 180 Ringing for an incoming call. False when the call is unknown or
+    /// already answered.
+    pub fn ringing(&mut self, call: CallHandle) -> bool {
+        self.calls
+            .provisional(call, 180, "Ringing", &self.config, &mut self.transmits)
+    }
+
+    /// Answers the call's pending INVITE (the first one, or a re-INVITE) with 200 OK
+    /// and the SDP answer; resent until the ACK comes.
+    pub fn answer(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) -> bool {
+        self.calls
+            .answer(now, call, sdp, &self.config, &self.ids, &mut self.transmits)
+    }
+
+    /// Refuses the call's pending INVITE with `code` and `reason`.
+    pub fn reject(&mut self, call: CallHandle, code: u16, reason: &str) -> bool {
+        self.calls.reject(
+            call,
+            code,
+            reason,
+            &self.config,
+            &mut self.transmits,
+            &mut self.events,
+        )
+    }
+
+    /// Hangs up the call (BYE; 486 Busy Here before the answer).
+    pub fn hang_up(&mut self, now: Instant, call: CallHandle) -> bool {
+        self.calls.hang_up(
+            now,
+            call,
+            &self.config,
+            &mut self.ids,
+            &mut self.transmits,
+            &mut self.events,
+        )
+    }
+
+    /// Sends an INFO in the call.
+    pub fn send_info(&mut self, call: CallHandle, content_type: &str, body: &[u8]) -> bool {
+        self.calls.info(
+            call,
+            content_type,
+            body,
+            &self.config,
+            &mut self.ids,
+            &mut self.transmits,
+        )
     }
 
     /// The answers a user agent gives to requests it does not otherwise handle.
@@ -158,8 +272,11 @@ impl UserAgent {
         let (code, reason) = match method {
             "OPTIONS" if !in_dialog => (200, "OK"),
             _ if in_dialog => (481, "Call/Transaction Does Not Exist"),
-            "INVITE" | "BYE" | "CANCEL" | "INFO" | "REFER" | "NOTIFY" | "MESSAGE" | "UPDATE"
-            | "PRACK" => (405, "Method Not Allowed"),
+            // A CANCEL that matched no pending INVITE (RFC 3261 9.2).
+            "CANCEL" => (481, "Call/Transaction Does Not Exist"),
+            "INVITE" | "BYE" | "INFO" | "REFER" | "NOTIFY" | "MESSAGE" | "UPDATE" | "PRACK" => {
+                (405, "Method Not Allowed")
+            }
             _ => (501, "Not Implemented"),
         };
         if let Some(response) = response_to(
@@ -184,6 +301,13 @@ impl UserAgent {
         ) {
             self.events.push_back(event);
         }
+        self.calls.on_timeout(
+            now,
+            &self.config,
+            &mut self.ids,
+            &mut self.transmits,
+            &mut self.events,
+        );
     }
 
     /// The next message to send on the flow.
@@ -198,7 +322,10 @@ impl UserAgent {
 
     /// When [`UserAgent::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.registration.timeout()
+        [self.registration.timeout(), self.calls.timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 

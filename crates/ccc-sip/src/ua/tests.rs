@@ -399,3 +399,330 @@ fn requests_it_does_not_handle_get_the_rfc_answers() {
     h.receive(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/WS x.invalid;branch=z9hG4bKnope\r\nCSeq: 9 REGISTER\r\nContent-Length: 0\r\n\r\n");
     assert!(h.sent().is_empty() && h.events().is_empty());
 }
+
+/// An INVITE as Kamailio relays it: two Record-Routes, the caller's Contact.
+fn invite(branch: &str) -> Vec<u8> {
+    Builder::request("INVITE", "sip:1001@h.invalid;transport=ws")
+        .header(
+            KnownHeader::RecordRoute,
+            "<sip:127.0.0.1:8080;transport=ws;r2=on;lr>",
+        )
+        .header(KnownHeader::RecordRoute, "<sip:127.0.0.1;r2=on;lr>")
+        .header(
+            KnownHeader::Via,
+            format!("SIP/2.0/WS 127.0.0.1:8080;branch={branch}"),
+        )
+        .header(
+            KnownHeader::Via,
+            "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-uac",
+        )
+        .header(
+            KnownHeader::From,
+            "\"Customer\" <sip:1003@ccc.test>;tag=caller1",
+        )
+        .header(KnownHeader::To, "<sip:1001@ccc.test>")
+        .header(KnownHeader::CallId, "call-1")
+        .header(KnownHeader::CSeq, "1 INVITE")
+        .header(KnownHeader::Contact, "<sip:1003@127.0.0.1:5070>")
+        .body("application/sdp", b"v=0\r\n".to_vec())
+        .build()
+        .unwrap()
+}
+
+/// A request from the caller in the dialog, to our tag.
+fn in_dialog(method: &str, cseq: u32, our_tag: &str, branch: &str) -> Vec<u8> {
+    Builder::request(method, "sip:1001@h.invalid;transport=ws")
+        .header(
+            KnownHeader::Via,
+            format!("SIP/2.0/WS 127.0.0.1:8080;branch={branch}"),
+        )
+        .header(
+            KnownHeader::From,
+            "\"Customer\" <sip:1003@ccc.test>;tag=caller1",
+        )
+        .header(
+            KnownHeader::To,
+            format!("<sip:1001@ccc.test>;tag={our_tag}"),
+        )
+        .header(KnownHeader::CallId, "call-1")
+        .header(KnownHeader::CSeq, format!("{cseq} {method}"))
+        .build()
+        .unwrap()
+}
+
+fn incoming(h: &mut Harness) -> CallHandle {
+    h.receive(&invite("z9hG4bK-inv1"));
+    let events = h.events();
+    let [
+        UaEvent::IncomingCall {
+            call, from, sdp, ..
+        },
+    ] = &events[..]
+    else {
+        panic!("{events:?}")
+    };
+    assert!(from.contains("Customer"));
+    assert_eq!(sdp, b"v=0\r\n");
+    *call
+}
+
+fn our_tag(response: &[u8]) -> String {
+    parse(response)
+        .unwrap()
+        .to()
+        .unwrap()
+        .tag()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn an_incoming_call_rings_is_answered_and_hung_up_by_the_caller() {
+    let mut h = Harness::new();
+    let call = incoming(&mut h);
+    assert!(h.ua.ringing(call));
+    let ringing = h.one_sent();
+    assert_eq!(parse(&ringing).unwrap().status(), Some(180));
+    // A retransmitted INVITE gets the last response again.
+    h.receive(&invite("z9hG4bK-inv1"));
+    assert_eq!(h.one_sent(), ringing);
+    assert!(h.ua.answer(h.now, call, b"v=0 answer"));
+    let ok = h.one_sent();
+    let m = parse(&ok).unwrap();
+    assert_eq!(m.status(), Some(200));
+    assert_eq!(m.body, b"v=0 answer");
+    assert_eq!(m.content_type(), Some("application/sdp"));
+    assert_eq!(m.vias().count(), 2, "both Vias copied");
+    let contact = m.contacts().next().unwrap().unwrap();
+    assert!(contact.uri.ends_with(";transport=ws;ob") && contact.uri.contains(".invalid"));
+    let tag = our_tag(&ok);
+    assert_eq!(our_tag(&ringing), tag, "one To tag for the dialog");
+    // Not acknowledged yet: resent at T1, then 2 T1.
+    h.advance(Duration::from_millis(500));
+    assert_eq!(h.one_sent(), ok);
+    h.advance(Duration::from_millis(1000));
+    assert_eq!(h.one_sent(), ok);
+    h.receive(&in_dialog("ACK", 1, &tag, "z9hG4bK-ack"));
+    assert_eq!(h.events(), [UaEvent::CallEstablished { call }]);
+    h.advance(Duration::from_secs(10));
+    assert!(h.sent().is_empty(), "no more retransmissions after the ACK");
+    h.receive(&in_dialog("BYE", 2, &tag, "z9hG4bK-bye"));
+    let bye_ok = h.one_sent();
+    assert_eq!(parse(&bye_ok).unwrap().status(), Some(200));
+    assert_eq!(
+        h.events(),
+        [UaEvent::CallEnded {
+            call,
+            reason: EndReason::RemoteHangup
+        }]
+    );
+    // The dialog is gone.
+    h.receive(&in_dialog("BYE", 3, &tag, "z9hG4bK-bye2"));
+    assert_eq!(parse(&h.one_sent()).unwrap().status(), Some(481));
+}
+
+#[test]
+fn we_hang_up_with_a_bye_through_the_route_set() {
+    let mut h = Harness::new();
+    let call = incoming(&mut h);
+    h.ua.answer(h.now, call, b"v=0");
+    let tag = our_tag(&h.one_sent());
+    h.receive(&in_dialog("ACK", 1, &tag, "z9hG4bK-ack"));
+    h.events();
+    assert!(h.ua.send_info(
+        call,
+        "application/dtmf-relay",
+        b"Signal=5\r\nDuration=160\r\n"
+    ));
+    let info = h.one_sent();
+    assert_eq!(parse(&info).unwrap().method(), Some("INFO"));
+    assert!(h.ua.hang_up(h.now, call));
+    let bye = h.one_sent();
+    let m = parse(&bye).unwrap();
+    assert_eq!(m.method(), Some("BYE"));
+    assert_eq!(
+        m.request_uri(),
+        Some("sip:1003@127.0.0.1:5070"),
+        "to the remote target"
+    );
+    let routes: Vec<_> = m.list(KnownHeader::Route).collect();
+    assert_eq!(
+        routes,
+        [
+            "<sip:127.0.0.1:8080;transport=ws;r2=on;lr>",
+            "<sip:127.0.0.1;r2=on;lr>"
+        ]
+    );
+    assert_eq!(m.from().unwrap().tag(), Some(tag.as_str()));
+    assert_eq!(m.to().unwrap().tag(), Some("caller1"));
+    assert_eq!(
+        m.cseq().unwrap(),
+        crate::message::CSeq {
+            seq: 2,
+            method: "BYE"
+        },
+        "after the INFO's 1"
+    );
+    let answer = Builder::response(200, "OK")
+        .header(KnownHeader::Via, m.header(KnownHeader::Via).unwrap())
+        .header(KnownHeader::From, m.header(KnownHeader::From).unwrap())
+        .header(KnownHeader::To, m.header(KnownHeader::To).unwrap())
+        .header(KnownHeader::CallId, "call-1")
+        .header(KnownHeader::CSeq, "2 BYE")
+        .build()
+        .unwrap();
+    h.receive(&answer);
+    assert_eq!(
+        h.events(),
+        [UaEvent::CallEnded {
+            call,
+            reason: EndReason::LocalHangup
+        }]
+    );
+}
+
+#[test]
+fn the_caller_cancels_before_the_answer() {
+    let mut h = Harness::new();
+    let call = incoming(&mut h);
+    h.ua.ringing(call);
+    h.sent();
+    let cancel = Builder::request("CANCEL", "sip:1001@h.invalid;transport=ws")
+        .header(
+            KnownHeader::Via,
+            "SIP/2.0/WS 127.0.0.1:8080;branch=z9hG4bK-inv1",
+        )
+        .header(
+            KnownHeader::From,
+            "\"Customer\" <sip:1003@ccc.test>;tag=caller1",
+        )
+        .header(KnownHeader::To, "<sip:1001@ccc.test>")
+        .header(KnownHeader::CallId, "call-1")
+        .header(KnownHeader::CSeq, "1 CANCEL")
+        .build()
+        .unwrap();
+    h.receive(&cancel);
+    let answers: Vec<u16> = h
+        .sent()
+        .iter()
+        .map(|r| parse(r).unwrap().status().unwrap())
+        .collect();
+    assert_eq!(answers, [200, 487], "200 to the CANCEL, 487 to the INVITE");
+    assert_eq!(
+        h.events(),
+        [UaEvent::CallEnded {
+            call,
+            reason: EndReason::Cancelled
+        }]
+    );
+    assert!(!h.ua.answer(h.now, call, b"v=0"), "too late");
+    // A CANCEL for nothing: 481.
+    h.receive(&cancel);
+    assert_eq!(parse(&h.one_sent()).unwrap().status(), Some(481));
+}
+
+#[test]
+fn rejecting_and_missing_acks() {
+    let mut h = Harness::new();
+    let call = incoming(&mut h);
+    assert!(h.ua.reject(call, 486, "Busy Here"));
+    assert_eq!(parse(&h.one_sent()).unwrap().status(), Some(486));
+    assert_eq!(
+        h.events(),
+        [UaEvent::CallEnded {
+            call,
+            reason: EndReason::Rejected(486)
+        }]
+    );
+
+    let mut h = Harness::new();
+    h.receive(&invite("z9hG4bK-inv2"));
+    let UaEvent::IncomingCall { call, .. } = h.events().remove(0) else {
+        panic!()
+    };
+    h.ua.answer(h.now, call, b"v=0");
+    h.sent();
+    h.advance(Duration::from_secs(33));
+    let sent: Vec<_> = h
+        .sent()
+        .into_iter()
+        .map(|m| parse(&m).unwrap().method().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        sent.last().unwrap().as_deref(),
+        Some("BYE"),
+        "no ACK: the dialog ends with a BYE"
+    );
+    assert!(sent.len() > 5, "the 200 was resent meanwhile");
+    assert_eq!(
+        h.events(),
+        [UaEvent::CallEnded {
+            call,
+            reason: EndReason::NoAck
+        }]
+    );
+    h.advance(Duration::from_secs(40));
+    assert!(h.events().is_empty(), "reported once");
+}
+
+#[test]
+fn re_invites_are_offered_to_the_program() {
+    let mut h = Harness::new();
+    let call = incoming(&mut h);
+    h.ua.answer(h.now, call, b"v=0");
+    let tag = our_tag(&h.one_sent());
+    h.receive(&in_dialog("ACK", 1, &tag, "z9hG4bK-ack"));
+    h.events();
+    let mut hold = in_dialog("INVITE", 2, &tag, "z9hG4bK-hold");
+    // Give the re-INVITE a body: hold.
+    let text = String::from_utf8(hold).unwrap().replace(
+        "Content-Length: 0\r\n\r\n",
+        "Content-Type: application/sdp\r\nContent-Length: 12\r\n\r\na=sendonly\r\n",
+    );
+    hold = text.into_bytes();
+    h.receive(&hold);
+    assert_eq!(
+        h.events(),
+        [UaEvent::CallUpdate {
+            call,
+            sdp: b"a=sendonly\r\n".to_vec()
+        }]
+    );
+    h.ua.answer(h.now, call, b"a=recvonly");
+    let ok = h.one_sent();
+    assert_eq!(parse(&ok).unwrap().cseq().unwrap().seq, 2);
+    h.receive(&in_dialog("ACK", 2, &tag, "z9hG4bK-ack2"));
+    assert!(
+        h.events().is_empty(),
+        "no second CallEstablished for a re-INVITE"
+    );
+    h.advance(Duration::from_secs(5));
+    assert!(h.sent().is_empty());
+}
+
+#[test]
+fn losing_the_flow_ends_the_calls() {
+    let mut h = Harness::new();
+    let call = incoming(&mut h);
+    h.ua.handle_flow(h.now, false);
+    assert_eq!(
+        h.events(),
+        [UaEvent::CallEnded {
+            call,
+            reason: EndReason::FlowLost
+        }]
+    );
+}
+
+#[test]
+fn dialog_making_responses_carry_the_record_routes() {
+    let mut h = Harness::new();
+    let call = incoming(&mut h);
+    h.ua.ringing(call);
+    h.ua.answer(h.now, call, b"v=0");
+    for response in h.sent() {
+        let m = parse(&response).unwrap();
+        let routes: Vec<_> = m.list(KnownHeader::RecordRoute).collect();
+        assert_eq!(routes.len(), 2, "{:?}", m.status());
+    }
+}

@@ -1,0 +1,170 @@
+//! SIPp calls our registered user agent through Kamailio: it rings, we answer, the call
+//! ends with a BYE from either side; and a CANCEL before the answer.
+
+use std::time::Duration;
+
+use ccc_sip::client::{ClientEvent, SipClient};
+use ccc_sip::link::LinkConfig;
+use ccc_sip::transport::WsConnect;
+use ccc_sip::ua::{CallHandle, EndReason, UaConfig, UaEvent};
+use ccc_testpeers::{Kamailio, KamailioConfig, Sipp, scenario_path};
+use tokio::time::timeout;
+
+const WAIT: Duration = Duration::from_secs(15);
+const ANSWER_SDP: &[u8] = b"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+
+async fn registered_agent(kam: &Kamailio, seed: u64) -> SipClient {
+    let mut link = LinkConfig::new(WsConnect::new(kam.ws_url()));
+    link.min_backoff = Duration::from_millis(50);
+    let ua = UaConfig::new(
+        "1001",
+        "secret1001",
+        "ccc.test",
+        "urn:uuid:2c9a1e74-5b0e-4a0c-9f1d-7a3e2b1c0d4e",
+    );
+    let mut client = SipClient::spawn(link, ua, seed);
+    assert!(matches!(
+        next_ua(&mut client).await,
+        UaEvent::Registered { .. }
+    ));
+    client
+}
+
+async fn next_ua(client: &mut SipClient) -> UaEvent {
+    loop {
+        let event = timeout(WAIT, client.next_event())
+            .await
+            .expect("an event in time")
+            .expect("running");
+        if let ClientEvent::Ua(event) = event {
+            return event;
+        }
+    }
+}
+
+async fn incoming(client: &mut SipClient) -> CallHandle {
+    match next_ua(client).await {
+        UaEvent::IncomingCall {
+            call, from, sdp, ..
+        } => {
+            assert!(from.contains("13800000000"), "{from}");
+            assert!(sdp.starts_with(b"v=0"), "the caller's offer");
+            call
+        }
+        other => panic!("expected a call, got {other:?}"),
+    }
+}
+
+fn start_sipp(kam: &Kamailio, scenario: &str) -> Option<Sipp> {
+    Sipp::start(
+        &scenario_path(scenario),
+        kam.udp_addr(),
+        &["-s", "1001", "-m", "1"],
+    )
+    .expect("SIPp starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answered_then_the_caller_hangs_up() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let mut agent = registered_agent(&kam, 11).await;
+    let Some(sipp) = start_sipp(&kam, "uac_call.xml") else {
+        return;
+    };
+    let call = incoming(&mut agent).await;
+    assert!(agent.ringing(call).await);
+    assert!(agent.answer(call, ANSWER_SDP.to_vec()).await);
+    assert_eq!(next_ua(&mut agent).await, UaEvent::CallEstablished { call });
+    assert_eq!(
+        next_ua(&mut agent).await,
+        UaEvent::CallEnded {
+            call,
+            reason: EndReason::RemoteHangup
+        }
+    );
+    let run = tokio::task::spawn_blocking(move || sipp.wait(WAIT))
+        .await
+        .unwrap();
+    assert!(
+        run.succeeded(),
+        "SIPp: {}\n{}\n{}",
+        run.log,
+        run.messages,
+        kam.log_tail()
+    );
+    assert!(
+        run.messages.contains("a=rtpmap:0 PCMU/8000"),
+        "our SDP answer reached the caller"
+    );
+    agent.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answered_then_we_hang_up() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let mut agent = registered_agent(&kam, 12).await;
+    let Some(sipp) = start_sipp(&kam, "uac_call_callee_hangs_up.xml") else {
+        return;
+    };
+    let call = incoming(&mut agent).await;
+    assert!(agent.answer(call, ANSWER_SDP.to_vec()).await);
+    assert_eq!(next_ua(&mut agent).await, UaEvent::CallEstablished { call });
+    assert!(agent.hang_up(call).await);
+    assert_eq!(
+        next_ua(&mut agent).await,
+        UaEvent::CallEnded {
+            call,
+            reason: EndReason::LocalHangup
+        }
+    );
+    let run = tokio::task::spawn_blocking(move || sipp.wait(WAIT))
+        .await
+        .unwrap();
+    assert!(
+        run.succeeded(),
+        "SIPp: {}\n{}\n{}",
+        run.log,
+        run.messages,
+        kam.log_tail()
+    );
+    agent.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_while_ringing() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let mut agent = registered_agent(&kam, 13).await;
+    let Some(sipp) = start_sipp(&kam, "uac_cancel.xml") else {
+        return;
+    };
+    let call = incoming(&mut agent).await;
+    assert!(agent.ringing(call).await);
+    assert_eq!(
+        next_ua(&mut agent).await,
+        UaEvent::CallEnded {
+            call,
+            reason: EndReason::Cancelled
+        }
+    );
+    let run = tokio::task::spawn_blocking(move || sipp.wait(WAIT))
+        .await
+        .unwrap();
+    assert!(
+        run.succeeded(),
+        "SIPp: {}\n{}\n{}",
+        run.log,
+        run.messages,
+        kam.log_tail()
+    );
+    assert!(
+        run.messages.contains("SIP/2.0 487"),
+        "the caller saw 487 Request Terminated"
+    );
+    agent.shutdown().await;
+}
