@@ -27,6 +27,7 @@ pub enum ClientEvent {
 enum Command {
     Shutdown(oneshot::Sender<()>),
     Call(CallCommand, oneshot::Sender<bool>),
+    Invite(String, Vec<u8>, oneshot::Sender<CallHandle>),
 }
 
 /// What the program asks of a call.
@@ -36,6 +37,7 @@ enum CallCommand {
     Reject(CallHandle, u16, String),
     HangUp(CallHandle),
     Info(CallHandle, String, Vec<u8>),
+    Update(CallHandle, Vec<u8>),
 }
 
 /// A running SIP client. Dropping it stops the task (without unregistering; use
@@ -51,6 +53,7 @@ impl std::fmt::Debug for Command {
         f.write_str(match self {
             Self::Shutdown(_) => "Shutdown",
             Self::Call(..) => "Call",
+            Self::Invite(..) => "Invite",
         })
     }
 }
@@ -81,6 +84,21 @@ impl SipClient {
             return false;
         }
         answer.await.unwrap_or(false)
+    }
+
+    /// Calls `target` (a SIP URI) with the SDP offer; `None` when the client stopped.
+    pub async fn invite(&self, target: impl Into<String>, sdp: Vec<u8>) -> Option<CallHandle> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Invite(target.into(), sdp, reply))
+            .await
+            .ok()?;
+        answer.await.ok()
+    }
+
+    /// Offers a new session in the call (re-INVITE: hold, unhold).
+    pub async fn update(&self, call: CallHandle, sdp: Vec<u8>) -> bool {
+        self.call(CallCommand::Update(call, sdp)).await
     }
 
     /// Sends 180 Ringing for an incoming call.
@@ -192,8 +210,12 @@ async fn run(
                         CallCommand::Reject(call, code, reason) => ua.reject(call, code, &reason),
                         CallCommand::HangUp(call) => ua.hang_up(now, call),
                         CallCommand::Info(call, content_type, body) => ua.send_info(call, &content_type, &body),
+                        CallCommand::Update(call, sdp) => ua.update(now, call, &sdp),
                     };
                     let _ = reply.send(done);
+                }
+                Some(Command::Invite(target, sdp, reply)) => {
+                    let _ = reply.send(ua.invite(std::time::Instant::now(), &target, &sdp));
                 }
                 Some(Command::Shutdown(done)) => {
                     if ua.is_registered() {

@@ -168,3 +168,108 @@ async fn cancelled_while_ringing() {
     );
     agent.shutdown().await;
 }
+
+const HOLD_SDP: &[u8] = b"v=0\r\no=- 2 3 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn we_call_a_sipp_uas_hold_info_unhold_and_hang_up() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let mut agent = registered_agent(&kam, 14).await;
+    // SIPp plays the callee on its own port; Kamailio relays there.
+    let Some(uas) = Sipp::start(
+        &scenario_path("uas_hold_info.xml"),
+        kam.udp_addr(),
+        &["-m", "1"],
+    )
+    .expect("SIPp starts") else {
+        return;
+    };
+    let target = format!("sip:callee@{}", uas.addr());
+    let call = agent
+        .invite(target, ANSWER_SDP.to_vec())
+        .await
+        .expect("running");
+    // Kamailio challenges the INVITE; the user agent answers the challenge by itself.
+    let mut progress = Vec::new();
+    let answer = loop {
+        match next_ua(&mut agent).await {
+            UaEvent::CallProgress { call: c, code, .. } if c == call => progress.push(code),
+            UaEvent::CallAnswered { call: c, sdp } if c == call => break sdp,
+            other => panic!("unexpected {other:?}\n{}", kam.log_tail()),
+        }
+    };
+    assert_eq!(progress, [180]);
+    assert!(String::from_utf8_lossy(&answer).contains("a=sendrecv"));
+
+    assert!(agent.update(call, HOLD_SDP.to_vec()).await, "hold");
+    match next_ua(&mut agent).await {
+        UaEvent::CallUpdated { call: c, sdp } => {
+            assert_eq!(c, call);
+            assert!(String::from_utf8_lossy(&sdp).contains("a=recvonly"), "held");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        agent
+            .send_info(
+                call,
+                "application/dtmf-relay",
+                b"Signal=5\r\nDuration=160\r\n".to_vec()
+            )
+            .await
+    );
+    assert!(agent.update(call, ANSWER_SDP.to_vec()).await, "unhold");
+    assert!(matches!(
+        next_ua(&mut agent).await,
+        UaEvent::CallUpdated { .. }
+    ));
+    assert!(agent.hang_up(call).await);
+    assert_eq!(
+        next_ua(&mut agent).await,
+        UaEvent::CallEnded {
+            call,
+            reason: EndReason::LocalHangup
+        }
+    );
+    let run = tokio::task::spawn_blocking(move || uas.wait(WAIT))
+        .await
+        .unwrap();
+    assert!(
+        run.succeeded(),
+        "SIPp: {}\n{}\n{}",
+        run.log,
+        run.messages,
+        kam.log_tail()
+    );
+    assert!(
+        run.messages.contains("Signal=5"),
+        "the INFO reached the callee"
+    );
+    agent.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_to_nobody_fails_clearly() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let mut agent = registered_agent(&kam, 15).await;
+    let call = agent
+        .invite("sip:nobody@ccc.test", ANSWER_SDP.to_vec())
+        .await
+        .expect("running");
+    loop {
+        match next_ua(&mut agent).await {
+            UaEvent::CallEnded { call: c, reason } => {
+                assert_eq!(c, call);
+                assert_eq!(reason, EndReason::Failed(404, "Not Found".into()));
+                break;
+            }
+            UaEvent::CallProgress { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    agent.shutdown().await;
+}

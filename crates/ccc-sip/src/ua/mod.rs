@@ -82,6 +82,36 @@ pub enum UaEvent {
         /// Its body.
         body: Vec<u8>,
     },
+    /// This side's call progresses (180 Ringing, 183 Session Progress with early media).
+    CallProgress {
+        /// The call.
+        call: CallHandle,
+        /// The provisional status.
+        code: u16,
+        /// Early-media SDP, if the answer carried one.
+        sdp: Vec<u8>,
+    },
+    /// This side's call was answered, with the other side's SDP answer.
+    CallAnswered {
+        /// The call.
+        call: CallHandle,
+        /// The SDP answer.
+        sdp: Vec<u8>,
+    },
+    /// This side's re-INVITE was accepted with this SDP answer.
+    CallUpdated {
+        /// The call.
+        call: CallHandle,
+        /// The SDP answer.
+        sdp: Vec<u8>,
+    },
+    /// This side's re-INVITE was refused (491 on glare, ...); the session is unchanged.
+    CallUpdateFailed {
+        /// The call.
+        call: CallHandle,
+        /// The status.
+        code: u16,
+    },
     /// The call ended.
     CallEnded {
         /// The call.
@@ -193,7 +223,14 @@ impl UserAgent {
                 // Answers to requests in calls; anything else answers no transaction of
                 // ours and is dropped (RFC 3261 17.1.3).
                 None => {
-                    self.calls.on_response(&message, &mut self.events);
+                    self.calls.on_response(
+                        now,
+                        &message,
+                        &self.config,
+                        &mut self.ids,
+                        &mut self.transmits,
+                        &mut self.events,
+                    );
                 }
             }
             return;
@@ -245,6 +282,31 @@ impl UserAgent {
             &mut self.ids,
             &mut self.transmits,
             &mut self.events,
+        )
+    }
+
+    /// Calls `target` (a SIP URI, `sip:1002@ccc.test`) with the SDP offer `sdp`.
+    pub fn invite(&mut self, now: Instant, target: &str, sdp: &[u8]) -> CallHandle {
+        self.calls.invite(
+            now,
+            target,
+            sdp,
+            &self.config,
+            &mut self.ids,
+            &mut self.transmits,
+        )
+    }
+
+    /// Offers a new session in the call (re-INVITE: hold, unhold). False when the call
+    /// is not up or an offer is already pending.
+    pub fn update(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) -> bool {
+        self.calls.update(
+            now,
+            call,
+            sdp,
+            &self.config,
+            &mut self.ids,
+            &mut self.transmits,
         )
     }
 

@@ -726,3 +726,154 @@ fn dialog_making_responses_carry_the_record_routes() {
         assert_eq!(routes.len(), 2, "{:?}", m.status());
     }
 }
+
+/// The callee's answer to this side's INVITE.
+fn answer_invite(
+    request: &[u8],
+    code: u16,
+    reason: &str,
+    to_tag: Option<&str>,
+    extra: &[(KnownHeader, &str)],
+) -> Vec<u8> {
+    let r = parse(request).unwrap();
+    let to = r.header(KnownHeader::To).unwrap();
+    let mut b = Builder::response(code, reason)
+        .header(KnownHeader::Via, r.header(KnownHeader::Via).unwrap())
+        .header(KnownHeader::From, r.header(KnownHeader::From).unwrap())
+        .header(
+            KnownHeader::To,
+            to_tag.map_or_else(|| to.to_owned(), |t| format!("{to};tag={t}")),
+        )
+        .header(KnownHeader::CallId, r.call_id().unwrap())
+        .header(KnownHeader::CSeq, r.header(KnownHeader::CSeq).unwrap());
+    for (name, value) in extra {
+        b = b.header(*name, *value);
+    }
+    b.build().unwrap()
+}
+
+#[test]
+fn an_outgoing_call_answers_a_challenge_and_acks_every_2xx() {
+    let mut h = Harness::new();
+    let call = h.ua.invite(h.now, "sip:1002@ccc.test", b"v=0 offer");
+    let first = h.one_sent();
+    assert_eq!(parse(&first).unwrap().body, b"v=0 offer");
+    h.receive(&answer_invite(
+        &first,
+        407,
+        "Proxy Authentication Required",
+        Some("px"),
+        &[(KnownHeader::ProxyAuthenticate, CHALLENGE)],
+    ));
+    let sent = h.sent();
+    assert_eq!(sent.len(), 2, "the ACK of the 407 and the INVITE again");
+    let ack = parse(&sent[0]).unwrap();
+    assert_eq!(ack.method(), Some("ACK"));
+    assert_eq!(
+        ack.via().unwrap().branch(),
+        parse(&first).unwrap().via().unwrap().branch(),
+        "same transaction"
+    );
+    let second = parse(&sent[1]).unwrap();
+    assert!(
+        second
+            .header(KnownHeader::ProxyAuthorization)
+            .unwrap()
+            .contains("uri=\"sip:1002@ccc.test\"")
+    );
+    assert_eq!(second.cseq().unwrap().seq, 2);
+    h.receive(&answer_invite(
+        &sent[1],
+        180,
+        "Ringing",
+        Some("callee"),
+        &[],
+    ));
+    assert!(matches!(
+        h.events()[..],
+        [UaEvent::CallProgress { code: 180, .. }]
+    ));
+    let ok = answer_invite(
+        &sent[1],
+        200,
+        "OK",
+        Some("callee"),
+        &[
+            (KnownHeader::Contact, "<sip:1002@10.0.0.2:5060>"),
+            (KnownHeader::RecordRoute, "<sip:p1;lr>, <sip:p2;lr>"),
+        ],
+    );
+    h.receive(&ok);
+    assert_eq!(
+        h.events(),
+        [UaEvent::CallAnswered {
+            call,
+            sdp: Vec::new()
+        }]
+    );
+    let ack = h.one_sent();
+    let m = parse(&ack).unwrap();
+    assert_eq!(
+        (m.method(), m.request_uri()),
+        (Some("ACK"), Some("sip:1002@10.0.0.2:5060"))
+    );
+    assert_eq!(
+        m.list(KnownHeader::Route).collect::<Vec<_>>(),
+        ["<sip:p2;lr>", "<sip:p1;lr>"],
+        "the route set reversed"
+    );
+    // The 2xx again: the same ACK again.
+    h.receive(&ok);
+    assert_eq!(h.one_sent(), ack);
+}
+
+#[test]
+fn cancelling_waits_for_a_provisional_answer() {
+    let mut h = Harness::new();
+    let call = h.ua.invite(h.now, "sip:1002@ccc.test", b"v=0");
+    let invite = h.one_sent();
+    assert!(h.ua.hang_up(h.now, call));
+    assert!(
+        h.sent().is_empty(),
+        "no CANCEL before a provisional answer (RFC 3261 9.1)"
+    );
+    h.receive(&answer_invite(&invite, 180, "Ringing", Some("t"), &[]));
+    let cancel = h.one_sent();
+    let c = parse(&cancel).unwrap();
+    assert_eq!(c.method(), Some("CANCEL"));
+    assert_eq!(
+        c.via().unwrap().branch(),
+        parse(&invite).unwrap().via().unwrap().branch()
+    );
+    h.events();
+    h.receive(&answer_invite(
+        &invite,
+        487,
+        "Request Terminated",
+        Some("t"),
+        &[],
+    ));
+    assert_eq!(parse(&h.one_sent()).unwrap().method(), Some("ACK"));
+    assert_eq!(
+        h.events(),
+        [UaEvent::CallEnded {
+            call,
+            reason: EndReason::LocalHangup
+        }]
+    );
+}
+
+#[test]
+fn an_unanswered_call_times_out() {
+    let mut h = Harness::new();
+    let call = h.ua.invite(h.now, "sip:1002@ccc.test", b"v=0");
+    h.sent();
+    h.advance(Duration::from_secs(32));
+    assert_eq!(
+        h.events(),
+        [UaEvent::CallEnded {
+            call,
+            reason: EndReason::Timeout
+        }]
+    );
+}

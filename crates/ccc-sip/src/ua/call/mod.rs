@@ -10,6 +10,8 @@ use super::ids::Ids;
 use super::{TIMER_F, UaEvent};
 use crate::message::{Builder, KnownHeader, Message, NameAddr};
 
+mod outgoing;
+
 /// RFC 3261 T1 and T2: the 2xx retransmission interval starts at T1 and doubles up to T2.
 const T1: Duration = Duration::from_millis(500);
 const T2: Duration = Duration::from_secs(4);
@@ -34,6 +36,10 @@ pub enum EndReason {
     NoAck,
     /// The flow went down with the call.
     FlowLost,
+    /// This side's call was refused with this status and reason (486 Busy Here, ...).
+    Failed(u16, String),
+    /// This side's call got no answer in time (32 s without any, 3 minutes ringing).
+    Timeout,
 }
 
 /// An INVITE waiting for this side's answer: what its responses copy.
@@ -51,6 +57,28 @@ struct PendingInvite {
     last_response: Option<Vec<u8>>,
 }
 
+/// This side's INVITE: what its CANCEL, its ACK for a failure and its retry with
+/// credentials need.
+#[derive(Debug, Clone)]
+struct OutgoingInvite {
+    branch: String,
+    cseq: u32,
+    target: String,
+    sdp: Vec<u8>,
+    since: Instant,
+    /// A provisional answer came (a CANCEL may be sent only then, RFC 3261 9.1).
+    provisional: bool,
+    /// The program hung up before the final answer.
+    cancelled: bool,
+    /// Challenges answered; a second one means the password is wrong.
+    answered: u8,
+    progress_reported: Option<u16>,
+}
+
+/// How long this side's INVITE may wait: 32 s for any answer (Timer B), 3 minutes once
+/// it rings.
+const RING_LIMIT: Duration = Duration::from_secs(180);
+
 #[derive(Debug, Clone)]
 enum State {
     /// The initial INVITE waits for an answer.
@@ -65,6 +93,14 @@ enum State {
     },
     /// In the call.
     Confirmed,
+    /// This side's INVITE waits for its final answer.
+    Calling(OutgoingInvite),
+    /// This side's re-INVITE waits for its answer.
+    Updating {
+        branch: String,
+        cseq: u32,
+        since: Instant,
+    },
     /// A BYE was sent; `reported` when the end was already reported (no ACK).
     Ending {
         branch: String,
@@ -89,6 +125,8 @@ struct Call {
     local_cseq: u32,
     pending: Option<PendingInvite>,
     state: State,
+    /// The ACK of this side's last answered INVITE, resent for a retransmitted 2xx.
+    last_ack: Option<(u32, Vec<u8>)>,
 }
 
 /// The calls of one user agent.
@@ -96,6 +134,8 @@ struct Call {
 pub(crate) struct Calls {
     calls: Vec<Call>,
     next_handle: u32,
+    /// The last challenge a request of this side's got, answered pre-emptively after.
+    challenge: Option<(crate::auth::Challenge, bool)>,
 }
 
 /// What happened to a request, for the user agent to answer it otherwise.
@@ -278,6 +318,7 @@ impl Calls {
             local_cseq: 0,
             pending: Some(PendingInvite::of(request, branch)),
             state: State::Offered,
+            last_ack: None,
         };
         events.push_back(UaEvent::IncomingCall {
             call: handle,
@@ -407,13 +448,17 @@ impl Calls {
         };
         match call.state {
             State::Offered => self.reject(handle, 486, "Busy Here", config, out, events),
-            State::Answered { .. } | State::Confirmed => {
+            State::Answered { .. } | State::Confirmed | State::Updating { .. } => {
                 let branch = call.send_request("BYE", config, ids, out);
                 call.state = State::Ending {
                     branch,
                     since: now,
                     reported: false,
                 };
+                true
+            }
+            State::Calling(_) => {
+                Self::cancel(call, config, ids, out);
                 true
             }
             State::Ending { .. } => true,
@@ -443,9 +488,16 @@ impl Calls {
     /// A response to one of this side's requests in a call.
     pub(crate) fn on_response(
         &mut self,
+        now: Instant,
         response: &Message<'_>,
+        config: &UaConfig,
+        ids: &mut Ids,
+        out: &mut VecDeque<Vec<u8>>,
         events: &mut VecDeque<UaEvent>,
     ) -> bool {
+        if self.on_outgoing_response(now, response, config, ids, out, events) {
+            return true;
+        }
         let branch = response.via().ok().and_then(|v| v.branch()).unwrap_or("");
         let code = response.status().unwrap_or(0);
         let Some(index) = self
@@ -514,16 +566,29 @@ impl Calls {
                 }
                 State::Ending {
                     since, reported, ..
-                } if *since + TIMER_F <= now => ended.push((call.handle, *reported)),
+                } if *since + TIMER_F <= now => {
+                    ended.push((call.handle, *reported, EndReason::LocalHangup));
+                }
+                State::Calling(invite) if invite.deadline() <= now => {
+                    ended.push((call.handle, false, EndReason::Timeout));
+                }
+                State::Updating { since, .. } if *since + TIMER_F <= now => {
+                    // No answer to the re-INVITE: the session stays as it was.
+                    events.push_back(UaEvent::CallUpdateFailed {
+                        call: call.handle,
+                        code: 408,
+                    });
+                    call.state = State::Confirmed;
+                }
                 _ => {}
             }
         }
-        for (handle, reported) in ended {
+        for (handle, reported, reason) in ended {
             self.calls.retain(|c| c.handle != handle);
             if !reported {
                 events.push_back(UaEvent::CallEnded {
                     call: handle,
-                    reason: EndReason::LocalHangup,
+                    reason,
                 });
             }
         }
@@ -535,7 +600,10 @@ impl Calls {
             .iter()
             .filter_map(|c| match &c.state {
                 State::Answered { next, .. } => Some(*next),
-                State::Ending { since, .. } => Some(*since + TIMER_F),
+                State::Ending { since, .. } | State::Updating { since, .. } => {
+                    Some(*since + TIMER_F)
+                }
+                State::Calling(invite) => Some(invite.deadline()),
                 _ => None,
             })
             .min()
@@ -563,12 +631,24 @@ impl Call {
         self.send_request_with(method, None, config, ids, out)
     }
 
-    /// A request in the dialog (RFC 3261 12.2.1.1): to the remote target, through the
-    /// route set, with this side's next CSeq.
     fn send_request_with(
         &mut self,
         method: &str,
         body: Option<(&str, &[u8])>,
+        config: &UaConfig,
+        ids: &mut Ids,
+        out: &mut VecDeque<Vec<u8>>,
+    ) -> String {
+        self.send_in_dialog(method, body, None, config, ids, out)
+    }
+
+    /// A request in the dialog (RFC 3261 12.2.1.1): to the remote target, through the
+    /// route set, with this side's next CSeq.
+    fn send_in_dialog(
+        &mut self,
+        method: &str,
+        body: Option<(&str, &[u8])>,
+        contact: Option<String>,
         config: &UaConfig,
         ids: &mut Ids,
         out: &mut VecDeque<Vec<u8>>,
@@ -596,6 +676,9 @@ impl Call {
             .header(KnownHeader::CallId, self.call_id.clone())
             .header(KnownHeader::CSeq, format!("{} {method}", self.local_cseq))
             .header(KnownHeader::UserAgent, config.user_agent.clone());
+        if let Some(contact) = contact {
+            b = b.header(KnownHeader::Contact, contact);
+        }
         if let Some((content_type, body)) = body {
             b = b.body(content_type, body.to_vec());
         }
