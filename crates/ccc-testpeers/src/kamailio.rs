@@ -169,21 +169,16 @@ impl Kamailio {
     }
 
     fn render(&self, tls_config: &Path) -> String {
-        let mut passwords = String::new();
-        for (i, user) in self.config.users.iter().enumerate() {
-            let keyword = if i == 0 { "if" } else { "else if" };
+        // A flat switch: a chain of if/else nests, and Kamailio limits the nesting.
+        let mut passwords = String::from("\t$var(pw) = \"-no-such-user-\";\n\tswitch($fU) {\n");
+        for user in &self.config.users {
             let _ = writeln!(
                 passwords,
-                "\t{keyword} ($fU == \"{}\") {{ $var(pw) = \"{}\"; }}",
+                "\t\tcase \"{}\": $var(pw) = \"{}\"; break;",
                 user.user, user.password
             );
         }
-        let none = if self.config.users.is_empty() {
-            ""
-        } else {
-            "else "
-        };
-        let _ = writeln!(passwords, "\t{none}{{ $var(pw) = \"-no-such-user-\"; }}");
+        passwords.push_str("\t}\n");
         TEMPLATE
             .replace("@UDP_PORT@", &self.udp_port.to_string())
             .replace("@WS_PORT@", &self.ws_port.to_string())

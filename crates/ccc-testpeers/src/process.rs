@@ -82,7 +82,8 @@ impl PeerProcess {
         }
     }
 
-    /// Stops the process group and waits for it (bounded).
+    /// Stops the process group and waits for it (bounded): the main process first
+    /// (SIGTERM, then SIGKILL after two seconds), then every process left in the group.
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
@@ -93,17 +94,35 @@ impl PeerProcess {
         let group = Pid::from_raw(pid);
         let _ = killpg(group, Signal::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < deadline {
-            if matches!(child.try_wait(), Ok(Some(_))) {
-                // Children of a forking server may still be exiting: make sure.
-                let _ = killpg(group, Signal::SIGKILL);
-                return;
-            }
+        while Instant::now() < deadline && !matches!(child.try_wait(), Ok(Some(_))) {
             std::thread::sleep(Duration::from_millis(20));
         }
+        // Forking servers leave workers behind for a moment: no one may keep a port.
         let _ = killpg(group, Signal::SIGKILL);
         let _ = child.wait();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline && group_has_live_members(pid) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
+}
+
+/// Whether a process of group `pgid` still runs (zombies do not count: they hold no
+/// sockets any more, and only their new parent can reap them).
+fn group_has_live_members(pgid: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.filter_map(Result::ok).any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // After the command name: state, ppid, pgrp.
+        let mut fields = stat.rsplit(')').next().unwrap_or("").split_whitespace();
+        let state = fields.next();
+        let pgrp = fields.nth(1).and_then(|f| f.parse::<i32>().ok());
+        pgrp == Some(pgid) && state != Some("Z") && state != Some("X")
+    })
 }
 
 impl Drop for PeerProcess {
