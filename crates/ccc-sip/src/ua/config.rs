@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// The methods this user agent allows.
-pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE";
+pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO";
 /// The extensions it supports.
 pub(crate) const SUPPORTED: &str = "path, outbound, gruu";
 

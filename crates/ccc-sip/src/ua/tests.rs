@@ -701,6 +701,22 @@ fn re_invites_are_offered_to_the_program() {
 }
 
 #[test]
+fn unsupported_methods_in_a_known_dialog_get_405_not_481() {
+    let mut h = Harness::new();
+    let call = incoming(&mut h);
+    h.ua.answer(h.now, call, b"v=0");
+    let tag = our_tag(&h.one_sent());
+    h.receive(&in_dialog("ACK", 1, &tag, "z9hG4bK-ack"));
+    h.events();
+    h.receive(&in_dialog("REFER", 2, &tag, "z9hG4bK-refer"));
+    let answer = h.one_sent();
+    let m = parse(&answer).unwrap();
+    assert_eq!(m.status(), Some(405));
+    assert!(!m.header(KnownHeader::Allow).unwrap().contains("REFER"));
+    assert!(h.events().is_empty(), "the call goes on");
+}
+
+#[test]
 fn losing_the_flow_ends_the_calls() {
     let mut h = Harness::new();
     let call = incoming(&mut h);

@@ -273,7 +273,21 @@ impl Calls {
                 }
                 Handled::Yes
             }
-            _ => Handled::No,
+            // Other methods in a dialog that exists: not supported here (yet), but the
+            // dialog is not unknown, so 405 rather than 481.
+            _ => {
+                let Some(tag) = to_tag else {
+                    return Handled::No;
+                };
+                let known = self.calls.iter().any(|c| {
+                    c.call_id == call_id && c.local_tag == tag && c.remote_tag == from_tag
+                });
+                if !known {
+                    return Handled::No;
+                }
+                push_response(out, request, 405, "Method Not Allowed", &tag, config);
+                Handled::Yes
+            }
         }
     }
 
