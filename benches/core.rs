@@ -9,9 +9,7 @@
 //!
 //! Run: `cargo bench -p ccc-benches --bench core`
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ccc_core::config::Config;
@@ -22,34 +20,8 @@ use ccc_core::model::{
 use ccc_core::{Agent, Input, Operation};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
-/// Counts heap allocations, so the bench can report them per step.
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; it only counts.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed through.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is passed through.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed through.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: ccc_benches::CountingAllocator = ccc_benches::CountingAllocator;
 
 /// One step of the call's life.
 // Not boxed: freeing a box would add a deallocation to every measured step.
@@ -264,11 +236,11 @@ fn allocations_per_step(calls: usize) -> f64 {
     }
     let mut steps = story.steps(calls);
     let count = steps.len();
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = ccc_benches::allocations();
     while let Some(step) = steps.pop() {
         bench.run(step);
     }
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = ccc_benches::allocations() - before;
     #[allow(clippy::cast_precision_loss)]
     {
         allocations as f64 / count as f64

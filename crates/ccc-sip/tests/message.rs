@@ -6,8 +6,8 @@ use ccc_sip::message::{
 };
 use proptest::prelude::*;
 
-const INVITE: &[u8] = include_bytes!("../benches/data/invite.sip");
-const OK200: &[u8] = include_bytes!("../benches/data/ok200.sip");
+const INVITE: &[u8] = include_bytes!("data/invite.sip");
+const OK200: &[u8] = include_bytes!("data/ok200.sip");
 
 #[test]
 fn the_invite_kamailio_relays_over_websocket() {

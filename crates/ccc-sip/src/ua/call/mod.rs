@@ -656,8 +656,31 @@ impl Call {
         self.send_in_dialog(method, body, None, config, ids, out)
     }
 
-    /// A request in the dialog (RFC 3261 12.2.1.1): to the remote target, through the
-    /// route set, with this side's next CSeq.
+    /// The start of a request in the dialog (RFC 3261 12.2.1.1): to the remote target,
+    /// through the route set, with the dialog's tags and Call-ID.
+    fn dialog_request(&self, method: &str, cseq: u32, branch: &str, ids: &Ids) -> Builder {
+        let mut b = Builder::request(method, &self.remote_target)
+            .header(
+                KnownHeader::Via,
+                format!("SIP/2.0/WS {};branch={branch}", ids.host()),
+            )
+            .header(KnownHeader::MaxForwards, "70");
+        for route in &self.route_set {
+            b = b.header(KnownHeader::Route, route.clone());
+        }
+        b.header(
+            KnownHeader::From,
+            format!("{};tag={}", self.local_uri, self.local_tag),
+        )
+        .header(
+            KnownHeader::To,
+            format!("{};tag={}", self.remote_uri, self.remote_tag),
+        )
+        .header(KnownHeader::CallId, self.call_id.clone())
+        .header(KnownHeader::CSeq, format!("{cseq} {method}"))
+    }
+
+    /// A request in the dialog with this side's next CSeq.
     fn send_in_dialog(
         &mut self,
         method: &str,
@@ -669,26 +692,8 @@ impl Call {
     ) -> String {
         self.local_cseq += 1;
         let branch = ids.branch();
-        let mut b = Builder::request(method, &self.remote_target)
-            .header(
-                KnownHeader::Via,
-                format!("SIP/2.0/WS {};branch={branch}", ids.host()),
-            )
-            .header(KnownHeader::MaxForwards, "70");
-        for route in &self.route_set {
-            b = b.header(KnownHeader::Route, route.clone());
-        }
-        b = b
-            .header(
-                KnownHeader::From,
-                format!("{};tag={}", self.local_uri, self.local_tag),
-            )
-            .header(
-                KnownHeader::To,
-                format!("{};tag={}", self.remote_uri, self.remote_tag),
-            )
-            .header(KnownHeader::CallId, self.call_id.clone())
-            .header(KnownHeader::CSeq, format!("{} {method}", self.local_cseq))
+        let mut b = self
+            .dialog_request(method, self.local_cseq, &branch, ids)
             .header(KnownHeader::UserAgent, config.user_agent.clone());
         if let Some(contact) = contact {
             b = b.header(KnownHeader::Contact, contact);

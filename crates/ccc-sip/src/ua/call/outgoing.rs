@@ -355,26 +355,8 @@ impl Call {
         out: &mut VecDeque<Vec<u8>>,
     ) {
         let branch = ids.branch();
-        let mut b = Builder::request("ACK", &self.remote_target)
-            .header(
-                KnownHeader::Via,
-                format!("SIP/2.0/WS {};branch={branch}", ids.host()),
-            )
-            .header(KnownHeader::MaxForwards, "70");
-        for route in &self.route_set {
-            b = b.header(KnownHeader::Route, route.clone());
-        }
-        let ack = b
-            .header(
-                KnownHeader::From,
-                format!("{};tag={}", self.local_uri, self.local_tag),
-            )
-            .header(
-                KnownHeader::To,
-                format!("{};tag={}", self.remote_uri, self.remote_tag),
-            )
-            .header(KnownHeader::CallId, self.call_id.clone())
-            .header(KnownHeader::CSeq, format!("{cseq} ACK"))
+        let ack = self
+            .dialog_request("ACK", cseq, &branch, ids)
             .build()
             .unwrap_or_default();
         out.push_back(ack.clone());

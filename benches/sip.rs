@@ -4,51 +4,18 @@
 //! heap allocations of one parse: the borrowing path makes one (the header list),
 //! whatever the number of headers.
 //!
-//! Run: `cargo bench -p ccc-sip --bench sip`
+//! Run: `cargo bench -p ccc-benches --bench sip`
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use ccc_sip::message::{Builder, HeaderName, StartLine, parse};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; it only counts.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed through.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is passed through.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed through.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: ccc_benches::CountingAllocator = ccc_benches::CountingAllocator;
 
-const INVITE: &[u8] = include_bytes!("data/invite.sip");
-const OK200: &[u8] = include_bytes!("data/ok200.sip");
-
-fn allocations_of(f: impl FnOnce()) -> u64 {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    f();
-    ALLOCATIONS.load(Ordering::Relaxed) - before
-}
+const INVITE: &[u8] = include_bytes!("../crates/ccc-sip/tests/data/invite.sip");
+const OK200: &[u8] = include_bytes!("../crates/ccc-sip/tests/data/ok200.sip");
 
 /// The owned builder for the same message, as a user agent would hold it.
 fn builder_of(bytes: &[u8]) -> Builder {
@@ -67,8 +34,10 @@ fn builder_of(bytes: &[u8]) -> Builder {
 }
 
 fn sip(c: &mut Criterion) {
-    let ours = allocations_of(|| drop(black_box(parse(black_box(INVITE)))));
-    let theirs = allocations_of(|| drop(black_box(rsip::SipMessage::try_from(black_box(INVITE)))));
+    let ours = ccc_benches::allocations_of(|| drop(black_box(parse(black_box(INVITE)))));
+    let theirs = ccc_benches::allocations_of(|| {
+        drop(black_box(rsip::SipMessage::try_from(black_box(INVITE))));
+    });
     let headers = parse(INVITE).map(|m| m.headers.len()).unwrap_or(0);
     println!(
         "sip: INVITE with {headers} headers: {ours} heap allocations per parse (rsip: {theirs})"
