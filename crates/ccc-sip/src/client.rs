@@ -38,6 +38,7 @@ enum CallCommand {
     HangUp(CallHandle),
     Info(CallHandle, String, Vec<u8>),
     Update(CallHandle, Vec<u8>),
+    Refer(CallHandle, String, Option<CallHandle>),
 }
 
 /// A running SIP client. Dropping it stops the task (without unregistering; use
@@ -99,6 +100,18 @@ impl SipClient {
     /// Offers a new session in the call (re-INVITE: hold, unhold).
     pub async fn update(&self, call: CallHandle, sdp: Vec<u8>) -> bool {
         self.call(CallCommand::Update(call, sdp)).await
+    }
+
+    /// Transfers the other party of `call` to `target` (REFER); with `replaces`,
+    /// attended, to the far end of that call.
+    pub async fn refer(
+        &self,
+        call: CallHandle,
+        target: impl Into<String>,
+        replaces: Option<CallHandle>,
+    ) -> bool {
+        self.call(CallCommand::Refer(call, target.into(), replaces))
+            .await
     }
 
     /// Sends 180 Ringing for an incoming call.
@@ -211,6 +224,7 @@ async fn run(
                         CallCommand::HangUp(call) => ua.hang_up(now, call),
                         CallCommand::Info(call, content_type, body) => ua.send_info(call, &content_type, &body),
                         CallCommand::Update(call, sdp) => ua.update(now, call, &sdp),
+                        CallCommand::Refer(call, target, replaces) => ua.refer(call, &target, replaces),
                     };
                     let _ = reply.send(done);
                 }

@@ -273,3 +273,59 @@ async fn a_call_to_nobody_fails_clearly() {
     }
     agent.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn we_transfer_a_sipp_callee_by_refer() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let mut agent = registered_agent(&kam, 16).await;
+    let Some(uas) = Sipp::start(
+        &scenario_path("uas_refer.xml"),
+        kam.udp_addr(),
+        &["-m", "1"],
+    )
+    .expect("SIPp starts") else {
+        return;
+    };
+    let call = agent
+        .invite(format!("sip:callee@{}", uas.addr()), ANSWER_SDP.to_vec())
+        .await
+        .expect("running");
+    loop {
+        match next_ua(&mut agent).await {
+            UaEvent::CallAnswered { .. } => break,
+            UaEvent::CallProgress { .. } => {}
+            other => panic!("unexpected {other:?}\n{}", kam.log_tail()),
+        }
+    }
+    assert!(agent.refer(call, "sip:1002@ccc.test", None).await);
+    assert_eq!(
+        next_ua(&mut agent).await,
+        UaEvent::TransferAccepted { call }
+    );
+    assert_eq!(
+        next_ua(&mut agent).await,
+        UaEvent::TransferProgress { call, code: 200 }
+    );
+    assert!(agent.hang_up(call).await);
+    assert_eq!(
+        next_ua(&mut agent).await,
+        UaEvent::CallEnded {
+            call,
+            reason: EndReason::LocalHangup
+        }
+    );
+    let run = tokio::task::spawn_blocking(move || uas.wait(WAIT))
+        .await
+        .unwrap();
+    assert!(
+        run.succeeded(),
+        "SIPp: {}\n{}\n{}",
+        run.log,
+        run.messages,
+        kam.log_tail()
+    );
+    assert!(run.messages.contains("Refer-To: <sip:1002@ccc.test>"));
+    agent.shutdown().await;
+}

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// The methods this user agent allows.
-pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO";
+pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
 /// The extensions it supports.
 pub(crate) const SUPPORTED: &str = "path, outbound, gruu";
 

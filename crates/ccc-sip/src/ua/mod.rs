@@ -112,6 +112,25 @@ pub enum UaEvent {
         /// The status.
         code: u16,
     },
+    /// The other party accepted this side's REFER (202).
+    TransferAccepted {
+        /// The call.
+        call: CallHandle,
+    },
+    /// The other party refused this side's REFER.
+    TransferFailed {
+        /// The call.
+        call: CallHandle,
+        /// The status.
+        code: u16,
+    },
+    /// How the transfer goes, from the other party's NOTIFY (100 trying, 200 done, ...).
+    TransferProgress {
+        /// The call.
+        call: CallHandle,
+        /// The status line of the message/sipfrag body.
+        code: u16,
+    },
     /// The call ended.
     CallEnded {
         /// The call.
@@ -304,6 +323,20 @@ impl UserAgent {
             now,
             call,
             sdp,
+            &self.config,
+            &mut self.ids,
+            &mut self.transmits,
+        )
+    }
+
+    /// Transfers the other party to `target` (blind: `replaces` is `None`), or, attended,
+    /// to the far end of the call `replaces` (REFER with `Replaces`). False when the
+    /// call is not up or a REFER is pending.
+    pub fn refer(&mut self, call: CallHandle, target: &str, replaces: Option<CallHandle>) -> bool {
+        self.calls.refer(
+            call,
+            target,
+            replaces,
             &self.config,
             &mut self.ids,
             &mut self.transmits,

@@ -893,3 +893,92 @@ fn an_unanswered_call_times_out() {
         }]
     );
 }
+
+/// A call this side placed, answered and acknowledged; returns it and the 200's To tag.
+fn answered_outgoing(h: &mut Harness, target: &str, callee_tag: &str) -> CallHandle {
+    let call = h.ua.invite(h.now, target, b"v=0");
+    let invite = h.one_sent();
+    h.receive(&answer_invite(
+        &invite,
+        200,
+        "OK",
+        Some(callee_tag),
+        &[(KnownHeader::Contact, "<sip:callee@10.0.0.2>")],
+    ));
+    h.sent();
+    assert!(matches!(h.events()[..], [UaEvent::CallAnswered { .. }]));
+    call
+}
+
+#[test]
+fn blind_and_attended_transfers_by_refer() {
+    let mut h = Harness::new();
+    let first = answered_outgoing(&mut h, "sip:1002@ccc.test", "b-tag");
+    assert!(h.ua.refer(first, "sip:1003@ccc.test", None));
+    let refer = h.one_sent();
+    let m = parse(&refer).unwrap();
+    assert_eq!(m.method(), Some("REFER"));
+    assert_eq!(m.header(KnownHeader::ReferTo), Some("<sip:1003@ccc.test>"));
+    assert_eq!(
+        m.header(KnownHeader::ReferredBy),
+        Some("<sip:1001@ccc.test>")
+    );
+    assert!(!h.ua.refer(first, "sip:x@y", None), "one REFER at a time");
+    let accepted = Builder::response(202, "Accepted")
+        .header(KnownHeader::Via, m.header(KnownHeader::Via).unwrap())
+        .header(KnownHeader::From, m.header(KnownHeader::From).unwrap())
+        .header(KnownHeader::To, m.header(KnownHeader::To).unwrap())
+        .header(KnownHeader::CallId, m.call_id().unwrap())
+        .header(KnownHeader::CSeq, m.header(KnownHeader::CSeq).unwrap())
+        .build()
+        .unwrap();
+    h.receive(&accepted);
+    assert_eq!(h.events(), [UaEvent::TransferAccepted { call: first }]);
+    // The other party reports the transfer's progress.
+    let from_tag = m.from().unwrap().tag().unwrap().to_owned();
+    let notify = Builder::request("NOTIFY", "sip:1001@h.invalid;transport=ws")
+        .header(KnownHeader::Via, "SIP/2.0/WS 10.0.0.2;branch=z9hG4bK-n1")
+        .header(KnownHeader::From, "<sip:1002@ccc.test>;tag=b-tag")
+        .header(
+            KnownHeader::To,
+            format!("<sip:1001@ccc.test>;tag={from_tag}"),
+        )
+        .header(KnownHeader::CallId, m.call_id().unwrap())
+        .header(KnownHeader::CSeq, "1 NOTIFY")
+        .header(KnownHeader::Event, "refer")
+        .header(
+            KnownHeader::SubscriptionState,
+            "terminated;reason=noresource",
+        )
+        .body("message/sipfrag", b"SIP/2.0 200 OK\r\n".to_vec())
+        .build()
+        .unwrap();
+    h.receive(&notify);
+    assert_eq!(parse(&h.one_sent()).unwrap().status(), Some(200));
+    assert_eq!(
+        h.events(),
+        [UaEvent::TransferProgress {
+            call: first,
+            code: 200
+        }]
+    );
+
+    // Attended: the second call replaces the new one at the far end.
+    let second = answered_outgoing(&mut h, "sip:1003@ccc.test", "c;tag");
+    assert!(h.ua.refer(second, "sip:1003@ccc.test", Some(first)));
+    let refer = h.one_sent();
+    let refer_to = parse(&refer)
+        .unwrap()
+        .header(KnownHeader::ReferTo)
+        .unwrap()
+        .to_owned();
+    let first_call_id = parse(&notify).unwrap().call_id().unwrap().to_owned();
+    assert_eq!(
+        refer_to,
+        format!(
+            "<sip:1003@ccc.test?Replaces={}%3Bto-tag%3Db-tag%3Bfrom-tag%3D{from_tag}>",
+            first_call_id
+        )
+    );
+    assert!(!h.ua.refer(second, "sip:x@y", Some(CallHandle(999))));
+}

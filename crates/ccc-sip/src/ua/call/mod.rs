@@ -127,6 +127,8 @@ struct Call {
     state: State,
     /// The ACK of this side's last answered INVITE, resent for a retransmitted 2xx.
     last_ack: Option<(u32, Vec<u8>)>,
+    /// The branch of this side's REFER waiting for its answer.
+    refer: Option<String>,
 }
 
 /// The calls of one user agent.
@@ -247,6 +249,34 @@ impl Calls {
                 });
                 Handled::Yes
             }
+            "NOTIFY"
+                if request
+                    .header(KnownHeader::Event)
+                    .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer")) =>
+            {
+                let Some(tag) = to_tag else {
+                    return Handled::No;
+                };
+                let Some(call) = self.calls.iter().find(|c| {
+                    c.call_id == call_id && c.local_tag == tag && c.remote_tag == from_tag
+                }) else {
+                    return Handled::No;
+                };
+                push_response(out, request, 200, "OK", &tag, config);
+                // The body is a message/sipfrag: its status line says how the transfer goes.
+                let status = std::str::from_utf8(request.body)
+                    .ok()
+                    .and_then(|b| b.strip_prefix("SIP/2.0 "))
+                    .and_then(|b| b.get(..3))
+                    .and_then(|c| c.parse().ok());
+                if let Some(code) = status {
+                    events.push_back(UaEvent::TransferProgress {
+                        call: call.handle,
+                        code,
+                    });
+                }
+                Handled::Yes
+            }
             "BYE" | "INFO" => {
                 let Some(tag) = to_tag else {
                     return Handled::No;
@@ -333,6 +363,7 @@ impl Calls {
             pending: Some(PendingInvite::of(request, branch)),
             state: State::Offered,
             last_ack: None,
+            refer: None,
         };
         events.push_back(UaEvent::IncomingCall {
             call: handle,
@@ -479,6 +510,62 @@ impl Calls {
         }
     }
 
+    /// Transfers the other party of `handle` to `target` (REFER, RFC 3515); with
+    /// `replaces`, the call `replaces` takes the place of the new one (attended
+    /// transfer, RFC 3891).
+    pub(crate) fn refer(
+        &mut self,
+        handle: CallHandle,
+        target: &str,
+        replaces: Option<CallHandle>,
+        config: &UaConfig,
+        ids: &mut Ids,
+        out: &mut VecDeque<Vec<u8>>,
+    ) -> bool {
+        let replaces = match replaces {
+            Some(other) => match self
+                .calls
+                .iter()
+                .find(|c| c.handle == other && matches!(c.state, State::Confirmed))
+            {
+                // The consulted call, from its far end: its Call-ID, its remote tag as
+                // the to-tag and ours as the from-tag.
+                Some(c) => Some(format!(
+                    "?Replaces={}%3Bto-tag%3D{}%3Bfrom-tag%3D{}",
+                    escape_header_value(&c.call_id),
+                    escape_header_value(&c.remote_tag),
+                    escape_header_value(&c.local_tag)
+                )),
+                None => return false,
+            },
+            None => None,
+        };
+        let Some(call) = self
+            .find_mut(handle)
+            .filter(|c| matches!(c.state, State::Confirmed) && c.refer.is_none())
+        else {
+            return false;
+        };
+        let refer_to = format!("<{target}{}>", replaces.unwrap_or_default());
+        call.local_cseq += 1;
+        let branch = ids.branch();
+        let request = call
+            .dialog_request("REFER", call.local_cseq, &branch, ids)
+            .header(KnownHeader::ReferTo, refer_to)
+            .header(KnownHeader::ReferredBy, format!("<{}>", config.aor()))
+            .header(
+                KnownHeader::Contact,
+                format!("<sip:{}@{};transport=ws;ob>", config.user, ids.host()),
+            )
+            .header(KnownHeader::UserAgent, config.user_agent.clone())
+            .build();
+        if let Ok(bytes) = request {
+            out.push_back(bytes);
+        }
+        call.refer = Some(branch);
+        true
+    }
+
     /// Sends an INFO in the call (DTMF as `application/dtmf-relay`, ...).
     pub(crate) fn info(
         &mut self,
@@ -510,6 +597,23 @@ impl Calls {
         events: &mut VecDeque<UaEvent>,
     ) -> bool {
         if self.on_outgoing_response(now, response, config, ids, out, events) {
+            return true;
+        }
+        if let Some(call) = self.calls.iter_mut().find(|c| {
+            c.refer.is_some() && c.refer.as_deref() == response.via().ok().and_then(|v| v.branch())
+        }) {
+            let code = response.status().unwrap_or(0);
+            if code >= 200 {
+                call.refer = None;
+                events.push_back(if (200..300).contains(&code) {
+                    UaEvent::TransferAccepted { call: call.handle }
+                } else {
+                    UaEvent::TransferFailed {
+                        call: call.handle,
+                        code,
+                    }
+                });
+            }
             return true;
         }
         let branch = response.via().ok().and_then(|v| v.branch()).unwrap_or("");
@@ -790,4 +894,18 @@ fn push_response(
     if let Some(response) = super::response_to(request, code, reason, tag, config) {
         out.push_back(response);
     }
+}
+
+/// Escapes a value for a URI header (`?Replaces=...`): `;`, `=`, `@`, `%`, `?`, `&` and
+/// anything outside unreserved ASCII become `%XY`.
+fn escape_header_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -50,6 +50,7 @@ impl Calls {
             pending: None,
             state: State::Confirmed,
             last_ack: None,
+            refer: None,
         };
         let invite = self.send_invite(&mut call, now, target, sdp, config, ids, out);
         call.state = State::Calling(invite);
