@@ -128,8 +128,6 @@ async fn regions_are_ranked_and_a_slow_one_comes_last() {
         slow_report.median_to_relay().unwrap() >= 4 * delay,
         "{slow_report:#?}"
     );
-    let fast = ranking[0].best().unwrap().median_to_relay().unwrap();
-    assert!(fast < 2 * delay, "loopback without the proxy: {fast:?}");
     // TCP works as well as UDP.
     let beijing_report = ranking.iter().find(|r| r.region == "cn-beijing").unwrap();
     assert!(beijing_report.servers[1].url.ends_with("transport=tcp"));
