@@ -79,6 +79,17 @@ impl<'a> Params<'a> {
             .map(|(_, v)| v)
     }
 
+    /// Whether every parameter has a name (`;;` or a trailing `;` is malformed).
+    pub fn is_well_formed(&self) -> bool {
+        self.0.split(';').skip(1).all(|p| {
+            !p.split('=')
+                .next()
+                .unwrap_or("")
+                .trim_matches(|c: char| c.is_ascii_whitespace())
+                .is_empty()
+        })
+    }
+
     /// The value of `name`, with the quotes of a quoted value removed.
     pub fn value(&self, name: &str) -> Option<&'a str> {
         let v = self.get(name)??;
@@ -140,10 +151,14 @@ impl<'a> NameAddr<'a> {
             if uri.is_empty() || !uri.contains(':') {
                 return Err(value_error("name-addr", "an absolute URI inside < >"));
             }
+            let params = Params::new(after);
+            if !params.is_well_formed() {
+                return Err(value_error("name-addr", "a parameter without a name"));
+            }
             return Ok(Self {
                 display,
                 uri,
-                params: Params::new(after),
+                params,
             });
         }
         if display.is_some() {
@@ -161,10 +176,14 @@ impl<'a> NameAddr<'a> {
         if uri.is_empty() || !uri.contains(':') || uri.contains([' ', '?', ',']) {
             return Err(value_error("addr-spec", "an absolute URI without spaces"));
         }
+        let params = Params::new(params);
+        if !params.is_well_formed() {
+            return Err(value_error("addr-spec", "a parameter without a name"));
+        }
         Ok(Self {
             display: None,
             uri,
-            params: Params::new(params),
+            params,
         })
     }
 
@@ -247,6 +266,9 @@ impl<'a> Via<'a> {
             port,
             params: Params::new(params),
         };
+        if !via.params.is_well_formed() {
+            return Err(bad("a parameter without a name"));
+        }
         if let Some(Some(rport)) = via.params.get("rport")
             && rport.parse::<u16>().is_err()
         {
