@@ -10,3 +10,4 @@
 pub mod scenario;
 
 pub use scenario::Scenario;
+pub mod platform;
