@@ -8,6 +8,13 @@
 //!   numbers, customers), built in or read from TOML.
 
 pub mod scenario;
+mod server;
 
 pub use scenario::Scenario;
+pub use server::{
+    AgentLogin, CLOSE_SIGNED_OUT, CONNECTION_QUEUE, Emulator, EmulatorConfig, EmulatorInfo,
+    LinkFault, LinkKind, PING_EVERY, SILENCE_LIMIT, StartError,
+};
+pub mod api;
 pub mod platform;
+pub mod token;

@@ -762,7 +762,7 @@ impl Platform {
         };
         let duration_s = i64::try_from(now.saturating_duration_since(call.started_at).as_secs())
             .unwrap_or(i64::MAX);
-        let talked = call.parts.iter().find(|p| p.answered && p.talk_ms > 0);
+        let talked = call.parts.iter().find(|p| p.answered);
         let recording = match talked {
             Some(part) if self.rules.record_calls => Some(Recording {
                 file_name: format!("{}.wav", call.job_id).into(),

@@ -647,6 +647,12 @@ impl Platform {
         ]
     }
 
+    /// How long the agent has been in its current state, in seconds.
+    pub fn state_seconds(&self, now: Instant, agent: AgentId) -> u64 {
+        now.saturating_duration_since(self.agents[agent.0].state_since)
+            .as_secs()
+    }
+
     /// How many timers wait (stale ones included), for the load harness.
     pub fn pending_timers(&self) -> usize {
         self.timers.len()
