@@ -1,7 +1,8 @@
 //! `ccc`: the command-line tool of ccc-rs.
 //!
 //! Subcommands arrive with the crates behind them: today `turn-test` (ccc-media's
-//! access-point speed test). `api`, `phone`, `emulator`, `agent` and `ctl` follow.
+//! access-point speed test) and `emulator` (ccc-emulator). `api`, `phone`, `agent` and `ctl`
+//! follow.
 
 mod commands;
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Time the TURN access points of each region and rank them (M33 testTurnServers).
     TurnTest(commands::turn_test::Args),
+    /// Run a local Call Center (OpenAPI, agent link) and print its URLs and credentials.
+    Emulator(commands::emulator::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::TurnTest(args) => commands::turn_test::run(args).await,
+            Command::Emulator(args) => commands::emulator::run(args).await,
         }
     });
     match result {

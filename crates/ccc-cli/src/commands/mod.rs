@@ -1,3 +1,4 @@
 //! One module per subcommand.
 
+pub(crate) mod emulator;
 pub(crate) mod turn_test;
