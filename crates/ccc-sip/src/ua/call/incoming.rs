@@ -201,6 +201,7 @@ impl Calls {
         };
         call.state = State::Confirmed;
         call.pending = None;
+        call.send_waiting_offer(now, cx);
         if !initial {
             return;
         }

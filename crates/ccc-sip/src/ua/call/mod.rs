@@ -149,13 +149,16 @@ enum Purpose {
     Refresh,
 }
 
-/// A re-INVITE refused with 491 waits to be tried once more (RFC 3261 14.1).
+/// An offer of this side's that waits to be sent: refused with 491, to be tried once
+/// more (RFC 3261 14.1); or made while the other side's ACK was still on its way.
 #[derive(Debug, Clone)]
-struct GlareRetry {
+struct WaitingOffer {
     at: Instant,
     sdp: Vec<u8>,
     /// Past this, it is given up (the call stayed busy).
     until: Instant,
+    /// What it is sent as: [`Purpose::GlareRetry`] or, when queued, [`Purpose::Offer`].
+    purpose: Purpose,
 }
 
 #[derive(Debug, Clone)]
@@ -191,7 +194,7 @@ struct Call {
     /// The other side's `Allow` lists UPDATE.
     peer_allows_update: bool,
     session_timer: Option<SessionTimer>,
-    glare_retry: Option<GlareRetry>,
+    waiting_offer: Option<WaitingOffer>,
     /// The other side's REFER that the program has yet to accept or refuse.
     incoming_refer: Option<IncomingRefer>,
     /// This call was placed to follow that call's REFER: its progress is reported there.
@@ -442,7 +445,7 @@ impl Calls {
                 // The program did not decide in time: the REFER is refused.
                 refer.refuse(603, "Decline", cx);
             }
-            call.retry_after_glare(now, cx);
+            call.send_waiting_offer(now, cx);
             if call.session_timer_due(now, cx) {
                 expired.push(call.handle);
             }
@@ -561,7 +564,7 @@ impl Call {
             remote_origin: None,
             peer_allows_update: false,
             session_timer: None,
-            glare_retry: None,
+            waiting_offer: None,
             incoming_refer: None,
             notify: None,
             replaces: None,
@@ -590,7 +593,7 @@ impl Call {
         };
         [
             state,
-            self.glare_retry.as_ref().map(|r| r.at),
+            self.waiting_offer.as_ref().map(|r| r.at),
             self.session_timer.as_ref().map(SessionTimer::deadline),
             self.incoming_refer.as_ref().map(IncomingRefer::deadline),
         ]

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::session_timer;
 use super::{
-    Call, CallHandle, Calls, Ctx, EndReason, GlareRetry, OutgoingInvite, Purpose, RING_LIMIT,
-    State, reason_of,
+    Call, CallHandle, Calls, Ctx, EndReason, OutgoingInvite, Purpose, RING_LIMIT, State,
+    WaitingOffer, reason_of,
 };
 use crate::auth::{Challenge, DigestClient};
 use crate::message::{Builder, KnownHeader, Message};
@@ -130,9 +130,9 @@ impl Calls {
         }
     }
 
-    /// Sends a re-INVITE with a new offer (hold: `a=sendonly`; unhold: `a=sendrecv`).
-    /// False when the call is not up, an offer is pending either way, or a refused one
-    /// waits for its retry.
+    /// Sends a re-INVITE with a new offer (hold: `a=sendonly`; unhold: `a=sendrecv`);
+    /// right after this side answered an INVITE, once its ACK is in. False when the
+    /// call is not up, an offer is pending either way, or one waits already.
     pub(crate) fn update(
         &mut self,
         now: Instant,
@@ -140,13 +140,22 @@ impl Calls {
         sdp: &[u8],
         cx: &mut Ctx<'_>,
     ) -> bool {
-        let Some(call) = self
-            .find_mut(handle)
-            .filter(|c| c.is_idle() && c.glare_retry.is_none())
-        else {
+        let Some(call) = self.find_mut(handle).filter(|c| c.waiting_offer.is_none()) else {
             return false;
         };
-        call.send_reinvite(now, sdp.to_vec(), Purpose::Offer, cx);
+        if call.is_idle() {
+            call.send_reinvite(now, sdp.to_vec(), Purpose::Offer, cx);
+        } else if matches!(call.state, State::Answered { .. }) {
+            // RFC 3261 14.1: not while that INVITE's transaction runs; at its ACK.
+            call.waiting_offer = Some(WaitingOffer {
+                at: now + Duration::from_millis(100),
+                sdp: sdp.to_vec(),
+                until: now + TIMER_F,
+                purpose: Purpose::Offer,
+            });
+        } else {
+            return false;
+        }
         true
     }
 
@@ -211,7 +220,7 @@ impl Calls {
                 cx.out.push_back(call.ack_failure(&branch, n, response, cx));
                 let first_glare = code == 491 && purpose == Purpose::Offer;
                 if first_glare {
-                    call.schedule_glare_retry(now, sdp, cx);
+                    call.schedule_waiting_offer(now, sdp, cx);
                 } else if refresh && matches!(code, 408 | 481) {
                     // RFC 4028 section 10: a refresh that finds no session ends it.
                     call.session_timer = None;
@@ -446,32 +455,34 @@ impl Call {
 
     /// After a 491: once more after a random wait, 2.1 to 4 s when this side made the
     /// Call-ID, else up to 2 s, in steps of 10 ms (RFC 3261 14.1).
-    fn schedule_glare_retry(&mut self, now: Instant, sdp: Vec<u8>, cx: &mut Ctx<'_>) {
+    fn schedule_waiting_offer(&mut self, now: Instant, sdp: Vec<u8>, cx: &mut Ctx<'_>) {
         let steps = if self.owns_call_id {
             210 + cx.ids.below(191)
         } else {
             cx.ids.below(201)
         };
-        self.glare_retry = Some(GlareRetry {
+        self.waiting_offer = Some(WaitingOffer {
             at: now + Duration::from_millis(steps * 10),
             sdp,
             until: now + TIMER_F,
+            purpose: Purpose::GlareRetry,
         });
     }
 
-    /// Tries the re-INVITE refused with 491 again when its time came and the call is
-    /// free; gives it up after Timer F of a busy call.
-    pub(super) fn retry_after_glare(&mut self, now: Instant, cx: &mut Ctx<'_>) {
-        if self.glare_retry.as_ref().is_none_or(|r| r.at > now) {
+    /// Sends the waiting offer when its time came and the call is free (a queued offer
+    /// goes as soon as the call is free); gives it up after Timer F of a busy call.
+    pub(super) fn send_waiting_offer(&mut self, now: Instant, cx: &mut Ctx<'_>) {
+        let idle = self.is_idle();
+        let due = |r: &WaitingOffer| r.at <= now || (idle && r.purpose == Purpose::Offer);
+        if !self.waiting_offer.as_ref().is_some_and(due) {
             return;
         }
-        let idle = self.is_idle();
-        let Some(retry) = self.glare_retry.as_mut() else {
+        let Some(retry) = self.waiting_offer.as_mut() else {
             return;
         };
         if !idle {
             if retry.until <= now {
-                self.glare_retry = None;
+                self.waiting_offer = None;
                 cx.event(UaEvent::CallUpdateFailed {
                     call: self.handle,
                     code: 491,
@@ -482,8 +493,8 @@ impl Call {
             }
             return;
         }
-        if let Some(retry) = self.glare_retry.take() {
-            self.send_reinvite(now, retry.sdp, Purpose::GlareRetry, cx);
+        if let Some(retry) = self.waiting_offer.take() {
+            self.send_reinvite(now, retry.sdp, retry.purpose, cx);
         }
     }
 

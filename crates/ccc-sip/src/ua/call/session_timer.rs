@@ -152,7 +152,7 @@ impl Call {
     /// Runs the session timer at `now`: sends the refresh when due; true when the
     /// session expired (the caller ends the call).
     pub(super) fn session_timer_due(&mut self, now: Instant, cx: &mut Ctx<'_>) -> bool {
-        let busy = !self.is_idle() || self.glare_retry.is_some();
+        let busy = !self.is_idle() || self.waiting_offer.is_some();
         let Some(timer) = &mut self.session_timer else {
             return false;
         };
