@@ -121,8 +121,11 @@ pub struct CallConfig {
     pub operation_timeout: Duration,
     /// Codecs offered and accepted, best first (default Opus, PCMU, PCMA).
     pub codecs: Vec<Codec>,
-    /// Whether telephone-event (RFC 4733) is offered (default yes).
-    pub telephone_event: bool,
+    /// The clock rate of the telephone-event (RFC 4733) offered, or `None` for none (DTMF
+    /// then goes by SIP INFO). Default 8000: every SIP gateway and browser takes it, with
+    /// Opus too; 48000 matches Opus's clock as RFC 4733 prefers, but G.711-only gateways
+    /// refuse it.
+    pub telephone_event: Option<u32>,
     /// How DTMF digits are played.
     pub dtmf_timing: DtmfTiming,
     /// Quality warning thresholds.
@@ -151,7 +154,7 @@ impl Default for CallConfig {
             connect_timeout: Duration::from_secs(10),
             operation_timeout: Duration::from_secs(5),
             codecs: Codec::ALL.to_vec(),
-            telephone_event: true,
+            telephone_event: Some(8000),
             dtmf_timing: DtmfTiming::default(),
             thresholds: Thresholds::default(),
             stats_interval: Duration::from_secs(1),

@@ -187,7 +187,15 @@ fn telephone_event_parameters(payload_type: u8, clock_rate: u32) -> RTCRtpCodecP
     }
 }
 
-/// Our codecs in order, then telephone-event for each clock rate in use.
+/// Our codecs in order, then telephone-event at [`CallConfig::telephone_event`]'s
+/// rate.
+///
+/// Only one telephone-event: webrtc-rs 0.21 matches codec preferences against its media
+/// engine on MIME type and fmtp alone, not the clock rate, so a second
+/// `telephone-event` (say /48000 beside /8000) collapses into the first and the offer
+/// carries `telephone-event/8000` twice. A remote offer's telephone-event of another
+/// rate is still accepted (the answer takes the offer's payload type and rate), and
+/// the DTMF sender then uses that rate.
 fn preferences(config: &CallConfig) -> Vec<RTCRtpCodecParameters> {
     let mut codecs: Vec<Codec> = Vec::new();
     for codec in &config.codecs {
@@ -197,12 +205,12 @@ fn preferences(config: &CallConfig) -> Vec<RTCRtpCodecParameters> {
     }
     let mut list: Vec<RTCRtpCodecParameters> =
         codecs.iter().map(|c| codec_parameters(*c)).collect();
-    if config.telephone_event {
-        for (pt, rate) in TELEPHONE_EVENT {
-            if codecs.iter().any(|c| c.clock_rate() == rate) {
-                list.push(telephone_event_parameters(pt, rate));
-            }
-        }
+    if let Some(rate) = config.telephone_event {
+        let pt = TELEPHONE_EVENT
+            .into_iter()
+            .find(|(_, r)| *r == rate)
+            .map_or(101, |(pt, _)| pt);
+        list.push(telephone_event_parameters(pt, rate));
     }
     list
 }
@@ -452,8 +460,17 @@ impl MediaSession {
     /// ICE restart) and gives the complete SDP answer.
     pub async fn answer(&self, remote_offer: &str) -> Result<String, MediaError> {
         self.mark_negotiation();
-        let offer = RTCSessionDescription::offer(remote_offer.to_owned())
-            .map_err(|e| MediaError::Sdp(e.to_string()))?;
+        let offered = offered_direction(remote_offer);
+        // webrtc-rs 0.21 stops a transceiver for good when the far end offers a=inactive
+        // (both sides on hold); it sees sendonly instead, and the answer is set inactive
+        // below, so nothing flows, as the offer asks.
+        let sdp = if offered == RTCRtpTransceiverDirection::Inactive {
+            remote_offer.replace("a=inactive", "a=sendonly")
+        } else {
+            remote_offer.to_owned()
+        };
+        let offer =
+            RTCSessionDescription::offer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
         let before = self.shared.gathering.borrow().0;
         self.bounded(
             "apply the remote offer",
@@ -461,6 +478,14 @@ impl MediaSession {
         )
         .await?;
         let _ = self.inputs.send(Input::RemoteApplied).await;
+        // webrtc-rs 0.21 answers a=sendrecv to a=sendonly; the answer's direction is set
+        // here as RFC 3264 section 6.1 has it, from the offer's and our own hold.
+        let direction = answer_direction(offered, self.local_hold.load(Ordering::Relaxed));
+        self.bounded(
+            "set the direction",
+            self.transceiver.set_direction(direction),
+        )
+        .await?;
         let answer = self
             .bounded("create an answer", self.pc.create_answer(None))
             .await?;
@@ -483,21 +508,34 @@ impl MediaSession {
             })
             .unwrap_or(false);
         let sdp = self.complete_local(restarting.then_some(before)).await?;
-        self.apply_negotiation().await?;
+        self.apply_negotiation(offered == RTCRtpTransceiverDirection::Inactive)
+            .await?;
         Ok(sdp)
     }
 
     /// Applies the far end's answer to our last offer.
     pub async fn set_remote(&self, remote_answer: &str) -> Result<(), MediaError> {
-        let answer = RTCSessionDescription::answer(remote_answer.to_owned())
-            .map_err(|e| MediaError::Sdp(e.to_string()))?;
+        if let Ok(mut last) = self.shared.remote_ufrag.lock() {
+            *last = ice_ufrag(remote_answer);
+        }
+        let inactive = offered_direction(remote_answer) == RTCRtpTransceiverDirection::Inactive;
+        // webrtc-rs 0.21 stops a transceiver for good when the far end says a=inactive;
+        // an inactive answer (to our hold) reaches it as recvonly, and nothing flows
+        // anyway: we hold.
+        let sdp = if inactive {
+            remote_answer.replace("a=inactive", "a=recvonly")
+        } else {
+            remote_answer.to_owned()
+        };
+        let answer =
+            RTCSessionDescription::answer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.bounded(
             "apply the remote answer",
             self.pc.set_remote_description(answer),
         )
         .await?;
         let _ = self.inputs.send(Input::RemoteApplied).await;
-        self.apply_negotiation().await
+        self.apply_negotiation(inactive).await
     }
 
     /// Puts the call on hold: an offer with `a=sendonly` to send in a re-INVITE; our
@@ -532,26 +570,29 @@ impl MediaSession {
     }
 
     /// Reads what the last offer/answer exchange settled and hands it to the media task.
-    async fn apply_negotiation(&self) -> Result<(), MediaError> {
+    /// webrtc-rs gives no sender parameters while the direction has no send (and no
+    /// receiver ones without receive); what is missing keeps its last value.
+    async fn apply_negotiation(&self, remote_inactive: bool) -> Result<(), MediaError> {
         let sender = self
             .bounded("read the sender", self.transceiver.sender())
-            .await?
-            .ok_or(MediaError::Sdp("the audio line was rejected".into()))?;
-        let sent = self
-            .bounded("read the send parameters", sender.get_parameters())
-            .await?
-            .rtp_parameters
-            .codecs;
+            .await?;
+        let sent = match sender {
+            Some(sender) => self
+                .bounded("read the send parameters", sender.get_parameters())
+                .await
+                .map(|p| p.rtp_parameters.codecs)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
         let receiver = self
             .bounded("read the receiver", self.transceiver.receiver())
             .await?;
         let received = match receiver {
-            Some(receiver) => {
-                self.bounded("read the receive parameters", receiver.get_parameters())
-                    .await?
-                    .rtp_parameters
-                    .codecs
-            }
+            Some(receiver) => self
+                .bounded("read the receive parameters", receiver.get_parameters())
+                .await
+                .map(|p| p.rtp_parameters.codecs)
+                .unwrap_or_default(),
             None => Vec::new(),
         };
         let direction = self
@@ -593,15 +634,17 @@ impl MediaSession {
                 receive.dtmf.push(p.payload_type);
             }
         }
-        let mode = match send.and_then(|s| s.dtmf) {
-            Some((payload_type, clock_rate)) => DtmfMode::Rfc4733 {
-                payload_type,
-                clock_rate,
-            },
-            None => DtmfMode::SipInfo,
-        };
-        if let Ok(mut m) = self.shared.dtmf_mode.lock() {
-            *m = Some(mode);
+        if let Some(send) = send {
+            let mode = match send.dtmf {
+                Some((payload_type, clock_rate)) => DtmfMode::Rfc4733 {
+                    payload_type,
+                    clock_rate,
+                },
+                None => DtmfMode::SipInfo,
+            };
+            if let Ok(mut m) = self.shared.dtmf_mode.lock() {
+                *m = Some(mode);
+            }
         }
         let (can_send, receiving) = match direction {
             RTCRtpTransceiverDirection::Sendrecv => (true, true),
@@ -609,7 +652,8 @@ impl MediaSession {
             RTCRtpTransceiverDirection::Recvonly => (false, true),
             _ => (false, false),
         };
-        let sending = can_send && !self.local_hold.load(Ordering::Relaxed);
+        let sending = can_send && !remote_inactive && !self.local_hold.load(Ordering::Relaxed);
+        let receiving = receiving && !remote_inactive;
         self.inputs
             .send(Input::Negotiated {
                 send,
@@ -818,7 +862,9 @@ impl MediaTask {
                     }
                     self.send = Some(send);
                 }
-                self.pipeline.set_receive(receive);
+                if !receive.codecs.is_empty() {
+                    self.pipeline.set_receive(receive);
+                }
                 self.pipeline.set_sending(sending);
                 if self.direction.is_some_and(|d| d != (sending, receiving)) {
                     self.emit(MediaEvent::Direction { sending, receiving });
@@ -895,9 +941,96 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
+/// The direction an SDP offers for its audio (RFC 3264 section 5.1): the audio
+/// section's attribute, else the session's, else sendrecv.
+fn offered_direction(sdp: &str) -> RTCRtpTransceiverDirection {
+    let parse = |line: &str| match line.trim() {
+        "a=sendrecv" => Some(RTCRtpTransceiverDirection::Sendrecv),
+        "a=sendonly" => Some(RTCRtpTransceiverDirection::Sendonly),
+        "a=recvonly" => Some(RTCRtpTransceiverDirection::Recvonly),
+        "a=inactive" => Some(RTCRtpTransceiverDirection::Inactive),
+        _ => None,
+    };
+    let mut session = None;
+    let mut in_audio = false;
+    let mut seen_media = false;
+    for line in sdp.lines() {
+        let line = line.trim();
+        if line.starts_with("m=") {
+            if in_audio {
+                break;
+            }
+            seen_media = true;
+            in_audio = line.starts_with("m=audio");
+            continue;
+        }
+        match (parse(line), seen_media, in_audio) {
+            (Some(d), false, _) => session = Some(d),
+            (Some(d), true, true) => return d,
+            _ => {}
+        }
+    }
+    session.unwrap_or(RTCRtpTransceiverDirection::Sendrecv)
+}
+
+/// Our answer's direction to an offered one, holding ourselves or not (RFC 3264 6.1).
+fn answer_direction(
+    offered: RTCRtpTransceiverDirection,
+    local_hold: bool,
+) -> RTCRtpTransceiverDirection {
+    use RTCRtpTransceiverDirection as D;
+    // We may send if they receive, and receive if they send (and we are not holding).
+    let send = matches!(offered, D::Sendrecv | D::Recvonly);
+    let receive = matches!(offered, D::Sendrecv | D::Sendonly) && !local_hold;
+    match (send, receive) {
+        (true, true) => D::Sendrecv,
+        (true, false) => D::Sendonly,
+        (false, true) => D::Recvonly,
+        (false, false) => D::Inactive,
+    }
+}
+
 /// The first `a=ice-ufrag` of an SDP.
 fn ice_ufrag(sdp: &str) -> Option<String> {
     sdp.lines()
         .find_map(|line| line.trim().strip_prefix("a=ice-ufrag:"))
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RTCRtpTransceiverDirection as D;
+
+    #[test]
+    fn directions_follow_rfc_3264() {
+        let sdp = |dir: &str| format!("v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\n{dir}\r\n");
+        assert_eq!(offered_direction(&sdp("a=sendonly")), D::Sendonly);
+        assert_eq!(offered_direction(&sdp("")), D::Sendrecv);
+        assert_eq!(
+            offered_direction("v=0\r\na=inactive\r\nm=audio 9 RTP/AVP 0\r\n"),
+            D::Inactive,
+            "the session level applies"
+        );
+        assert_eq!(
+            offered_direction("m=video 9 RTP/AVP 96\r\na=sendonly\r\nm=audio 9 RTP/AVP 0\r\n"),
+            D::Sendrecv,
+            "another section's attribute does not"
+        );
+        assert_eq!(answer_direction(D::Sendonly, false), D::Recvonly);
+        assert_eq!(answer_direction(D::Sendonly, true), D::Inactive);
+        assert_eq!(answer_direction(D::Inactive, false), D::Inactive);
+        assert_eq!(answer_direction(D::Recvonly, false), D::Sendonly);
+        assert_eq!(answer_direction(D::Sendrecv, true), D::Sendonly);
+        assert_eq!(answer_direction(D::Sendrecv, false), D::Sendrecv);
+    }
+
+    #[test]
+    fn ice_ufrag_is_read() {
+        assert_eq!(
+            ice_ufrag("v=0\r\na=ice-ufrag:abc\r\n").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(ice_ufrag("v=0\r\n"), None);
+    }
 }
