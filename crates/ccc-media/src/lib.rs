@@ -12,6 +12,7 @@
 
 pub mod access_point;
 pub mod audio;
+pub mod call;
 pub mod codec;
 pub mod dsp;
 pub mod dtmf;
