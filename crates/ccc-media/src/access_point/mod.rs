@@ -15,9 +15,9 @@
 //! `docs/access-points.md`.
 
 mod credentials;
-mod probe;
+pub(crate) mod probe;
 mod stun;
-mod tls;
+pub(crate) mod tls;
 mod url;
 
 use std::time::Duration;
@@ -67,6 +67,9 @@ pub enum ProbeError {
     /// A malformed or unexpected message.
     #[error("STUN: {0}")]
     Stun(String),
+    /// The connection was refused: nothing listens there, or a firewall rejects it.
+    #[error("connection refused")]
+    Refused,
     /// A socket error.
     #[error("I/O: {0}")]
     Io(String),

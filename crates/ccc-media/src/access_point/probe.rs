@@ -25,19 +25,22 @@ pub(super) struct RoundTimes {
 }
 
 /// A byte stream to the server: TCP, or TLS over TCP.
-trait ByteStream: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(crate) trait ByteStream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for T {}
 
-enum Connection {
+/// An open connection to a STUN/TURN server.
+pub(crate) enum Connection {
     Udp(UdpSocket),
     Stream(Box<dyn ByteStream>),
 }
 
 /// The TLS client configuration of `turns:` servers, if any is probed.
-pub(super) type TlsConfig = Option<Result<Arc<rustls::ClientConfig>, String>>;
+pub(crate) type TlsConfig = Option<Result<Arc<rustls::ClientConfig>, String>>;
 
 impl Connection {
-    async fn open(
+    /// Opens a connection to `server` over the URL's transport: a UDP socket, a TCP
+    /// connection, or TLS over TCP for `turns:` (TCP and TLS each within `limit`).
+    pub(crate) async fn open(
         url: &ServerUrl,
         server: SocketAddr,
         tls: &TlsConfig,
@@ -50,13 +53,8 @@ impl Connection {
                 } else {
                     ([0u16; 8], 0).into()
                 };
-                let socket = UdpSocket::bind(local)
-                    .await
-                    .map_err(|e| ProbeError::Io(e.to_string()))?;
-                socket
-                    .connect(server)
-                    .await
-                    .map_err(|e| ProbeError::Io(e.to_string()))?;
+                let socket = UdpSocket::bind(local).await.map_err(ProbeError::from_io)?;
+                socket.connect(server).await.map_err(ProbeError::from_io)?;
                 Ok(Self::Udp(socket))
             }
             Transport::Tcp => {
@@ -66,10 +64,8 @@ impl Connection {
                         what: "TCP connect",
                         after: limit,
                     })?
-                    .map_err(|e| ProbeError::Io(e.to_string()))?;
-                stream
-                    .set_nodelay(true)
-                    .map_err(|e| ProbeError::Io(e.to_string()))?;
+                    .map_err(ProbeError::from_io)?;
+                stream.set_nodelay(true).map_err(ProbeError::from_io)?;
                 if url.scheme != Scheme::Turns {
                     return Ok(Self::Stream(Box::new(stream)));
                 }
@@ -92,6 +88,14 @@ impl Connection {
         }
     }
 
+    /// A STUN Binding (the reachability check of [`crate::check`]; no credentials).
+    pub(crate) async fn binding(&mut self, limit: Duration) -> Result<(), ProbeError> {
+        let (answer, _) = self
+            .exchange("STUN Binding", &stun::binding()?, limit)
+            .await?;
+        expect_success("STUN Binding", answer)
+    }
+
     /// Sends `request`, waits for its answer; returns it with the round-trip time.
     async fn exchange(
         &mut self,
@@ -112,7 +116,7 @@ impl Connection {
         request: &[u8],
         id: TransactionId,
     ) -> Result<Vec<u8>, ProbeError> {
-        let io = |e: std::io::Error| ProbeError::Io(e.to_string());
+        let io = ProbeError::from_io;
         match self {
             Self::Udp(socket) => {
                 socket.send(request).await.map_err(io)?;
@@ -146,6 +150,26 @@ impl Connection {
     }
 }
 
+impl ProbeError {
+    /// A socket error; a refused connection (a TCP reset, an ICMP port unreachable on
+    /// UDP) is told apart.
+    fn from_io(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => Self::Refused,
+            _ => Self::Io(e.to_string()),
+        }
+    }
+}
+
+/// The first address of the URL's host.
+pub(crate) async fn resolve(url: &ServerUrl) -> Result<SocketAddr, ProbeError> {
+    tokio::net::lookup_host((url.host.as_str(), url.port))
+        .await
+        .map_err(|e| ProbeError::Resolve(format!("{}: {e}", url.host)))?
+        .next()
+        .ok_or_else(|| ProbeError::Resolve(format!("{}: no address", url.host)))
+}
+
 /// One round against `url`. A fresh connection each round, so allocations never clash.
 pub(super) async fn round(
     url: &ServerUrl,
@@ -153,11 +177,7 @@ pub(super) async fn round(
     tls: &TlsConfig,
     limit: Duration,
 ) -> Result<RoundTimes, ProbeError> {
-    let server = tokio::net::lookup_host((url.host.as_str(), url.port))
-        .await
-        .map_err(|e| ProbeError::Resolve(format!("{}: {e}", url.host)))?
-        .next()
-        .ok_or_else(|| ProbeError::Resolve(format!("{}: no address", url.host)))?;
+    let server = resolve(url).await?;
     let start = Instant::now();
     let mut connection = Connection::open(url, server, tls, limit).await?;
     let connect = if url.transport == Transport::Udp {
