@@ -14,6 +14,7 @@ pub mod access_point;
 pub mod audio;
 pub mod check;
 pub mod codec;
+pub mod device;
 pub mod dsp;
 pub mod dtmf;
 pub mod quality;
