@@ -149,15 +149,17 @@ impl CpalBackend {
     ) -> Result<(cpal::Device, cpal::StreamConfig, SampleFormat), DeviceError> {
         let found = self.find(device)?;
         let ranges = Self::ranges(&found, device.direction)?;
-        let sample_format = FORMATS
+        let (range, sample_format) = FORMATS
             .iter()
-            .copied()
-            .find(|f| {
-                ranges.iter().any(|r| {
-                    r.sample_format() == *f
-                        && r.channels() == format.channels
-                        && contains(r, format.rate)
-                })
+            .find_map(|f| {
+                ranges
+                    .iter()
+                    .find(|r| {
+                        r.sample_format() == *f
+                            && r.channels() == format.channels
+                            && contains(r, format.rate)
+                    })
+                    .map(|r| (r, *f))
             })
             .ok_or_else(|| {
                 DeviceError::Unsupported(format!(
@@ -165,10 +167,19 @@ impl CpalBackend {
                     device.name, format.rate, format.channels
                 ))
             })?;
+        // Callbacks of 10 ms where the device allows it: a call wants little delay,
+        // and some devices' own choice is a period of a second or more (ALSA's plugins,
+        // PipeWire's), longer than the queues here hold.
+        let buffer_size = match range.buffer_size() {
+            cpal::SupportedBufferSize::Range { min, max } if min <= max => {
+                cpal::BufferSize::Fixed((format.rate / 100).clamp(*min, *max))
+            }
+            _ => cpal::BufferSize::Default,
+        };
         let config = cpal::StreamConfig {
             channels: format.channels,
             sample_rate: format.rate,
-            buffer_size: cpal::BufferSize::Default,
+            buffer_size,
         };
         Ok((found, config, sample_format))
     }
