@@ -128,7 +128,10 @@ async fn other_processes_call_and_hang_up_within_the_guides_statuses() {
         use_vir_num_call: true,
     };
     assert_eq!(client.call(call.clone()).await.unwrap(), Status::Dialing);
-    assert_eq!(workbench.calls.lock().unwrap().as_slice(), std::slice::from_ref(&call));
+    assert_eq!(
+        workbench.calls.lock().unwrap().as_slice(),
+        std::slice::from_ref(&call)
+    );
 
     // At 8 a second call is refused, and a hang-up is carried out.
     assert!(matches!(
