@@ -12,7 +12,10 @@
 
 pub mod access_point;
 pub mod audio;
+pub mod call;
+pub mod check;
 pub mod codec;
+pub mod device;
 pub mod dsp;
 pub mod dtmf;
 pub mod quality;
