@@ -225,11 +225,13 @@ pub(super) fn handle(
                 "Extension": spec.extension,
                 "Nickname": spec.display_name,
                 "Signature": token.signature,
-                "Signature2": token.signature,
+                // The SIP digest password of the extension (the emulator's stand-in for
+                // CCC's SIP signature).
+                "Signature2": spec.password,
                 "SipServerUrl": ctx.urls.sip_ws,
                 "UserId": spec.user_id,
                 "UserKey": token.sign_data,
-                "UserKey2": token.sign_data,
+                "UserKey2": spec.extension,
                 "WorkMode": "ON_SITE",
             }))
         }

@@ -304,6 +304,17 @@ pub struct MixLeg {
     pub music: bool,
 }
 
+impl MixLeg {
+    /// A leg that hears nothing yet.
+    pub fn new(leg: LegId) -> Self {
+        Self {
+            leg,
+            hears: Vec::new(),
+            music: false,
+        }
+    }
+}
+
 /// Something the platform reports, or asks its shell to do.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -414,6 +425,14 @@ pub enum Input {
     },
     /// The device hung up (SIP BYE or CANCEL).
     LegHungUp(LegId),
+    /// The device sent DTMF digits in the call (RFC 4733 or SIP INFO): the other
+    /// parties get them.
+    DeviceDtmf {
+        /// The leg they came on.
+        leg: LegId,
+        /// The digits.
+        digits: Text,
+    },
     /// A simulated customer hung up (admin API).
     CustomerHangUp {
         /// The call.

@@ -245,6 +245,22 @@ impl Platform {
         }
     }
 
+    /// Digits from a device go to the other answered parties of its call.
+    pub(super) fn device_dtmf(&mut self, leg: LegId, digits: &str) {
+        let Some(job) = self.call_of_leg(leg).cloned() else {
+            return;
+        };
+        if let Some(call) = self.calls.get_mut(&job) {
+            for c in call
+                .channels
+                .iter_mut()
+                .filter(|c| c.leg != leg && c.is_answered())
+            {
+                c.dtmf_received.push_str(digits);
+            }
+        }
+    }
+
     pub(super) fn customer_hang_up(&mut self, now: Instant, job: &str) {
         let legs: Vec<(LegId, Option<Text>)> = match self.calls.get(job) {
             Some(call) => call

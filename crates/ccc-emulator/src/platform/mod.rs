@@ -519,6 +519,7 @@ impl Platform {
             Input::LegAnswered(leg) => self.device_answered(now, leg),
             Input::LegFailed { leg, status } => self.device_failed(now, leg, status),
             Input::LegHungUp(leg) => self.device_hung_up(now, leg),
+            Input::DeviceDtmf { leg, digits } => self.device_dtmf(leg, &digits),
             Input::CustomerHangUp { job_id } => self.customer_hang_up(now, &job_id),
         }
         self.flush(now);

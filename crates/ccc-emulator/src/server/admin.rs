@@ -118,6 +118,7 @@ async fn calls(_: Admin, State(app): State<Arc<App>>) -> Response {
                         "state": l.state.as_str(),
                         "call_type": l.call_type.as_str(),
                         "dtmf_received": l.dtmf_received,
+                        "heard_file": app.sip.heard_file(&c.job_id, l.leg),
                     })).collect::<Vec<_>>(),
                 })
             })
@@ -272,15 +273,15 @@ async fn link_fault(app: &App, kind: LinkKind, user: &str, body: LinkAction) -> 
     }
     let fault = match body.action.as_str() {
         "drop" => {
-            if kind == LinkKind::AgentLink {
+            let closed = if kind == LinkKind::AgentLink {
+                let before = app.engine.hub.count(user);
                 app.engine.hub.send(user, None, &LinkFrame::Drop, true);
+                before
             } else {
-                return fail(
-                    StatusCode::NOT_IMPLEMENTED,
-                    "the SIP link is not served by this build",
-                );
-            }
-            return Json(json!({ "user_id": user, "action": "drop" })).into_response();
+                app.sip.close_flows(user, None).await
+            };
+            return Json(json!({ "user_id": user, "action": "drop", "closed": closed }))
+                .into_response();
         }
         "delay" => LinkFault {
             delay: Duration::from_millis(body.ms),
@@ -299,9 +300,10 @@ async fn link_fault(app: &App, kind: LinkKind, user: &str, body: LinkAction) -> 
         }
     };
     if kind == LinkKind::Sip {
+        // ccc-sip's server has no hook to hold back or swallow a flow's messages.
         return fail(
             StatusCode::NOT_IMPLEMENTED,
-            "the SIP link is not served by this build",
+            "the SIP link can be dropped; delaying or black-holing it is not supported",
         );
     }
     app.engine.run(|s, _| s.faults.set_link(kind, user, fault));

@@ -4,10 +4,11 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::faults::Faults;
 use super::hub::{Hub, LinkFrame};
+use super::sip::LegCommand;
 use crate::api::{Gateway, Store, TurnAccess, Urls};
 use crate::platform::{Output, Platform};
 use crate::token::Tokens;
@@ -50,6 +51,10 @@ pub(super) struct Engine {
     pub recordings: std::path::PathBuf,
     epoch: Instant,
     epoch_ms: i64,
+    /// Where leg, media and sign-out work goes (the SIP and media shell). Unbounded:
+    /// the outputs are produced under the platform's lock and cannot wait; there are a
+    /// few per request or timer the platform already admitted.
+    legs: mpsc::UnboundedSender<LegCommand>,
 }
 
 impl Engine {
@@ -64,6 +69,7 @@ impl Engine {
         recordings: std::path::PathBuf,
         epoch: Instant,
         epoch_ms: i64,
+        legs: mpsc::UnboundedSender<LegCommand>,
     ) -> Self {
         Self {
             state: Mutex::new(state),
@@ -76,6 +82,7 @@ impl Engine {
             recordings,
             epoch,
             epoch_ms,
+            legs,
         }
     }
 
@@ -107,10 +114,11 @@ impl Engine {
     }
 
     fn deliver(&self, output: Output) {
-        match output {
+        let command = match output {
             Output::Snapshot { user_id, snapshot } => {
                 self.hub
                     .send(&user_id, None, &LinkFrame::Snapshot(snapshot), false);
+                return;
             }
             Output::SignedOut {
                 user_id,
@@ -122,10 +130,41 @@ impl Engine {
                     reason: reason.code().to_owned(),
                 };
                 self.hub.send(&user_id, device.as_deref(), &frame, true);
+                LegCommand::SignedOut {
+                    user: user_id,
+                    device,
+                }
             }
-            // SIP and media legs are carried by their own shells.
-            _ => {}
-        }
+            Output::RingDevice {
+                leg,
+                job_id,
+                extension,
+                caller,
+                ..
+            } => LegCommand::Ring {
+                leg,
+                job: job_id,
+                extension,
+                caller,
+            },
+            Output::LegDown { leg, job_id } => LegCommand::Down { leg, job: job_id },
+            Output::Mix { job_id, legs } => LegCommand::Mix { job: job_id, legs },
+            Output::LineUp {
+                leg,
+                job_id,
+                number,
+                script,
+            } => LegCommand::LineUp {
+                leg,
+                job: job_id,
+                number,
+                script,
+            },
+            Output::Dtmf { leg, digits } => LegCommand::Dtmf { leg, digits },
+            Output::CallEnded { job_id, .. } => LegCommand::CallEnded { job: job_id },
+        };
+        // The shell has stopped only when the emulator does.
+        let _ = self.legs.send(command);
     }
 
     /// Fires the platform's timers until `shutdown` says stop.

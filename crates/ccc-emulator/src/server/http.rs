@@ -29,6 +29,8 @@ pub(super) struct App {
     pub proxy_path: String,
     /// The query key naming the action in proxied requests (C17).
     pub api_param: String,
+    /// The SIP link.
+    pub sip: Arc<super::sip::SipShell>,
 }
 
 /// The router of the endpoint.

@@ -8,6 +8,8 @@ mod engine;
 mod faults;
 mod http;
 mod hub;
+mod media;
+mod sip;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -15,7 +17,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use ccc_media::call::CallConfig;
 use ccc_openapi::Credentials;
+use ccc_sip::server::{ListenConfig, ServerConfig, SipServer};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -42,6 +46,12 @@ pub struct EmulatorConfig {
     pub listen: SocketAddr,
     /// The agent link's address.
     pub agent_link_listen: SocketAddr,
+    /// The SIP-over-WebSocket server's address.
+    pub sip_listen: SocketAddr,
+    /// How the emulator's side of each agent leg's WebRTC session is set up (host
+    /// candidates on loopback and the fast connect profile by default; set the codecs
+    /// to offer here).
+    pub media: CallConfig,
     /// Allow addresses other than loopback (off by default: the emulator has fixed
     /// credentials and an admin API).
     pub allow_remote: bool,
@@ -69,6 +79,8 @@ impl EmulatorConfig {
             scenario,
             listen: any,
             agent_link_listen: any,
+            sip_listen: any,
+            media: CallConfig::loopback(),
             allow_remote: false,
             admin_token: None,
             proxy_path: "/data/api.json".into(),
@@ -109,6 +121,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The SIP server did not start.
+    #[error("the SIP server did not start: {0}")]
+    Sip(#[from] ccc_sip::server::ServerError),
     /// The proxy path is not a path.
     #[error("the proxy path `{0}` must start with / and not be /")]
     ProxyPath(String),
@@ -146,8 +161,12 @@ pub struct EmulatorInfo {
     pub proxy_url: String,
     /// The agent link (`AgentServerUrl`).
     pub agent_server_url: String,
-    /// The SIP-over-WebSocket server (`WebRtcUrl`), when this build serves SIP.
+    /// The SIP-over-WebSocket server (`WebRtcUrl`).
     pub sip_ws_url: Option<String>,
+    /// The SIP domain (`sip:EXTENSION@DOMAIN`): the host of the SIP URL.
+    pub sip_domain: String,
+    /// Where recordings and what the customers heard are written.
+    pub recordings_dir: PathBuf,
     /// TURN access points by region.
     pub turn_servers: Vec<TurnAccess>,
     /// The instance.
@@ -195,6 +214,8 @@ impl EmulatorInfo {
             "proxy_url": self.proxy_url,
             "agent_server_url": self.agent_server_url,
             "sip_ws_url": self.sip_ws_url,
+            "sip_domain": self.sip_domain,
+            "recordings_dir": self.recordings_dir,
             "turn_servers": self.turn_servers.iter().map(|t| {
                 let mut v = json!({ "region": t.region, "urls": t.urls });
                 match &t.auth {
@@ -229,6 +250,7 @@ pub struct Emulator {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     temp_dir: Option<PathBuf>,
+    sip: Option<SipServer>,
 }
 
 impl fmt::Debug for Emulator {
@@ -327,13 +349,30 @@ impl Emulator {
         let link = bind("agent link", config.agent_link_listen, config.allow_remote).await?;
         let api_addr = local(&api, "OpenAPI", config.listen)?;
         let link_addr = local(&link, "agent link", config.agent_link_listen)?;
+        if !config.allow_remote && !config.sip_listen.ip().is_loopback() {
+            return Err(StartError::NotLoopback(config.sip_listen));
+        }
+        let scenario = config.scenario;
+        let passwords: std::collections::HashMap<String, String> = scenario
+            .agents
+            .iter()
+            .map(|a| (a.extension.clone(), a.password.clone()))
+            .collect();
+        let sip_domain = config.sip_listen.ip().to_string();
+        let (sip, sip_events) = SipServer::start(
+            ServerConfig::new(sip_domain.clone()),
+            ListenConfig::ws(config.sip_listen),
+            Arc::new(passwords),
+            seed ^ 0x51_9000,
+        )
+        .await?;
+        let sip_ws = sip.ws_url().unwrap_or_default();
         let urls = Urls {
             api: format!("http://{api_addr}/"),
             agent_server: format!("ws://{link_addr}/"),
-            sip_ws: String::new(),
+            sip_ws: sip_ws.clone(),
         };
 
-        let scenario = config.scenario;
         let epoch = Instant::now();
         let epoch_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -355,6 +394,13 @@ impl Emulator {
             }
         }
         let turn = external_turn(&scenario);
+        let (legs_tx, legs_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (dtmf_tx, dtmf_rx) = tokio::sync::mpsc::unbounded_channel();
+        let media = Arc::new(media::MediaHub::new(
+            recordings.clone(),
+            scenario.platform.record_calls,
+            dtmf_tx,
+        ));
         let state = State {
             platform,
             gateway: Gateway::new(keys),
@@ -368,9 +414,16 @@ impl Emulator {
             urls.clone(),
             turn.clone(),
             seed,
-            recordings,
+            recordings.clone(),
             epoch,
             epoch_ms,
+            legs_tx,
+        ));
+        let shell = Arc::new(sip::SipShell::new(
+            sip.clone(),
+            sip_domain.clone(),
+            media.clone(),
+            config.media.clone(),
         ));
 
         let (stop, stopped) = watch::channel(false);
@@ -379,6 +432,7 @@ impl Emulator {
             admin_token: admin_token.clone(),
             proxy_path: config.proxy_path.clone(),
             api_param: config.api_param.clone(),
+            sip: shell.clone(),
         });
         let router = http::router(app);
         let mut on_stop = stopped.clone();
@@ -391,13 +445,23 @@ impl Emulator {
                 .await;
         });
         let serve_link = tokio::spawn(agent_link::serve(engine.clone(), link, stopped.clone()));
-        let timers = tokio::spawn(engine.clone().timers(stopped));
+        let timers = tokio::spawn(engine.clone().timers(stopped.clone()));
+        let commands = tokio::spawn(shell.clone().run_commands(
+            engine.clone(),
+            legs_rx,
+            dtmf_rx,
+            stopped.clone(),
+        ));
+        let sip_events = tokio::spawn(shell.clone().run_events(engine.clone(), sip_events));
+        let mixer = tokio::spawn(media.run(stopped));
 
         let info = EmulatorInfo {
             proxy_url: format!("http://{api_addr}{}", config.proxy_path),
             api_url: urls.api.clone(),
             agent_server_url: urls.agent_server.clone(),
-            sip_ws_url: None,
+            sip_ws_url: Some(sip_ws),
+            sip_domain,
+            recordings_dir: recordings,
             turn_servers: turn,
             instance_id: scenario.instance.id.clone(),
             region: scenario.instance.region.clone(),
@@ -419,8 +483,9 @@ impl Emulator {
             info,
             engine,
             stop,
-            tasks: vec![serve_api, serve_link, timers],
+            tasks: vec![serve_api, serve_link, timers, commands, sip_events, mixer],
             temp_dir,
+            sip: Some(sip),
         })
     }
 
@@ -438,6 +503,9 @@ impl Emulator {
     /// Stops serving and waits until every task has ended.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
+        if let Some(sip) = self.sip.take() {
+            sip.shutdown().await;
+        }
         for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
