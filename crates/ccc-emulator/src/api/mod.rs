@@ -103,6 +103,9 @@ pub struct Context<'a> {
     pub tokens: &'a Tokens,
     /// TURN access points by region.
     pub turn: &'a [TurnAccess],
+    /// How `GetTURNCredentials` makes credentials: the first region's scheme (every
+    /// region should share it), or the emulator's own static pair when it has none.
+    pub turn_auth: &'a TurnAuth,
     /// Records only the API keeps (devices, faults, privacy numbers).
     pub store: &'a mut Store,
     /// Wall-clock milliseconds now.
@@ -217,6 +220,10 @@ pub fn dispatch(
 }
 
 fn check_instance(platform: &Platform, req: &ApiRequest) -> Result<(), PlatformError> {
+    // `Encrypt` is the one action without an instance.
+    if req.action == "Encrypt" && req.params.opt("InstanceId").is_none() {
+        return Ok(());
+    }
     let instance = req.params.req("InstanceId")?;
     if instance == platform.instance_id() {
         Ok(())

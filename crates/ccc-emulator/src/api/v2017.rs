@@ -964,11 +964,7 @@ pub(super) fn handle(
         }
         "GetTURNCredentials" => {
             let name = p.req("UserName")?;
-            let auth = ctx
-                .turn
-                .first()
-                .map(|t| t.auth.clone())
-                .ok_or_else(|| PlatformError::not_found("TURN server", "list"))?;
+            let auth = ctx.turn_auth.clone();
             let (username, password) = turn_credentials(&auth, name, ctx.now_ms, TURN_TTL_S);
             Ok(json!({ "Username": username, "Password": password }))
         }

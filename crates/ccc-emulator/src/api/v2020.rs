@@ -239,11 +239,7 @@ pub(super) fn handle(
         "GetTurnCredentials" => {
             let agent = platform.resolve(req.principal, user)?;
             let name = platform.user_id(agent).to_string();
-            let auth = ctx
-                .turn
-                .first()
-                .map(|t| t.auth.clone())
-                .ok_or_else(|| PlatformError::not_found("TURN server", "list"))?;
+            let auth = ctx.turn_auth.clone();
             let (user_name, password) = turn_credentials(&auth, &name, ctx.now_ms, TURN_TTL_S);
             Ok(json!({ "UserName": user_name, "Password": password }))
         }

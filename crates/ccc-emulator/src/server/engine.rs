@@ -9,7 +9,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::faults::Faults;
 use super::hub::{Hub, LinkFrame};
 use super::sip::LegCommand;
-use crate::api::{Gateway, Store, TurnAccess, Urls};
+use crate::api::{Gateway, Store, TurnAccess, TurnAuth, Urls};
 use crate::platform::{Output, Platform};
 use crate::token::Tokens;
 
@@ -45,6 +45,8 @@ pub(super) struct Engine {
     pub urls: Urls,
     /// TURN access points.
     pub turn: Vec<TurnAccess>,
+    /// The credentials scheme of `GetTURNCredentials`.
+    pub turn_auth: TurnAuth,
     /// Seed of request ids.
     pub seed: u64,
     /// Where recordings are written.
@@ -65,6 +67,7 @@ impl Engine {
         tokens: Tokens,
         urls: Urls,
         turn: Vec<TurnAccess>,
+        turn_auth: TurnAuth,
         seed: u64,
         recordings: std::path::PathBuf,
         epoch: Instant,
@@ -78,6 +81,7 @@ impl Engine {
             tokens,
             urls,
             turn,
+            turn_auth,
             seed,
             recordings,
             epoch,

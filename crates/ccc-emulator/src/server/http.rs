@@ -114,6 +114,7 @@ fn answer(app: &App, incoming: &Incoming, proxied: bool) -> Answer {
             urls: &engine.urls,
             tokens: &engine.tokens,
             turn: &engine.turn,
+            turn_auth: &engine.turn_auth,
             store: &mut state.store,
             now_ms,
             request_id,

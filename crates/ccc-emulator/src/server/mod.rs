@@ -325,6 +325,7 @@ impl Emulator {
         let rng = SystemRandom::new();
         let token_secret: [u8; 32] = random(&rng)?;
         let seed = u64::from_le_bytes(random(&rng)?);
+        let turn_password = hex(&random::<12>(&rng)?);
         let admin_token = match config.admin_token.clone() {
             Some(t) => t,
             None => hex(&random::<16>(&rng)?),
@@ -394,6 +395,13 @@ impl Emulator {
             }
         }
         let turn = external_turn(&scenario);
+        let turn_auth = turn.first().map_or_else(
+            || TurnAuth::Static {
+                username: "ccc-emulator".into(),
+                password: turn_password.clone(),
+            },
+            |t| t.auth.clone(),
+        );
         let (legs_tx, legs_rx) = tokio::sync::mpsc::unbounded_channel();
         let (dtmf_tx, dtmf_rx) = tokio::sync::mpsc::unbounded_channel();
         let media = Arc::new(media::MediaHub::new(
@@ -413,6 +421,7 @@ impl Emulator {
             Tokens::new(&token_secret),
             urls.clone(),
             turn.clone(),
+            turn_auth,
             seed,
             recordings.clone(),
             epoch,

@@ -146,9 +146,32 @@ impl Api {
         action: &str,
         params: &[(&str, &str)],
     ) -> (u16, Value) {
+        let pairs: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let (status, body) = self.send(version, action, pairs, true).await;
+        let json = serde_json::from_slice(&body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+        (status, json)
+    }
+
+    /// Signs and sends `action` with exactly these parameters (plus `InstanceId` when
+    /// `add_instance`) as the Tea SDK does; the raw answer.
+    pub async fn send(
+        &mut self,
+        version: &str,
+        action: &str,
+        params: Vec<(String, String)>,
+        add_instance: bool,
+    ) -> (u16, Vec<u8>) {
         self.nonce += 1;
-        let nonce = format!("test-{}-{}", std::process::id(), self.nonce)
-            + &format!("{:?}", Instant::now());
+        let nonce = format!(
+            "test-{}-{}-{:?}",
+            std::process::id(),
+            self.nonce,
+            Instant::now()
+        );
         let common = v2_common_params(
             action,
             version,
@@ -158,12 +181,11 @@ impl Api {
             &timestamp(),
             &nonce,
         );
-        let mut api: Vec<(String, String)> = vec![("InstanceId".into(), self.instance.clone())];
-        api.extend(
-            params
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
+        let mut api: Vec<(String, String)> = Vec::new();
+        if add_instance {
+            api.push(("InstanceId".into(), self.instance.clone()));
+        }
+        api.extend(params);
         let all: Vec<(String, String)> = common.iter().chain(&api).cloned().collect();
         let signed = sign_v2(HttpMethod::Post, all, &self.credentials);
         let enc = |pairs: &[(String, String)]| {
@@ -183,7 +205,30 @@ impl Api {
             enc(&api).as_bytes(),
         )
         .await;
-        (answer.status, answer.json())
+        (answer.status, answer.body)
+    }
+
+    /// Sends a typed action of ccc-openapi (read back from `wire` by its own model, put
+    /// on the wire by it) and decodes the answer with its typed response.
+    pub async fn typed<A: ccc_openapi::Action>(
+        &mut self,
+        wire: &[(&str, &str)],
+    ) -> Result<A::Response, ccc_openapi::Error> {
+        let mut pairs: Vec<(String, String)> = vec![("InstanceId".into(), self.instance.clone())];
+        pairs.extend(wire.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let request = A::from_params(&pairs.iter().cloned().collect())
+            .unwrap_or_else(|e| panic!("{}: {e}", A::NAME));
+        let params: Vec<(String, String)> = request
+            .params()
+            .to_wire()
+            .into_iter()
+            .map(|(k, v, _)| (k, v))
+            .collect();
+        let (status, body) = self.send(A::VERSION.as_str(), A::NAME, params, false).await;
+        ccc_openapi::decode::decode::<A::Response>(
+            A::NAME,
+            ccc_openapi::decode::Reply::openapi(status, body),
+        )
     }
 
     pub async fn ok(&mut self, version: &str, action: &str, params: &[(&str, &str)]) -> Value {
