@@ -34,6 +34,9 @@ struct Options {
     agents: usize,
     calls: usize,
     hold: Duration,
+    /// A load run (`cargo bench`): report; a smoke run (`cargo test`): every call must
+    /// be up with audio.
+    full: bool,
 }
 
 fn options() -> Options {
@@ -50,6 +53,7 @@ fn options() -> Options {
         agents: value("--agents").map_or(agents, |v| v as usize),
         calls: value("--calls").map_or(calls, |v| v as usize),
         hold: Duration::from_secs(value("--hold").unwrap_or(hold)),
+        full,
     }
 }
 
@@ -414,6 +418,28 @@ async fn run_parent(o: Options) {
     let talking = agents
         .as_array()
         .map_or(0, |a| a.iter().filter(|x| x["state"] == "TALKING").count());
+    if talking < o.calls
+        && let Some(list) = agents.as_array()
+    {
+        for a in list
+            .iter()
+            .filter(|a| !a["job_id"].is_null() && a["state"] != "TALKING")
+        {
+            println!(
+                "  not talking: {} {} {}",
+                a["user_id"], a["state"], a["job_id"]
+            );
+        }
+        let (_, calls) = admin(&info, "GET", "/calls", Value::Null).await;
+        println!("  live calls: {}", calls.as_array().map_or(0, Vec::len));
+        let (_, records) = admin(&info, "GET", "/records", Value::Null).await;
+        for r in records["calls"].as_array().into_iter().flatten() {
+            println!(
+                "  ended: {} {} {}",
+                r["contact_id"], r["disposition"], r["agents"]
+            );
+        }
+    }
     let cpu_share = (cpu_after - cpu_before).as_secs_f64() / span.as_secs_f64();
     let expected = o.calls as f64 * span.as_secs_f64() * 50.0;
 

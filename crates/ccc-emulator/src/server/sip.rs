@@ -79,7 +79,13 @@ struct Registry {
     by_sip: HashMap<Leg, LegId>,
     /// Each agent's flows, with the device (instance) each registered as.
     flows: HashMap<Text, Vec<(FlowId, Text)>>,
+    /// Events of legs whose INVITE is out but not yet filed (the device can answer
+    /// before `invite` returns): replayed once the leg is known.
+    early: HashMap<Leg, Vec<UaEvent>>,
 }
+
+/// At most this many legs with early events are kept (older ones are dropped).
+const MAX_EARLY: usize = 4_096;
 
 /// The running SIP link.
 pub(crate) struct SipShell {
@@ -344,8 +350,14 @@ impl SipShell {
             }
         };
         if cancelled {
+            lock(&self.registry).early.remove(&sip);
             self.server.hang_up(sip).await;
             let _ = session.close().await;
+            return;
+        }
+        let early = lock(&self.registry).early.remove(&sip).unwrap_or_default();
+        for event in early {
+            self.leg_event(&engine, sip.flow, event).await;
         }
     }
 
@@ -429,6 +441,25 @@ impl SipShell {
     }
 
     async fn leg_event(self: &Arc<Self>, engine: &Arc<Engine>, flow: FlowId, event: UaEvent) {
+        let call = match &event {
+            UaEvent::CallAnswered { call, .. }
+            | UaEvent::CallEnded { call, .. }
+            | UaEvent::Info { call, .. }
+            | UaEvent::CallUpdate { call, .. } => Some(*call),
+            _ => None,
+        };
+        if let Some(call) = call {
+            let sip = Leg { flow, call };
+            let mut reg = lock(&self.registry);
+            let pending = reg.legs.values().any(|l| l.sip.is_none() && !l.cancelled);
+            if !reg.by_sip.contains_key(&sip) && pending {
+                if reg.early.len() >= MAX_EARLY {
+                    reg.early.clear();
+                }
+                reg.early.entry(sip).or_default().push(event);
+                return;
+            }
+        }
         match event {
             UaEvent::IncomingCall { call, .. } => {
                 // Agents place calls with MakeCall; the platform calls their device.
