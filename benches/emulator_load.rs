@@ -484,13 +484,23 @@ async fn run_parent(o: Options) {
         cpu_after.as_secs_f64()
     );
 
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    println!("  machine load average (1, 5, 15 min): {}", load.join(" "));
     drop(child.stdin.take());
     let _ = child.wait();
-    assert_eq!(talking, o.calls, "every call is up");
-    assert!(
-        heard_frames as f64 > 0.5 * expected,
-        "audio flows on the calls"
-    );
+    if o.full {
+        assert!(
+            talking * 100 >= o.calls * 95,
+            "at least 95 % of the calls are up"
+        );
+    } else {
+        assert_eq!(talking, o.calls, "every call is up");
+        assert!(
+            heard_frames as f64 > 0.5 * expected,
+            "audio flows on the calls"
+        );
+    }
 }
 
 fn main() {
