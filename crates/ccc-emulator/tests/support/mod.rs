@@ -17,6 +17,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod phone;
+
 /// Every wait in the tests is bounded by this.
 pub const WAIT: Duration = Duration::from_secs(5);
 

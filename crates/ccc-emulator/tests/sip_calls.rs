@@ -1,0 +1,274 @@
+//! The guide's flows with SIP devices and real audio: outbound, hold with music,
+//! consultative transfer between two agents' phones, the ring timeout cancelling the
+//! INVITE, a kick-out closing the SIP flow, a dropped SIP link coming back.
+
+mod support;
+
+use std::time::Duration;
+
+use ccc_emulator::{Emulator, EmulatorConfig, Scenario};
+use ccc_sip::ua::EndReason;
+use serde_json::json;
+use support::phone::{Phone, tone_in_wav};
+use support::*;
+
+const ALICE: &str = "alice@ccc-emulator";
+const BOB: &str = "bob@ccc-emulator";
+const SALES: &str = r#"["sales@ccc-emulator"]"#;
+
+async fn sign_in(api: &mut Api, user: &str, device: &str) {
+    api.v2020(
+        "SignInGroup",
+        &[
+            ("UserId", user),
+            ("DeviceId", device),
+            ("SignedSkillGroupIdList", SALES),
+        ],
+    )
+    .await;
+    api.v2020("ReadyForService", &[("UserId", user)]).await;
+}
+
+async fn heard_file(info: &ccc_emulator::EmulatorInfo) -> String {
+    let (_, calls) = admin(info, "GET", "/calls", serde_json::Value::Null).await;
+    calls[0]["legs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|l| l["heard_file"].as_str().map(str::to_owned))
+        .expect("the customer records")
+}
+
+#[tokio::test]
+async fn an_outbound_call_rings_the_agents_phone_then_the_customer() {
+    let emu = start().await;
+    let info = emu.info().clone();
+    let mut phone = Phone::register(&info, "8001", "pass-8001").await;
+    let mut api = Api::new(&info);
+    let mut ws = agent_link(&mut api, &info, ALICE, &phone.device).await;
+    let mut m = Machine::new();
+    sign_in(&mut api, ALICE, &phone.device).await;
+    m.until(&mut ws, 3).await;
+    let made = api
+        .v2020(
+            "MakeCall",
+            &[
+                ("UserId", ALICE),
+                ("Callee", "13800000001"),
+                ("Caller", "01050000002"),
+            ],
+        )
+        .await;
+    let job = made["CallContext"]["JobId"].as_str().unwrap().to_owned();
+    let (call, offer, from) = phone.incoming().await;
+    assert!(
+        from.contains("01050000002"),
+        "the phone shows the caller number: {from}"
+    );
+    // The workbench answers its own leg; the customer is dialed then (and answers after 500 ms).
+    let (sink, _heard) = ccc_media::audio::pulled_sink(10);
+    let (session, _) = ccc_media::call::MediaSession::new(
+        ccc_media::call::CallConfig::loopback(),
+        ccc_media::call::CallAudio::new(ccc_media::audio::Tone::new(1_000.0, 0.3), sink),
+    )
+    .await
+    .unwrap();
+    let answer = session.answer(&offer).await.unwrap();
+    phone.client.answer(call, answer.into_bytes()).await;
+    m.until(&mut ws, 10).await;
+    let file = heard_file(&info).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    api.v2020("ReleaseCall", &[("UserId", ALICE), ("JobId", &job)])
+        .await;
+    m.until(&mut ws, 5).await;
+    assert_eq!(m.take(), [0, 2, 3, 8, 10, 5]);
+    assert!(matches!(phone.ended(call).await, EndReason::RemoteHangup));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        tone_in_wav(&file, 1.0, &[440.0, 1_000.0]),
+        Some(1_000.0),
+        "the customer heard the agent"
+    );
+    let _ = session.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn hold_plays_music_and_a_consultation_moves_the_customer_to_another_phone() {
+    let emu = start().await;
+    let info = emu.info().clone();
+    let mut bob_phone = Phone::register(&info, "8002", "pass-8002").await;
+    let mut alice_phone = Phone::register(&info, "8001", "pass-8001").await;
+    let mut api = Api::new(&info);
+    let mut bob_ws = agent_link(&mut api, &info, BOB, &bob_phone.device).await;
+    let mut alice_ws = agent_link(&mut api, &info, ALICE, &alice_phone.device).await;
+    let (mut bob, mut alice) = (Machine::new(), Machine::new());
+    sign_in(&mut api, BOB, &bob_phone.device).await;
+    bob.until(&mut bob_ws, 3).await;
+    let (_, placed) = admin(
+        &info,
+        "POST",
+        "/calls",
+        json!({"caller": "13800000009", "callee": "02150000001"}),
+    )
+    .await;
+    let job = placed["job_id"].as_str().unwrap().to_owned();
+    let mut bob_call = bob_phone.answer(1_000.0).await;
+    bob.until(&mut bob_ws, 9).await;
+    assert_eq!(
+        bob_call.hears(&[440.0, 1_000.0]).await,
+        Some(440.0),
+        "Bob hears the customer"
+    );
+
+    // Hold: Bob hears nobody, the customer hears music.
+    let snapshot = api.v2020("PollUserStatus", &[("UserId", BOB)]).await;
+    let channel = snapshot["CallContext"]["ChannelContexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["UserId"] == BOB)
+        .unwrap()["ChannelId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.v2020(
+        "HoldCall",
+        &[("UserId", BOB), ("JobId", &job), ("ChannelId", &channel)],
+    )
+    .await;
+    bob.until(&mut bob_ws, 12).await;
+    assert_eq!(
+        bob_call.hears(&[440.0, 1_000.0]).await,
+        None,
+        "Bob hears silence on hold"
+    );
+    api.v2020(
+        "RetrieveCall",
+        &[("UserId", BOB), ("JobId", &job), ("ChannelId", &channel)],
+    )
+    .await;
+    bob.until(&mut bob_ws, 9).await;
+
+    // Consult Alice (M24): 12, 16; she answers: 17; complete: Bob leaves, Alice has the customer.
+    sign_in(&mut api, ALICE, &alice_phone.device).await;
+    alice.until(&mut alice_ws, 3).await;
+    api.v2020(
+        "InitiateAttendedTransfer",
+        &[("UserId", BOB), ("JobId", &job), ("Transferee", ALICE)],
+    )
+    .await;
+    bob.until(&mut bob_ws, 16).await;
+    let mut alice_call = alice_phone.answer(700.0).await;
+    bob.until(&mut bob_ws, 17).await;
+    alice.until(&mut alice_ws, 11).await;
+    assert_eq!(
+        bob_call.hears(&[440.0, 700.0, 1_000.0]).await,
+        Some(700.0),
+        "Bob and Alice talk"
+    );
+    api.v2020(
+        "CompleteAttendedTransfer",
+        &[("UserId", BOB), ("JobId", &job)],
+    )
+    .await;
+    bob.until(&mut bob_ws, 5).await;
+    alice.until(&mut alice_ws, 9).await;
+    assert!(matches!(
+        bob_phone.ended(bob_call.call).await,
+        EndReason::RemoteHangup
+    ));
+    assert_eq!(
+        alice_call.hears(&[440.0, 700.0, 1_000.0]).await,
+        Some(440.0),
+        "Alice hears the customer"
+    );
+    let file = heard_file(&info).await;
+    api.v2020("ReleaseCall", &[("UserId", ALICE), ("JobId", &job)])
+        .await;
+    alice.until(&mut alice_ws, 5).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        tone_in_wav(&file, 0.6, &[440.0, 425.0, 700.0, 1_000.0]),
+        Some(700.0),
+        "the customer ended with Alice"
+    );
+    assert_eq!(bob.take(), [0, 2, 3, 6, 9, 12, 9, 12, 16, 17, 5]);
+    assert_eq!(alice.take(), [0, 2, 3, 6, 11, 9, 5]);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unanswered_offer_is_cancelled_at_the_ring_timeout() {
+    let mut scenario = Scenario::default();
+    scenario.platform.ring_timeout_ms = 600;
+    let emu = Emulator::start(EmulatorConfig::new(scenario))
+        .await
+        .unwrap();
+    let info = emu.info().clone();
+    let mut phone = Phone::register(&info, "8002", "pass-8002").await;
+    let mut api = Api::new(&info);
+    let mut ws = agent_link(&mut api, &info, BOB, &phone.device).await;
+    let mut m = Machine::new();
+    sign_in(&mut api, BOB, &phone.device).await;
+    admin(
+        &info,
+        "POST",
+        "/calls",
+        json!({"caller": "13800000009", "callee": "02150000001"}),
+    )
+    .await;
+    let (call, _, _) = phone.incoming().await;
+    phone.client.ringing(call).await;
+    m.until(&mut ws, 4).await;
+    assert_eq!(m.take(), [0, 2, 3, 6, 4]);
+    assert_eq!(
+        m.agent.user_context().unwrap().break_code.as_deref(),
+        Some("RingingTimeout")
+    );
+    assert!(
+        matches!(phone.ended(call).await, EndReason::Cancelled),
+        "the INVITE was cancelled"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_second_sign_in_closes_the_first_devices_sip_flow_and_a_dropped_flow_comes_back() {
+    let emu = start().await;
+    let info = emu.info().clone();
+    let mut phone = Phone::register(&info, "8002", "pass-8002").await;
+    let mut api = Api::new(&info);
+    sign_in(&mut api, BOB, &phone.device).await;
+    // The admin's SIP drop: the flow closes; the phone reconnects and registers again.
+    let (status, body) = admin(
+        &info,
+        "POST",
+        &format!("/agents/{BOB}/sip"),
+        json!({"action": "drop"}),
+    )
+    .await;
+    assert_eq!((status, body["closed"].as_u64()), (200, Some(1)), "{body}");
+    phone.disconnected().await;
+    phone.registered().await;
+    let (status, _) = admin(
+        &info,
+        "POST",
+        &format!("/agents/{BOB}/sip"),
+        json!({"action": "black-hole"}),
+    )
+    .await;
+    assert_eq!(status, 501, "not supported, and said so");
+    // Another device signs in: the first device's flow is closed (KA_register).
+    api.v2020(
+        "SignInGroup",
+        &[
+            ("UserId", BOB),
+            ("DeviceId", "urn:uuid:another-tab"),
+            ("SignedSkillGroupIdList", SALES),
+        ],
+    )
+    .await;
+    phone.disconnected().await;
+    emu.shutdown().await;
+}

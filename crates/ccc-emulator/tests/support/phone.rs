@@ -1,0 +1,158 @@
+//! An agent's phone for the tests: a ccc-sip client registered at the emulator that
+//! answers with a ccc-media session saying a tone and keeping what it hears.
+
+use std::time::Duration;
+
+use ccc_emulator::EmulatorInfo;
+use ccc_media::audio::{AudioFrame, Tone, pulled_sink};
+use ccc_media::call::{CallAudio, CallConfig, MediaSession};
+use ccc_media::dsp::dominant_tone;
+use ccc_sip::client::{ClientEvent, SipClient};
+use ccc_sip::link::{LinkConfig, LinkEvent};
+use ccc_sip::transport::WsConnect;
+use ccc_sip::ua::{CallHandle, EndReason, UaConfig, UaEvent};
+use tokio::sync::mpsc;
+
+use super::WAIT;
+
+pub struct Phone {
+    pub client: SipClient,
+    pub device: String,
+}
+
+/// An answered call at the phone.
+pub struct PhoneCall {
+    pub call: CallHandle,
+    pub session: MediaSession,
+    heard: mpsc::Receiver<AudioFrame>,
+}
+
+impl Phone {
+    /// Registers `extension` with `password`; the device id is its `+sip.instance`.
+    pub async fn register(info: &EmulatorInfo, extension: &str, password: &str) -> Self {
+        let url = info.sip_ws_url.clone().expect("SIP is served");
+        let mut link = LinkConfig::new(WsConnect::new(url));
+        link.min_backoff = Duration::from_millis(50);
+        link.max_backoff = Duration::from_millis(200);
+        let device = format!("urn:uuid:00000000-0000-4000-8000-00000000{extension}");
+        let ua = UaConfig::new(extension, password, info.sip_domain.clone(), device.clone());
+        let mut phone = Self {
+            client: SipClient::spawn(link, ua, extension.parse().unwrap_or(7)),
+            device,
+        };
+        phone.registered().await;
+        phone
+    }
+
+    pub async fn next(&mut self) -> ClientEvent {
+        tokio::time::timeout(WAIT, self.client.next_event())
+            .await
+            .expect("a SIP event in time")
+            .expect("the client runs")
+    }
+
+    pub async fn next_ua(&mut self) -> UaEvent {
+        loop {
+            if let ClientEvent::Ua(event) = self.next().await {
+                return event;
+            }
+        }
+    }
+
+    pub async fn registered(&mut self) {
+        loop {
+            match self.next_ua().await {
+                UaEvent::Registered { .. } => return,
+                UaEvent::RegistrationFailed(e) => panic!("registration failed: {e:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Waits for the flow to go down.
+    pub async fn disconnected(&mut self) {
+        loop {
+            if let ClientEvent::Link(LinkEvent::Disconnected(_)) = self.next().await {
+                return;
+            }
+        }
+    }
+
+    /// The next incoming call's offer and `From`.
+    pub async fn incoming(&mut self) -> (CallHandle, String, String) {
+        loop {
+            if let UaEvent::IncomingCall {
+                call, sdp, from, ..
+            } = self.next_ua().await
+            {
+                return (call, String::from_utf8(sdp).unwrap(), from);
+            }
+        }
+    }
+
+    /// Answers the next incoming call saying `hz`.
+    pub async fn answer(&mut self, hz: f64) -> PhoneCall {
+        let (call, offer, _) = self.incoming().await;
+        let (sink, heard) = pulled_sink(1_000);
+        let (session, _events) = MediaSession::new(
+            CallConfig::loopback(),
+            CallAudio::new(Tone::new(hz, 0.3), sink),
+        )
+        .await
+        .expect("a media session");
+        let answer = session.answer(&offer).await.expect("an answer");
+        assert!(self.client.ringing(call).await);
+        assert!(self.client.answer(call, answer.into_bytes()).await);
+        PhoneCall {
+            call,
+            session,
+            heard,
+        }
+    }
+
+    /// Waits until `call` ends; its reason.
+    pub async fn ended(&mut self, call: CallHandle) -> EndReason {
+        loop {
+            if let UaEvent::CallEnded { call: c, reason } = self.next_ua().await
+                && c == call
+            {
+                return reason;
+            }
+        }
+    }
+}
+
+impl PhoneCall {
+    /// The dominant tone among `candidates` in about the next second heard.
+    pub async fn hears(&mut self, candidates: &[f64]) -> Option<f64> {
+        // Drop what is queued, then listen to fresh audio.
+        while self.heard.try_recv().is_ok() {}
+        let mut samples = Vec::new();
+        let mut rate = 0;
+        for _ in 0..50 {
+            let frame = tokio::time::timeout(WAIT, self.heard.recv())
+                .await
+                .expect("audio in time")
+                .expect("open");
+            if frame.rate() != rate {
+                samples.clear();
+                rate = frame.rate();
+            }
+            samples.extend_from_slice(frame.samples());
+        }
+        dominant_tone(&samples, rate, candidates)
+    }
+}
+
+/// The dominant tone in the last `seconds` of a WAV file (mono, what a customer heard).
+pub fn tone_in_wav(path: &str, seconds: f64, candidates: &[f64]) -> Option<f64> {
+    let reader = hound::WavReader::open(path).expect("a WAV file");
+    let rate = reader.spec().sample_rate;
+    let samples: Vec<i16> = reader.into_samples().map(Result::unwrap).collect();
+    let n = (f64::from(rate) * seconds) as usize;
+    dominant_tone(
+        &samples[samples.len().saturating_sub(n)..],
+        rate,
+        candidates,
+    )
+}
