@@ -7,5 +7,8 @@
 mod v2;
 mod v3;
 
-pub use v2::{HttpMethod, ParamStyle, SignedRequest, percent_encode, sign_v2, v2_common_params};
+pub use v2::{
+    HttpMethod, ParamStyle, SignatureRefused, SignedRequest, percent_encode, sign_v2,
+    v2_common_params, verify_v2,
+};
 pub use v3::{SignedV3, V3_ALGORITHM, sign_v3, v3_headers};
