@@ -1,10 +1,9 @@
 //! [`Direct`]: signed requests straight to CCC (or any base URL).
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::Url;
-use ring::rand::SecureRandom as _;
 
 use super::http::{self, TlsRoots};
 use super::{BoxFuture, Request, Transport};
@@ -351,7 +350,11 @@ impl Direct {
     }
 
     async fn attempt(&self, request: &Request) -> Result<Reply, Error> {
-        let prepared = self.prepare(request, &timestamp_now(), &nonce(&request.action)?);
+        let nonce = sign::nonce().map_err(|message| Error::Request {
+            action: request.action.to_string(),
+            message,
+        })?;
+        let prepared = self.prepare(request, &sign::timestamp_now(), &nonce);
         let mut builder = match prepared.method {
             HttpMethod::Get => self.http.get(&prepared.url),
             HttpMethod::Post => self.http.post(&prepared.url),
@@ -438,23 +441,6 @@ impl Transport for Direct {
     }
 }
 
-/// Now, as the `Timestamp` parameter and `x-acs-date` want it.
-pub(crate) fn timestamp_now() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
-}
-
-/// A fresh nonce: 128 random bits in hex (the SDKs send 32 hex digits too).
-pub(crate) fn nonce(action: &str) -> Result<String, Error> {
-    let mut bytes = [0u8; 16];
-    ring::rand::SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| Error::Request {
-            action: action.to_owned(),
-            message: "the system random source failed".to_owned(),
-        })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,15 +524,5 @@ mod tests {
         assert!(
             !format!("{region:?}").contains('b') || format!("{region:?}").contains("<redacted>")
         );
-    }
-
-    #[test]
-    fn timestamps_and_nonces() {
-        let ts = timestamp_now();
-        assert_eq!(ts.len(), 20);
-        assert!(humantime::parse_rfc3339(&ts).is_ok());
-        let (a, b) = (nonce("x").unwrap(), nonce("x").unwrap());
-        assert_eq!(a.len(), 32);
-        assert_ne!(a, b);
     }
 }
