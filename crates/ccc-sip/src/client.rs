@@ -28,6 +28,7 @@ enum Command {
     Shutdown(oneshot::Sender<()>),
     Call(CallCommand, oneshot::Sender<bool>),
     Invite(String, Vec<u8>, oneshot::Sender<CallHandle>),
+    AcceptTransfer(CallHandle, Vec<u8>, oneshot::Sender<Option<CallHandle>>),
 }
 
 /// What the program asks of a call.
@@ -39,6 +40,7 @@ enum CallCommand {
     Info(CallHandle, String, Vec<u8>),
     Update(CallHandle, Vec<u8>),
     Refer(CallHandle, String, Option<CallHandle>),
+    RejectTransfer(CallHandle, u16, String),
 }
 
 /// A running SIP client. Dropping it stops the task (without unregistering; use
@@ -55,6 +57,7 @@ impl std::fmt::Debug for Command {
             Self::Shutdown(_) => "Shutdown",
             Self::Call(..) => "Call",
             Self::Invite(..) => "Invite",
+            Self::AcceptTransfer(..) => "AcceptTransfer",
         })
     }
 }
@@ -111,6 +114,29 @@ impl SipClient {
         replaces: Option<CallHandle>,
     ) -> bool {
         self.call(CallCommand::Refer(call, target.into(), replaces))
+            .await
+    }
+
+    /// Follows the other party's REFER in `call` ([`UaEvent::TransferRequested`]): 202,
+    /// then a call to the target with the SDP offer `sdp`, whose progress goes back as
+    /// NOTIFYs. The new call; `None` when no REFER waits or the client stopped.
+    pub async fn accept_transfer(&self, call: CallHandle, sdp: Vec<u8>) -> Option<CallHandle> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::AcceptTransfer(call, sdp, reply))
+            .await
+            .ok()?;
+        answer.await.ok().flatten()
+    }
+
+    /// Refuses the other party's REFER in `call` (603 Decline, ...).
+    pub async fn reject_transfer(
+        &self,
+        call: CallHandle,
+        code: u16,
+        reason: impl Into<String>,
+    ) -> bool {
+        self.call(CallCommand::RejectTransfer(call, code, reason.into()))
             .await
     }
 
@@ -225,11 +251,17 @@ async fn run(
                         CallCommand::Info(call, content_type, body) => ua.send_info(call, &content_type, &body),
                         CallCommand::Update(call, sdp) => ua.update(now, call, &sdp),
                         CallCommand::Refer(call, target, replaces) => ua.refer(call, &target, replaces),
+                        CallCommand::RejectTransfer(call, code, reason) => {
+                            ua.reject_transfer(call, code, &reason)
+                        }
                     };
                     let _ = reply.send(done);
                 }
                 Some(Command::Invite(target, sdp, reply)) => {
                     let _ = reply.send(ua.invite(std::time::Instant::now(), &target, &sdp));
+                }
+                Some(Command::AcceptTransfer(call, sdp, reply)) => {
+                    let _ = reply.send(ua.accept_transfer(std::time::Instant::now(), call, &sdp));
                 }
                 Some(Command::Shutdown(done)) => {
                     if ua.is_registered() {
