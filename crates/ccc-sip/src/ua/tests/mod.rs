@@ -178,6 +178,22 @@ fn register_answers_the_challenge_the_rfc_7118_way() {
 }
 
 #[test]
+fn a_secure_flow_says_wss_in_via() {
+    let mut h = Harness::new();
+    h.ua.set_secure_flow();
+    h.ua.register(h.now);
+    let register = h.one_sent();
+    let m = parse(&register).unwrap();
+    assert_eq!(m.via().unwrap().transport, "WSS");
+    let contact = m.contacts().next().unwrap().unwrap();
+    assert_eq!(
+        contact.sip_uri().unwrap().params.value("transport"),
+        Some("ws"),
+        "RFC 7118: the Contact's transport stays ws"
+    );
+}
+
+#[test]
 fn refreshes_before_expiry_with_the_known_challenge() {
     let mut h = Harness::new();
     let before = registered(&mut h);
