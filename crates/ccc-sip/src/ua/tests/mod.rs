@@ -447,23 +447,7 @@ fn invite(branch: &str) -> Vec<u8> {
 
 /// A request from the caller in the dialog, to our tag.
 fn in_dialog(method: &str, cseq: u32, our_tag: &str, branch: &str) -> Vec<u8> {
-    Builder::request(method, "sip:1001@h.invalid;transport=ws")
-        .header(
-            KnownHeader::Via,
-            format!("SIP/2.0/WS 127.0.0.1:8080;branch={branch}"),
-        )
-        .header(
-            KnownHeader::From,
-            "\"Customer\" <sip:1003@ccc.test>;tag=caller1",
-        )
-        .header(
-            KnownHeader::To,
-            format!("<sip:1001@ccc.test>;tag={our_tag}"),
-        )
-        .header(KnownHeader::CallId, "call-1")
-        .header(KnownHeader::CSeq, format!("{cseq} {method}"))
-        .build()
-        .unwrap()
+    in_dialog_with(method, cseq, our_tag, branch, &[], None)
 }
 
 fn incoming(h: &mut Harness) -> CallHandle {
@@ -1036,8 +1020,7 @@ fn in_dialog_with(
             format!("<sip:1001@ccc.test>;tag={our_tag}"),
         )
         .header(KnownHeader::CallId, "call-1")
-        .header(KnownHeader::CSeq, format!("{cseq} {method}"))
-        .header(KnownHeader::Contact, "<sip:1003@127.0.0.1:5070>");
+        .header(KnownHeader::CSeq, format!("{cseq} {method}"));
     for (name, value) in headers {
         b = b.header(*name, *value);
     }
