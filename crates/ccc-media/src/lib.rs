@@ -12,6 +12,7 @@
 
 pub mod access_point;
 pub mod audio;
+pub mod call;
 pub mod check;
 pub mod codec;
 pub mod device;

@@ -35,8 +35,9 @@ pub enum ParamStyle {
     Tea,
 }
 
-/// A request with its signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request with its signature. `Debug` leaves the signature and the security token
+/// out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedRequest {
     /// Every signed parameter, sorted (the body ones included).
     pub params: Vec<(String, String)>,
@@ -46,6 +47,16 @@ pub struct SignedRequest {
     pub string_to_sign: String,
     /// Base64 HMAC-SHA1.
     pub signature: String,
+}
+
+impl std::fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.params.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("SignedRequest")
+            .field("params", &names)
+            .field("signature", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 /// RFC 3986 percent-encoding of the UTF-8 bytes: only `A-Z a-z 0-9 - _ . ~` stay, the
@@ -197,6 +208,7 @@ mod tests {
             "POST&%2F&AccessKeyId%3Dtestid%26Action%3DRequestLoginInfo%26Format%3DJSON%26InstanceId%3Dccc-test-instance%26RegionId%3Dcn-shanghai%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3f1a9c2e-0b7d-4e21-9a55-5c0d1e2f3a4b%26SignatureType%3D%26SignatureVersion%3D1.0%26Timestamp%3D2024-01-02T03%253A04%253A05Z%26UserId%3Dagent%2540ccc-test%26Version%3D2017-07-05"
         );
         assert_eq!(signed.signature, "Q3yncJGXspH16F0E/CB6v5gftfM=");
+        assert!(!format!("{signed:?}").contains(&signed.signature));
     }
 
     #[test]

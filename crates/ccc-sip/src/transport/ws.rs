@@ -181,8 +181,22 @@ impl WsFlow<TcpStream> {
         timeout: Duration,
     ) -> Result<Self, TransportError> {
         let (local, peer) = (tcp.local_addr()?, tcp.peer_addr()?);
+        Self::accept_stream(tcp, local, peer, limits, timeout).await
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WsFlow<S> {
+    /// Accepts a client on any stream (a TLS session for `wss://`), as
+    /// [`WsFlow::accept`] does on TCP.
+    pub async fn accept_stream(
+        stream: S,
+        local: SocketAddr,
+        peer: SocketAddr,
+        limits: WsLimits,
+        timeout: Duration,
+    ) -> Result<Self, TransportError> {
         let accepting = tokio_tungstenite::accept_hdr_async_with_config(
-            tcp,
+            stream,
             require_sip_subprotocol,
             Some(limits.config()),
         );

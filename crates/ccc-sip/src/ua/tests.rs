@@ -708,11 +708,11 @@ fn unsupported_methods_in_a_known_dialog_get_405_not_481() {
     let tag = our_tag(&h.one_sent());
     h.receive(&in_dialog("ACK", 1, &tag, "z9hG4bK-ack"));
     h.events();
-    h.receive(&in_dialog("REFER", 2, &tag, "z9hG4bK-refer"));
+    h.receive(&in_dialog("SUBSCRIBE", 2, &tag, "z9hG4bK-sub"));
     let answer = h.one_sent();
     let m = parse(&answer).unwrap();
     assert_eq!(m.status(), Some(405));
-    assert!(!m.header(KnownHeader::Allow).unwrap().contains("REFER"));
+    assert!(!m.header(KnownHeader::Allow).unwrap().contains("SUBSCRIBE"));
     assert!(h.events().is_empty(), "the call goes on");
 }
 
