@@ -1,7 +1,8 @@
 //! `ccc`: the command-line tool of ccc-rs.
 //!
-//! Subcommands arrive with the crates behind them: today `turn-test` (ccc-media's
-//! access-point speed test). `api`, `phone`, `emulator`, `agent` and `ctl` follow.
+//! Subcommands arrive with the crates behind them: today `api` (one OpenAPI call) and
+//! `turn-test` (ccc-media's access-point speed test). `phone`, `emulator`, `agent` and
+//! `ctl` follow.
 
 mod commands;
 
@@ -19,6 +20,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Call one CCC OpenAPI action with the AccessKey of the environment, or show the
+    /// signed request (`--dry-run`).
+    Api(commands::api::Args),
     /// Time the TURN access points of each region and rank them (M33 testTurnServers).
     TurnTest(commands::turn_test::Args),
 }
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Api(args) => commands::api::run(args).await,
             Command::TurnTest(args) => commands::turn_test::run(args).await,
         }
     });

@@ -60,19 +60,24 @@ impl Shape {
 /// ```
 /// use ccc_openapi::{Action, shape::{Shape, request_json}, v2017::PickGlobalOutboundNumbers};
 /// let a = PickGlobalOutboundNumbers::new("ccc-test", "13800000000", ["skg-1", "skg-2"]).count(2);
-/// let demo = request_json(&a.params(), PickGlobalOutboundNumbers::MODEL, Shape::Demo);
+/// let demo = request_json(&a.params(), Some(PickGlobalOutboundNumbers::MODEL), Shape::Demo);
 /// assert_eq!(demo, serde_json::json!({
 ///     "instanceId": "ccc-test", "calleeNumber": "13800000000", "count": 2,
 ///     "skillGroupId": ["skg-1", "skg-2"]}));
-/// let sdk = request_json(&a.params(), PickGlobalOutboundNumbers::MODEL, Shape::OpenApi);
+/// let sdk = request_json(&a.params(), Some(PickGlobalOutboundNumbers::MODEL), Shape::OpenApi);
 /// assert_eq!(sdk["SkillGroupId.2"], "skg-2");
 /// ```
-pub fn request_json(params: &Params, model: &ActionModel, shape: Shape) -> Value {
+pub fn request_json(params: &Params, model: Option<&ActionModel>, shape: Shape) -> Value {
+    let kind_of = |name: &str| {
+        model
+            .and_then(|m| m.param(name))
+            .map_or(ParamKind::Text, |p| p.kind)
+    };
     let mut out = Map::new();
     match shape {
         Shape::OpenApi => {
             for (name, text, _) in params.to_wire() {
-                let kind = model.param(&name).map_or(ParamKind::Text, |p| p.kind);
+                let kind = kind_of(&name);
                 let kind = if kind == ParamKind::List {
                     ParamKind::Text
                 } else {
@@ -83,14 +88,14 @@ pub fn request_json(params: &Params, model: &ActionModel, shape: Shape) -> Value
         }
         Shape::Demo => {
             for param in params.iter() {
-                let kind = model.param(param.name).map_or(ParamKind::Text, |p| p.kind);
+                let kind = kind_of(&param.name);
                 let value = match &param.value {
                     ParamValue::Text(text) => typed(kind, text.clone()),
                     ParamValue::List(items) => {
                         Value::Array(items.iter().cloned().map(Value::String).collect())
                     }
                 };
-                out.insert(with_first(param.name, false), value);
+                out.insert(with_first(&param.name, false), value);
             }
         }
     }
@@ -291,13 +296,13 @@ mod tests {
     fn requests_both_ways() {
         let a = SignInGroup::new("ccc-test", "dev-1", ["skg-1@ccc-test", "skg-2@ccc-test"])
             .additivity(true);
-        let demo = request_json(&a.params(), SignInGroup::MODEL, Shape::Demo);
+        let demo = request_json(&a.params(), Some(SignInGroup::MODEL), Shape::Demo);
         assert_eq!(
             demo,
             json!({"instanceId": "ccc-test", "deviceId": "dev-1", "additivity": true,
                    "signedSkillGroupIdList": ["skg-1@ccc-test", "skg-2@ccc-test"]})
         );
-        let sdk = request_json(&a.params(), SignInGroup::MODEL, Shape::OpenApi);
+        let sdk = request_json(&a.params(), Some(SignInGroup::MODEL), Shape::OpenApi);
         assert_eq!(
             sdk["SignedSkillGroupIdList"],
             r#"["skg-1@ccc-test","skg-2@ccc-test"]"#

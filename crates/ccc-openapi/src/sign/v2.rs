@@ -163,6 +163,67 @@ pub fn sign_v2(
     }
 }
 
+/// Why a V2 signature was refused ([`verify_v2`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureRefused {
+    /// No `Signature` parameter (CCC: `IncompleteSignature`).
+    #[error("the request has no Signature parameter")]
+    Missing,
+    /// The signature is not ours (CCC: `SignatureDoesNotMatch`); CCC's message, with
+    /// the string the server signed.
+    #[error(
+        "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+    )]
+    Mismatch {
+        /// What the server signed.
+        string_to_sign: String,
+    },
+}
+
+/// The server's side: checks that `params` (query and form body together, `Signature`
+/// among them) are signed for `method` with `credentials`' secret, in constant time.
+///
+/// ```
+/// use ccc_openapi::Credentials;
+/// use ccc_openapi::sign::{HttpMethod, sign_v2, verify_v2};
+/// let c = Credentials::new("id", "secret");
+/// let mut params = vec![("Action".to_owned(), "A".to_owned())];
+/// let signed = sign_v2(HttpMethod::Post, params.clone(), &c);
+/// params.push(("Signature".to_owned(), signed.signature));
+/// assert!(verify_v2(HttpMethod::Post, &params, &c).is_ok());
+/// assert!(verify_v2(HttpMethod::Get, &params, &c).is_err());
+/// ```
+pub fn verify_v2(
+    method: HttpMethod,
+    params: &[(String, String)],
+    credentials: &Credentials,
+) -> Result<(), SignatureRefused> {
+    let signature = params
+        .iter()
+        .find(|(k, _)| k == "Signature")
+        .map(|(_, v)| v.as_str())
+        .ok_or(SignatureRefused::Missing)?;
+    let rest: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .cloned()
+        .collect();
+    let expected = sign_v2(method, rest, credentials);
+    let key = hmac::Key::new(
+        hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        format!("{}&", credentials.secret()).as_bytes(),
+    );
+    let tag = base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .unwrap_or_default();
+    hmac::verify(&key, expected.string_to_sign.as_bytes(), &tag).map_err(|_| {
+        SignatureRefused::Mismatch {
+            string_to_sign: expected.string_to_sign,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
