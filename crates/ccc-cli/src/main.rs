@@ -1,8 +1,8 @@
 //! `ccc`: the command-line tool of ccc-rs.
 //!
-//! Subcommands arrive with the crates behind them: today `api` (one OpenAPI call) and
-//! `turn-test` (ccc-media's access-point speed test). `phone`, `emulator`, `agent` and
-//! `ctl` follow.
+//! Subcommands arrive with the crates behind them: today `api` (one OpenAPI call),
+//! `turn-test` (ccc-media's access-point speed test) and `emulator` (ccc-emulator).
+//! `phone`, `agent` and `ctl` follow.
 
 mod commands;
 
@@ -25,6 +25,8 @@ enum Command {
     Api(commands::api::Args),
     /// Time the TURN access points of each region and rank them (M33 testTurnServers).
     TurnTest(commands::turn_test::Args),
+    /// Run a local Call Center (OpenAPI, agent link) and print its URLs and credentials.
+    Emulator(commands::emulator::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Api(args) => commands::api::run(args).await,
             Command::TurnTest(args) => commands::turn_test::run(args).await,
+            Command::Emulator(args) => commands::emulator::run(args).await,
         }
     });
     match result {

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub(crate) mod api;
+pub(crate) mod emulator;
 pub(crate) mod turn_test;

@@ -1,0 +1,1036 @@
+//! The tokio shell of a call: one webrtc-rs peer connection, one audio transceiver, and
+//! one task that paces the media [`Pipeline`] every 20 ms.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::rtp;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
+    RtpCodecKind,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer, RTCIceTransportPolicy,
+    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder,
+};
+use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpTransceiver};
+
+use super::config::{CallConfig, ConnectProfile, HostCandidates, IcePolicy};
+use super::pipeline::{OutsideFigures, Pipeline, PipelineEvent, ReceiveSetup, SendSetup};
+use super::rtcp::{RtcpWatch, SharedReport};
+use super::{CallAudio, DtmfMode, FailReason, MediaError, MediaEvent, MediaEvents};
+use crate::audio::{AudioSink, AudioSource, CallRecorder};
+use crate::codec::Codec;
+use crate::quality::CallStats;
+
+/// telephone-event at 8 kHz (with G.711) and at 48 kHz (with Opus), as browsers offer.
+const TELEPHONE_EVENT: [(u8, u32); 2] = [(101, 8000), (110, 48_000)];
+const TELEPHONE_EVENT_MIME: &str = "audio/telephone-event";
+/// Received packets waiting for the media task; more are dropped (and counted lost).
+const RTP_QUEUE: usize = 256;
+/// Events waiting for the program; stats are dropped past this, never the others.
+const EVENT_QUEUE: usize = 512;
+/// At most an hour of one-second stats are kept for upload.
+const MAX_KEPT_STATS: usize = 3600;
+
+enum Input {
+    State(RTCPeerConnectionState),
+    Negotiated {
+        send: Option<SendSetup>,
+        receive: ReceiveSetup,
+        sending: bool,
+        receiving: bool,
+    },
+    RemoteApplied,
+    Dtmf(
+        String,
+        oneshot::Sender<Result<bool, crate::dtmf::DtmfError>>,
+    ),
+    Mute(bool),
+    Volume(f32),
+    Source(Box<dyn AudioSource>),
+    Sink(Box<dyn AudioSink>),
+    Close(oneshot::Sender<()>),
+}
+
+/// State shared by the handle, the webrtc-rs callbacks and the media task.
+struct Shared {
+    /// (completed gatherings, gathering complete now).
+    gathering: watch::Sender<(u64, bool)>,
+    /// When negotiation started, for the setup time in [`MediaEvent::Connected`].
+    negotiation_started: std::sync::Mutex<Option<Instant>>,
+    dtmf_mode: std::sync::Mutex<Option<DtmfMode>>,
+    kept: std::sync::Mutex<Vec<CallStats>>,
+    dropped_rtp: AtomicU64,
+    /// The far end's ICE user fragment, to see its ICE restarts.
+    remote_ufrag: std::sync::Mutex<Option<String>>,
+}
+
+struct Handler {
+    shared: Arc<Shared>,
+    inputs: mpsc::Sender<Input>,
+    rtp: mpsc::Sender<rtp::Packet>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        let complete = state == RTCIceGatheringState::Complete;
+        self.shared.gathering.send_modify(|(count, now)| {
+            if complete && !*now {
+                *count += 1;
+            }
+            *now = complete;
+        });
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let _ = self.inputs.send(Input::State(state)).await;
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let rtp = self.rtp.clone();
+        let shared = Arc::clone(&self.shared);
+        tokio::spawn(async move {
+            while let Some(event) = track.poll().await {
+                match event {
+                    TrackRemoteEvent::OnRtpPacket(packet) => match rtp.try_send(packet) {
+                        Ok(()) => {}
+                        Err(mpsc::error::TrySendError::Closed(_)) => break,
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            shared.dropped_rtp.fetch_add(1, Ordering::Relaxed);
+                        }
+                    },
+                    TrackRemoteEvent::OnEnded => break,
+                    _ => {}
+                }
+            }
+        });
+    }
+}
+
+/// One audio call over WebRTC: builds SDP offers and answers, applies the far end's,
+/// and runs the audio both ways once connected. Events arrive on the
+/// [`MediaEvents`] returned with it.
+///
+/// Every method settles within [`CallConfig::operation_timeout`] (SDP methods also
+/// wait at most [`CallConfig::gathering_timeout`] for candidates).
+pub struct MediaSession {
+    pc: Arc<dyn PeerConnection>,
+    transceiver: Arc<dyn RtpTransceiver>,
+    inputs: mpsc::Sender<Input>,
+    shared: Arc<Shared>,
+    config: CallConfig,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    local_hold: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for MediaSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaSession")
+            .field("dtmf_mode", &self.dtmf_mode())
+            .finish_non_exhaustive()
+    }
+}
+
+fn webrtc_error(what: &'static str) -> impl FnOnce(webrtc::error::Error) -> MediaError {
+    move |e| MediaError::WebRtc {
+        what,
+        message: e.to_string(),
+    }
+}
+
+fn random_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    #[allow(clippy::cast_possible_truncation)]
+    let x = h.finish() as u32;
+    x
+}
+
+fn codec_parameters(codec: Codec) -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: codec.mime_type().to_owned(),
+            clock_rate: codec.clock_rate(),
+            channels: codec.sdp_channels(),
+            sdp_fmtp_line: codec.sdp_fmtp().to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type: codec.payload_type(),
+    }
+}
+
+fn telephone_event_parameters(payload_type: u8, clock_rate: u32) -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: TELEPHONE_EVENT_MIME.to_owned(),
+            clock_rate,
+            channels: 0,
+            sdp_fmtp_line: "0-16".to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type,
+    }
+}
+
+/// Our codecs in order, then telephone-event at [`CallConfig::telephone_event`]'s
+/// rate.
+///
+/// Only one telephone-event: webrtc-rs 0.21 matches codec preferences against its media
+/// engine on MIME type and fmtp alone, not the clock rate, so a second
+/// `telephone-event` (say /48000 beside /8000) collapses into the first and the offer
+/// carries `telephone-event/8000` twice. A remote offer's telephone-event of another
+/// rate is still accepted (the answer takes the offer's payload type and rate), and
+/// the DTMF sender then uses that rate.
+fn preferences(config: &CallConfig) -> Vec<RTCRtpCodecParameters> {
+    let mut codecs: Vec<Codec> = Vec::new();
+    for codec in &config.codecs {
+        if !codecs.contains(codec) {
+            codecs.push(*codec);
+        }
+    }
+    let mut list: Vec<RTCRtpCodecParameters> =
+        codecs.iter().map(|c| codec_parameters(*c)).collect();
+    if let Some(rate) = config.telephone_event {
+        let pt = TELEPHONE_EVENT
+            .into_iter()
+            .find(|(_, r)| *r == rate)
+            .map_or(101, |(pt, _)| pt);
+        list.push(telephone_event_parameters(pt, rate));
+    }
+    list
+}
+
+fn setting_engine(config: &CallConfig) -> webrtc::peer_connection::SettingEngine {
+    let builder = SettingEngineBuilder::new();
+    let builder = match config.connect_profile {
+        ConnectProfile::Loopback => builder
+            .with_relay_acceptance_min_wait(Some(Duration::ZERO))
+            .with_srflx_acceptance_min_wait(Some(Duration::ZERO))
+            .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
+            .with_ice_connection_attempts(Some(Duration::from_millis(10)), Some(200))
+            .with_ice_timeouts(None, None, Some(Duration::from_millis(10))),
+        ConnectProfile::Production => {
+            let wait = match config.ice_policy {
+                IcePolicy::RelayOnly => Duration::ZERO,
+                IcePolicy::All => Duration::from_millis(100),
+            };
+            builder
+                .with_relay_acceptance_min_wait(Some(wait))
+                .with_srflx_acceptance_min_wait(Some(wait))
+                .with_prflx_acceptance_min_wait(Some(wait))
+                .with_ice_connection_attempts(Some(Duration::from_millis(20)), Some(250))
+        }
+    };
+    builder.build()
+}
+
+impl MediaSession {
+    /// Builds the peer connection (sockets bound, nothing sent yet) and starts the media
+    /// task. Must run inside a tokio runtime.
+    pub async fn new(
+        config: CallConfig,
+        audio: CallAudio,
+    ) -> Result<(Self, MediaEvents), MediaError> {
+        if config.codecs.is_empty() {
+            return Err(MediaError::NoCodec);
+        }
+        let ssrc = random_u32();
+        let mut media_engine = MediaEngine::default();
+        for parameters in preferences(&config) {
+            media_engine
+                .register_codec(parameters, RtpCodecKind::Audio)
+                .map_err(webrtc_error("register a codec"))?;
+        }
+        let report = SharedReport::default();
+        let registry = register_default_interceptors(Registry::new(), &mut media_engine)
+            .map_err(webrtc_error("set up the interceptors"))?
+            .with(
+                rtc::interceptor::Slot::Custom(500),
+                RtcpWatch::new(ssrc, Arc::clone(&report)),
+            );
+        let ice_servers = config
+            .ice_servers
+            .iter()
+            .map(|s| RTCIceServer {
+                urls: s.urls.clone(),
+                username: s.username.clone(),
+                credential: s.credential.clone(),
+            })
+            .collect();
+        let configuration = RTCConfigurationBuilder::new()
+            .with_ice_servers(ice_servers)
+            .with_ice_transport_policy(match config.ice_policy {
+                IcePolicy::All => RTCIceTransportPolicy::All,
+                IcePolicy::RelayOnly => RTCIceTransportPolicy::Relay,
+            })
+            .build();
+        let addrs: Vec<String> = match &config.host_candidates {
+            HostCandidates::AllInterfaces => vec!["0.0.0.0:0".into()],
+            HostCandidates::Loopback => vec!["127.0.0.1:0".into()],
+            HostCandidates::Bind(addrs) => addrs.clone(),
+        };
+        let (inputs_tx, inputs_rx) = mpsc::channel(64);
+        let (rtp_tx, rtp_rx) = mpsc::channel(RTP_QUEUE);
+        let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+        let shared = Arc::new(Shared {
+            gathering: watch::Sender::new((0, false)),
+            negotiation_started: std::sync::Mutex::new(None),
+            dtmf_mode: std::sync::Mutex::new(None),
+            kept: std::sync::Mutex::new(Vec::new()),
+            dropped_rtp: AtomicU64::new(0),
+            remote_ufrag: std::sync::Mutex::new(None),
+        });
+        let handler = Handler {
+            shared: Arc::clone(&shared),
+            inputs: inputs_tx.clone(),
+            rtp: rtp_tx,
+        };
+        let timeout = config.operation_timeout;
+        let pc = tokio::time::timeout(
+            timeout,
+            PeerConnectionBuilder::new()
+                .with_configuration(configuration)
+                .with_media_engine(media_engine)
+                .with_setting_engine(setting_engine(&config))
+                .with_interceptor_registry(registry)
+                .with_handler(Arc::new(handler))
+                .with_udp_addrs(addrs)
+                .build(),
+        )
+        .await
+        .map_err(|_| MediaError::Timeout("build the peer connection"))?
+        .map_err(webrtc_error("build the peer connection"))?;
+        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+        let first = config.codecs[0];
+        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            format!("ccc-{ssrc:08x}"),
+            format!("audio-{ssrc:08x}"),
+            "audio".to_owned(),
+            RtpCodecKind::Audio,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    ssrc: Some(ssrc),
+                    ..Default::default()
+                },
+                codec: codec_parameters(first).rtp_codec,
+                ..Default::default()
+            }],
+        )));
+        let transceiver = tokio::time::timeout(
+            timeout,
+            pc.add_transceiver_from_track(
+                Arc::clone(&track) as Arc<dyn TrackLocal>,
+                Some(RTCRtpTransceiverInit {
+                    direction: RTCRtpTransceiverDirection::Sendrecv,
+                    streams: vec![],
+                    send_encodings: vec![],
+                }),
+            ),
+        )
+        .await
+        .map_err(|_| MediaError::Timeout("add the audio transceiver"))?
+        .map_err(webrtc_error("add the audio transceiver"))?;
+        transceiver
+            .set_codec_preferences(preferences(&config))
+            .await
+            .map_err(webrtc_error("set the codec preferences"))?;
+        let recorder = match &config.recording {
+            Some(path) => Some(CallRecorder::create(path, config.recording_rate)?),
+            None => None,
+        };
+        let now = Instant::now();
+        let pipeline = Pipeline::new(
+            now,
+            ssrc,
+            audio.source,
+            audio.sink,
+            recorder,
+            config.dtmf_timing,
+            config.thresholds,
+            config.jitter_depth,
+        );
+        let task = MediaTask {
+            pipeline,
+            inputs: inputs_rx,
+            rtp: rtp_rx,
+            track,
+            events: events_tx,
+            shared: Arc::clone(&shared),
+            report,
+            config: config.clone(),
+            connected: false,
+            ever_connected: false,
+            deadline: None,
+            send: None,
+            direction: None,
+        };
+        let handle = tokio::spawn(task.run());
+        Ok((
+            Self {
+                pc,
+                transceiver,
+                inputs: inputs_tx,
+                shared,
+                config,
+                task: std::sync::Mutex::new(Some(handle)),
+                local_hold: std::sync::atomic::AtomicBool::new(false),
+            },
+            MediaEvents { rx: events_rx },
+        ))
+    }
+
+    async fn bounded<T>(
+        &self,
+        what: &'static str,
+        future: impl std::future::Future<Output = webrtc::error::Result<T>>,
+    ) -> Result<T, MediaError> {
+        tokio::time::timeout(self.config.operation_timeout, future)
+            .await
+            .map_err(|_| MediaError::Timeout(what))?
+            .map_err(webrtc_error(what))
+    }
+
+    fn mark_negotiation(&self) {
+        if let Ok(mut started) = self.shared.negotiation_started.lock()
+            && started.is_none()
+        {
+            *started = Some(Instant::now());
+        }
+    }
+
+    /// Waits until gathering is complete (after a restart: a new gathering), at most the
+    /// gathering timeout, then gives the local description with every candidate found.
+    async fn complete_local(&self, gathered_before: Option<u64>) -> Result<String, MediaError> {
+        let mut gathering = self.shared.gathering.subscribe();
+        let wait = gathering.wait_for(|(count, complete)| {
+            *complete && gathered_before.is_none_or(|before| *count > before)
+        });
+        if tokio::time::timeout(self.config.gathering_timeout, wait)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "ICE gathering not complete after {:?}; sending the candidates found so far",
+                self.config.gathering_timeout
+            );
+        }
+        let description =
+            tokio::time::timeout(self.config.operation_timeout, self.pc.local_description())
+                .await
+                .map_err(|_| MediaError::Timeout("read the local description"))?
+                .ok_or(MediaError::Sdp("no local description".into()))?;
+        Ok(description.sdp)
+    }
+
+    async fn make_offer(&self, restart: bool) -> Result<String, MediaError> {
+        self.mark_negotiation();
+        let before = restart.then(|| self.shared.gathering.borrow().0);
+        if restart {
+            self.bounded("restart ICE", self.pc.restart_ice()).await?;
+        }
+        let offer = self
+            .bounded("create an offer", self.pc.create_offer(None))
+            .await?;
+        self.bounded("set the local offer", self.pc.set_local_description(offer))
+            .await?;
+        self.complete_local(before).await
+    }
+
+    /// A complete SDP offer (every candidate in it, no trickle) to send in an INVITE.
+    pub async fn offer(&self) -> Result<String, MediaError> {
+        self.make_offer(false).await
+    }
+
+    /// Applies the far end's offer (a first INVITE's, or a re-INVITE's: hold, unhold,
+    /// ICE restart) and gives the complete SDP answer.
+    pub async fn answer(&self, remote_offer: &str) -> Result<String, MediaError> {
+        self.mark_negotiation();
+        let offered = offered_direction(remote_offer);
+        // webrtc-rs 0.21 stops a transceiver for good when the far end offers a=inactive
+        // (both sides on hold); it sees sendonly instead, and the answer is set inactive
+        // below, so nothing flows, as the offer asks.
+        let sdp = if offered == RTCRtpTransceiverDirection::Inactive {
+            remote_offer.replace("a=inactive", "a=sendonly")
+        } else {
+            remote_offer.to_owned()
+        };
+        let offer =
+            RTCSessionDescription::offer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        let before = self.shared.gathering.borrow().0;
+        self.bounded(
+            "apply the remote offer",
+            self.pc.set_remote_description(offer),
+        )
+        .await?;
+        let _ = self.inputs.send(Input::RemoteApplied).await;
+        // webrtc-rs 0.21 answers a=sendrecv to a=sendonly; the answer's direction is set
+        // here as RFC 3264 section 6.1 has it, from the offer's and our own hold.
+        let direction = answer_direction(offered, self.local_hold.load(Ordering::Relaxed));
+        self.bounded(
+            "set the direction",
+            self.transceiver.set_direction(direction),
+        )
+        .await?;
+        let answer = self
+            .bounded("create an answer", self.pc.create_answer(None))
+            .await?;
+        self.bounded(
+            "set the local answer",
+            self.pc.set_local_description(answer),
+        )
+        .await?;
+        // A remote ICE restart (new credentials) makes us gather again; otherwise what
+        // we have is complete.
+        let ufrag = ice_ufrag(remote_offer);
+        let restarting = self
+            .shared
+            .remote_ufrag
+            .lock()
+            .map(|mut last| {
+                let changed = last.is_some() && *last != ufrag;
+                *last = ufrag;
+                changed
+            })
+            .unwrap_or(false);
+        let sdp = self.complete_local(restarting.then_some(before)).await?;
+        self.apply_negotiation(offered == RTCRtpTransceiverDirection::Inactive)
+            .await?;
+        Ok(sdp)
+    }
+
+    /// Applies the far end's answer to our last offer.
+    pub async fn set_remote(&self, remote_answer: &str) -> Result<(), MediaError> {
+        if let Ok(mut last) = self.shared.remote_ufrag.lock() {
+            *last = ice_ufrag(remote_answer);
+        }
+        let inactive = offered_direction(remote_answer) == RTCRtpTransceiverDirection::Inactive;
+        // webrtc-rs 0.21 stops a transceiver for good when the far end says a=inactive;
+        // an inactive answer (to our hold) reaches it as recvonly, and nothing flows
+        // anyway: we hold.
+        let sdp = if inactive {
+            remote_answer.replace("a=inactive", "a=recvonly")
+        } else {
+            remote_answer.to_owned()
+        };
+        let answer =
+            RTCSessionDescription::answer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        self.bounded(
+            "apply the remote answer",
+            self.pc.set_remote_description(answer),
+        )
+        .await?;
+        let _ = self.inputs.send(Input::RemoteApplied).await;
+        self.apply_negotiation(inactive).await
+    }
+
+    /// Puts the call on hold: an offer with `a=sendonly` to send in a re-INVITE; our
+    /// audio stops too. Apply the answer with [`Self::set_remote`].
+    pub async fn hold(&self) -> Result<String, MediaError> {
+        self.local_hold.store(true, Ordering::Relaxed);
+        self.bounded(
+            "set the direction",
+            self.transceiver
+                .set_direction(RTCRtpTransceiverDirection::Sendonly),
+        )
+        .await?;
+        self.offer().await
+    }
+
+    /// Takes the call off hold: an offer with `a=sendrecv`.
+    pub async fn unhold(&self) -> Result<String, MediaError> {
+        self.local_hold.store(false, Ordering::Relaxed);
+        self.bounded(
+            "set the direction",
+            self.transceiver
+                .set_direction(RTCRtpTransceiverDirection::Sendrecv),
+        )
+        .await?;
+        self.offer().await
+    }
+
+    /// An offer with fresh ICE credentials and freshly gathered candidates, for a
+    /// reconnect after the network changed (send it in a re-INVITE).
+    pub async fn restart_ice(&self) -> Result<String, MediaError> {
+        self.make_offer(true).await
+    }
+
+    /// Reads what the last offer/answer exchange settled and hands it to the media task.
+    /// webrtc-rs gives no sender parameters while the direction has no send (and no
+    /// receiver ones without receive); what is missing keeps its last value.
+    async fn apply_negotiation(&self, remote_inactive: bool) -> Result<(), MediaError> {
+        let sender = self
+            .bounded("read the sender", self.transceiver.sender())
+            .await?;
+        let sent = match sender {
+            Some(sender) => self
+                .bounded("read the send parameters", sender.get_parameters())
+                .await
+                .map(|p| p.rtp_parameters.codecs)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let receiver = self
+            .bounded("read the receiver", self.transceiver.receiver())
+            .await?;
+        let received = match receiver {
+            Some(receiver) => self
+                .bounded("read the receive parameters", receiver.get_parameters())
+                .await
+                .map(|p| p.rtp_parameters.codecs)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let direction = self
+            .bounded("read the direction", self.transceiver.current_direction())
+            .await?;
+        let send_codec = sent.iter().find_map(|p| {
+            Codec::from_mime_type(&p.rtp_codec.mime_type)
+                .filter(|c| self.config.codecs.contains(c))
+                .map(|c| (c, p.payload_type))
+        });
+        let telephone_events: Vec<(u8, u32)> = sent
+            .iter()
+            .filter(|p| {
+                p.rtp_codec
+                    .mime_type
+                    .eq_ignore_ascii_case(TELEPHONE_EVENT_MIME)
+            })
+            .map(|p| (p.payload_type, p.rtp_codec.clock_rate))
+            .collect();
+        let send = send_codec.map(|(codec, payload_type)| SendSetup {
+            codec,
+            payload_type,
+            dtmf: telephone_events
+                .iter()
+                .find(|(_, rate)| *rate == codec.clock_rate())
+                .or(telephone_events.first())
+                .copied(),
+        });
+        let mut receive = ReceiveSetup::default();
+        for p in received.iter().chain(&sent) {
+            if let Some(codec) = Codec::from_mime_type(&p.rtp_codec.mime_type) {
+                receive.codecs.entry(p.payload_type).or_insert(codec);
+            } else if p
+                .rtp_codec
+                .mime_type
+                .eq_ignore_ascii_case(TELEPHONE_EVENT_MIME)
+                && !receive.dtmf.contains(&p.payload_type)
+            {
+                receive.dtmf.push(p.payload_type);
+            }
+        }
+        if let Some(send) = send {
+            let mode = match send.dtmf {
+                Some((payload_type, clock_rate)) => DtmfMode::Rfc4733 {
+                    payload_type,
+                    clock_rate,
+                },
+                None => DtmfMode::SipInfo,
+            };
+            if let Ok(mut m) = self.shared.dtmf_mode.lock() {
+                *m = Some(mode);
+            }
+        }
+        let (can_send, receiving) = match direction {
+            RTCRtpTransceiverDirection::Sendrecv => (true, true),
+            RTCRtpTransceiverDirection::Sendonly => (true, false),
+            RTCRtpTransceiverDirection::Recvonly => (false, true),
+            _ => (false, false),
+        };
+        let sending = can_send && !remote_inactive && !self.local_hold.load(Ordering::Relaxed);
+        let receiving = receiving && !remote_inactive;
+        self.inputs
+            .send(Input::Negotiated {
+                send,
+                receive,
+                sending,
+                receiving,
+            })
+            .await
+            .map_err(|_| MediaError::Closed)
+    }
+
+    /// How DTMF goes on this call, once negotiated: RFC 4733 in the RTP stream, or SIP
+    /// INFO (by the SIP layer) when the far end did not accept telephone-event.
+    pub fn dtmf_mode(&self) -> Option<DtmfMode> {
+        self.shared.dtmf_mode.lock().ok().and_then(|m| *m)
+    }
+
+    /// Plays digits (0-9, `*`, `#`, A-D) as RFC 4733 events when negotiated. Gives the
+    /// mode: with [`DtmfMode::SipInfo`] nothing was sent and the caller sends SIP INFO.
+    pub async fn send_dtmf(&self, digits: &str) -> Result<DtmfMode, MediaError> {
+        let (tx, rx) = oneshot::channel();
+        self.inputs
+            .send(Input::Dtmf(digits.to_owned(), tx))
+            .await
+            .map_err(|_| MediaError::Closed)?;
+        let sent = tokio::time::timeout(self.config.operation_timeout, rx)
+            .await
+            .map_err(|_| MediaError::Timeout("queue DTMF"))?
+            .map_err(|_| MediaError::Closed)??;
+        Ok(if sent {
+            self.dtmf_mode().unwrap_or(DtmfMode::SipInfo)
+        } else {
+            DtmfMode::SipInfo
+        })
+    }
+
+    async fn input(&self, input: Input) -> Result<(), MediaError> {
+        tokio::time::timeout(self.config.operation_timeout, self.inputs.send(input))
+            .await
+            .map_err(|_| MediaError::Timeout("reach the media task"))?
+            .map_err(|_| MediaError::Closed)
+    }
+
+    /// Mutes the microphone (M31): silence is sent instead of the source.
+    pub async fn set_muted(&self, muted: bool) -> Result<(), MediaError> {
+        self.input(Input::Mute(muted)).await
+    }
+
+    /// Sets the playback volume (M30), 0 to 1 (clamped; the recording is not affected).
+    pub async fn set_volume(&self, volume: f32) -> Result<(), MediaError> {
+        self.input(Input::Volume(volume)).await
+    }
+
+    /// Takes outgoing audio from another source from the next frame on.
+    pub async fn set_source(&self, source: Box<dyn AudioSource>) -> Result<(), MediaError> {
+        self.input(Input::Source(source)).await
+    }
+
+    /// Plays incoming audio into another sink from the next frame on.
+    pub async fn set_sink(&self, sink: Box<dyn AudioSink>) -> Result<(), MediaError> {
+        self.input(Input::Sink(sink)).await
+    }
+
+    /// The stats kept so far (only with [`CallConfig::keep_stats`]).
+    pub fn kept_stats(&self) -> Vec<CallStats> {
+        self.shared
+            .kept
+            .lock()
+            .map(|k| k.clone())
+            .unwrap_or_default()
+    }
+
+    /// Hangs up the media: stops the audio, closes the recording, releases TURN
+    /// allocations and sockets. [`MediaEvent::Ended`] is the last event.
+    pub async fn close(&self) -> Result<(), MediaError> {
+        let (tx, rx) = oneshot::channel();
+        if self.inputs.send(Input::Close(tx)).await.is_ok() {
+            let _ = tokio::time::timeout(self.config.operation_timeout, rx).await;
+        }
+        let task = self.task.lock().ok().and_then(|mut t| t.take());
+        if let Some(task) = task {
+            let _ = tokio::time::timeout(self.config.operation_timeout, task).await;
+        }
+        self.bounded("close the peer connection", self.pc.close())
+            .await
+    }
+}
+
+struct MediaTask {
+    pipeline: Pipeline,
+    inputs: mpsc::Receiver<Input>,
+    rtp: mpsc::Receiver<rtp::Packet>,
+    track: Arc<TrackLocalStaticRTP>,
+    events: mpsc::Sender<MediaEvent>,
+    shared: Arc<Shared>,
+    report: SharedReport,
+    config: CallConfig,
+    connected: bool,
+    ever_connected: bool,
+    deadline: Option<tokio::time::Instant>,
+    send: Option<SendSetup>,
+    direction: Option<(bool, bool)>,
+}
+
+impl MediaTask {
+    fn emit(&self, event: MediaEvent) {
+        if self.events.try_send(event).is_err() {
+            tracing::debug!("media event dropped: the program does not read its events");
+        }
+    }
+
+    async fn run(mut self) {
+        let frame = Duration::from_millis(u64::from(crate::audio::FRAME_MS));
+        let mut ticker = tokio::time::interval(frame);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut stats =
+            tokio::time::interval(self.config.stats_interval.max(Duration::from_millis(100)));
+        stats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        stats.tick().await;
+        loop {
+            tokio::select! {
+                biased;
+                input = self.inputs.recv() => match input {
+                    None => break,
+                    Some(Input::Close(done)) => {
+                        self.finish();
+                        let _ = done.send(());
+                        return;
+                    }
+                    Some(input) => self.handle(input),
+                },
+                Some(packet) = self.rtp.recv() => self.pipeline.on_rtp(Instant::now(), &packet),
+                due = ticker.tick() => {
+                    let now = Instant::now();
+                    let lateness = now.saturating_duration_since(due.into_std());
+                    if let Some(packet) = self.pipeline.tick(now, lateness) {
+                        // Before the track is bound this fails, harmlessly; the write
+                        // still wakes webrtc-rs's driver, which speeds up connecting.
+                        let _ = self.track.write_rtp(packet).await;
+                    }
+                    self.drain();
+                }
+                _ = stats.tick(), if self.connected => self.measure(),
+                () = sleep_until(self.deadline), if self.deadline.is_some() && !self.connected => {
+                    self.deadline = None;
+                    self.emit(MediaEvent::Failed { reason: FailReason::ConnectTimeout(self.config.connect_timeout) });
+                }
+            }
+        }
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        if let Err(e) = self.pipeline.finish_recording() {
+            self.emit(MediaEvent::RecordingFailed {
+                message: e.to_string(),
+            });
+        }
+        self.emit(MediaEvent::Ended);
+    }
+
+    fn measure(&mut self) {
+        let outside = self
+            .report
+            .lock()
+            .map(|r| OutsideFigures {
+                rtt: r.rtt.latest(),
+                remote_loss_percent: r.loss_percent,
+                remote_jitter_units: r.jitter_units,
+            })
+            .unwrap_or_default();
+        let stats = self.pipeline.measure(Instant::now(), outside);
+        if self.config.keep_stats
+            && let Ok(mut kept) = self.shared.kept.lock()
+            && kept.len() < MAX_KEPT_STATS
+        {
+            kept.push(stats);
+        }
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        while let Some(event) = self.pipeline.poll_event() {
+            self.emit(match event {
+                PipelineEvent::Dtmf(digit) => MediaEvent::Dtmf { digit },
+                PipelineEvent::Stats(stats) => MediaEvent::Stats(stats),
+                PipelineEvent::Quality(alert) => MediaEvent::Quality(alert),
+            });
+        }
+    }
+
+    fn handle(&mut self, input: Input) {
+        match input {
+            Input::State(state) => self.on_state(state),
+            Input::Negotiated {
+                send,
+                receive,
+                sending,
+                receiving,
+            } => {
+                if let Some(send) = send {
+                    if let Err(e) = self.pipeline.set_send(send) {
+                        self.emit(MediaEvent::Failed {
+                            reason: FailReason::Codec(e.to_string()),
+                        });
+                    }
+                    self.send = Some(send);
+                }
+                if !receive.codecs.is_empty() {
+                    self.pipeline.set_receive(receive);
+                }
+                self.pipeline.set_sending(sending);
+                if self.direction.is_some_and(|d| d != (sending, receiving)) {
+                    self.emit(MediaEvent::Direction { sending, receiving });
+                }
+                self.direction = Some((sending, receiving));
+            }
+            Input::RemoteApplied => {
+                if !self.ever_connected && self.deadline.is_none() {
+                    self.deadline = Some(tokio::time::Instant::now() + self.config.connect_timeout);
+                }
+            }
+            Input::Dtmf(digits, reply) => {
+                let _ = reply.send(self.pipeline.send_dtmf(&digits));
+            }
+            Input::Mute(muted) => self.pipeline.set_muted(muted),
+            Input::Volume(volume) => self.pipeline.set_volume(volume),
+            Input::Source(source) => self.pipeline.set_source(source),
+            Input::Sink(sink) => self.pipeline.set_sink(sink),
+            Input::Close(_) => {}
+        }
+    }
+
+    fn on_state(&mut self, state: RTCPeerConnectionState) {
+        match state {
+            RTCPeerConnectionState::Connected if !self.connected => {
+                self.connected = true;
+                self.deadline = None;
+                let first = !self.ever_connected;
+                self.ever_connected = true;
+                let after = self
+                    .shared
+                    .negotiation_started
+                    .lock()
+                    .ok()
+                    .and_then(|s| *s)
+                    .map_or(Duration::ZERO, |s| s.elapsed());
+                let dtmf = self
+                    .shared
+                    .dtmf_mode
+                    .lock()
+                    .ok()
+                    .and_then(|m| *m)
+                    .unwrap_or(DtmfMode::SipInfo);
+                if first {
+                    self.emit(MediaEvent::Connected {
+                        after,
+                        codec: self.send.map(|s| s.codec),
+                        dtmf,
+                    });
+                } else {
+                    self.emit(MediaEvent::Reconnected);
+                }
+            }
+            RTCPeerConnectionState::Disconnected if self.connected => {
+                self.connected = false;
+                self.emit(MediaEvent::Disconnected);
+            }
+            RTCPeerConnectionState::Failed => {
+                self.connected = false;
+                self.deadline = None;
+                self.emit(MediaEvent::Failed {
+                    reason: FailReason::IceFailed,
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The direction an SDP offers for its audio (RFC 3264 section 5.1): the audio
+/// section's attribute, else the session's, else sendrecv.
+fn offered_direction(sdp: &str) -> RTCRtpTransceiverDirection {
+    let parse = |line: &str| match line.trim() {
+        "a=sendrecv" => Some(RTCRtpTransceiverDirection::Sendrecv),
+        "a=sendonly" => Some(RTCRtpTransceiverDirection::Sendonly),
+        "a=recvonly" => Some(RTCRtpTransceiverDirection::Recvonly),
+        "a=inactive" => Some(RTCRtpTransceiverDirection::Inactive),
+        _ => None,
+    };
+    let mut session = None;
+    let mut in_audio = false;
+    let mut seen_media = false;
+    for line in sdp.lines() {
+        let line = line.trim();
+        if line.starts_with("m=") {
+            if in_audio {
+                break;
+            }
+            seen_media = true;
+            in_audio = line.starts_with("m=audio");
+            continue;
+        }
+        match (parse(line), seen_media, in_audio) {
+            (Some(d), false, _) => session = Some(d),
+            (Some(d), true, true) => return d,
+            _ => {}
+        }
+    }
+    session.unwrap_or(RTCRtpTransceiverDirection::Sendrecv)
+}
+
+/// Our answer's direction to an offered one, holding ourselves or not (RFC 3264 6.1).
+fn answer_direction(
+    offered: RTCRtpTransceiverDirection,
+    local_hold: bool,
+) -> RTCRtpTransceiverDirection {
+    use RTCRtpTransceiverDirection as D;
+    // We may send if they receive, and receive if they send (and we are not holding).
+    let send = matches!(offered, D::Sendrecv | D::Recvonly);
+    let receive = matches!(offered, D::Sendrecv | D::Sendonly) && !local_hold;
+    match (send, receive) {
+        (true, true) => D::Sendrecv,
+        (true, false) => D::Sendonly,
+        (false, true) => D::Recvonly,
+        (false, false) => D::Inactive,
+    }
+}
+
+/// The first `a=ice-ufrag` of an SDP.
+fn ice_ufrag(sdp: &str) -> Option<String> {
+    sdp.lines()
+        .find_map(|line| line.trim().strip_prefix("a=ice-ufrag:"))
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RTCRtpTransceiverDirection as D;
+
+    #[test]
+    fn directions_follow_rfc_3264() {
+        let sdp = |dir: &str| format!("v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\n{dir}\r\n");
+        assert_eq!(offered_direction(&sdp("a=sendonly")), D::Sendonly);
+        assert_eq!(offered_direction(&sdp("")), D::Sendrecv);
+        assert_eq!(
+            offered_direction("v=0\r\na=inactive\r\nm=audio 9 RTP/AVP 0\r\n"),
+            D::Inactive,
+            "the session level applies"
+        );
+        assert_eq!(
+            offered_direction("m=video 9 RTP/AVP 96\r\na=sendonly\r\nm=audio 9 RTP/AVP 0\r\n"),
+            D::Sendrecv,
+            "another section's attribute does not"
+        );
+        assert_eq!(answer_direction(D::Sendonly, false), D::Recvonly);
+        assert_eq!(answer_direction(D::Sendonly, true), D::Inactive);
+        assert_eq!(answer_direction(D::Inactive, false), D::Inactive);
+        assert_eq!(answer_direction(D::Recvonly, false), D::Sendonly);
+        assert_eq!(answer_direction(D::Sendrecv, true), D::Sendonly);
+        assert_eq!(answer_direction(D::Sendrecv, false), D::Sendrecv);
+    }
+
+    #[test]
+    fn ice_ufrag_is_read() {
+        assert_eq!(
+            ice_ufrag("v=0\r\na=ice-ufrag:abc\r\n").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(ice_ufrag("v=0\r\n"), None);
+    }
+}
