@@ -1,7 +1,8 @@
 //! `ccc`: the command-line tool of ccc-rs.
 //!
 //! Subcommands arrive with the crates behind them: today `turn-test` (ccc-media's
-//! access-point speed test). `api`, `phone`, `emulator`, `agent` and `ctl` follow.
+//! access-point speed test) and `phone` (ccc-sip and ccc-media). `api`, `emulator`,
+//! `agent` and `ctl` follow.
 
 mod commands;
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Time the TURN access points of each region and rank them (M33 testTurnServers).
     TurnTest(commands::turn_test::Args),
+    /// A SIP WebRTC phone for any SIP-over-WebSocket server; one JSON event per line.
+    Phone(Box<commands::phone::Args>),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::TurnTest(args) => commands::turn_test::run(args).await,
+            Command::Phone(args) => commands::phone::run(*args).await,
         }
     });
     match result {

@@ -1,3 +1,4 @@
 //! One module per subcommand.
 
+pub(crate) mod phone;
 pub(crate) mod turn_test;

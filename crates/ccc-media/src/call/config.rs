@@ -121,6 +121,9 @@ pub struct CallConfig {
     pub operation_timeout: Duration,
     /// Codecs offered and accepted, best first (default Opus, PCMU, PCMA).
     pub codecs: Vec<Codec>,
+    /// Opus encoder complexity, 0-10 (default [`crate::codec::opus::COMPLEXITY`], 2):
+    /// lower saves CPU where many calls share a machine, higher is a little better sound.
+    pub opus_complexity: u8,
     /// The clock rate of the telephone-event (RFC 4733) offered, or `None` for none (DTMF
     /// then goes by SIP INFO). Default 8000: every SIP gateway and browser takes it, with
     /// Opus too; 48000 matches Opus's clock as RFC 4733 prefers, but G.711-only gateways
@@ -154,6 +157,7 @@ impl Default for CallConfig {
             connect_timeout: Duration::from_secs(10),
             operation_timeout: Duration::from_secs(5),
             codecs: Codec::ALL.to_vec(),
+            opus_complexity: crate::codec::opus::COMPLEXITY,
             telephone_event: Some(8000),
             dtmf_timing: DtmfTiming::default(),
             thresholds: Thresholds::default(),

@@ -354,7 +354,7 @@ impl MediaSession {
             None => None,
         };
         let now = Instant::now();
-        let pipeline = Pipeline::new(
+        let mut pipeline = Pipeline::new(
             now,
             ssrc,
             audio.source,
@@ -364,6 +364,7 @@ impl MediaSession {
             config.thresholds,
             config.jitter_depth,
         );
+        pipeline.set_opus_complexity(config.opus_complexity);
         let task = MediaTask {
             pipeline,
             inputs: inputs_rx,

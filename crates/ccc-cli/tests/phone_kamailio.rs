@@ -1,0 +1,251 @@
+//! `ccc phone` against the independent peers: it registers to Kamailio over WebSocket
+//! and takes a call from SIPp through it. SIPp does no ICE, so the media must give up
+//! after `--media-timeout` and say so while the call itself completes (SIPp hangs up).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ccc_testpeers::{Kamailio, KamailioConfig, Sipp};
+use serde_json::Value;
+
+fn scenario(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Runs `ccc` with `args`, collecting its JSON lines until it exits (at most `limit`).
+fn run_phone(args: &[String], limit: Duration) -> (Vec<Value>, String, Option<i32>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ccc"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ccc starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + limit;
+    let mut lines = Vec::new();
+    let code = loop {
+        while let Ok(line) = rx.try_recv() {
+            lines.push(line);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            break status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    while let Ok(line) = rx.try_recv() {
+        lines.push(line);
+    }
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+    }
+    let events = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect();
+    (events, stderr, code)
+}
+
+fn kinds(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| match (e["event"].as_str(), e["kind"].as_str()) {
+            (Some("error"), Some(kind)) => format!("error:{kind}"),
+            (Some(event), _) => event.to_owned(),
+            _ => "?".into(),
+        })
+        .collect()
+}
+
+#[test]
+fn registers_and_takes_a_sipp_call_whose_media_times_out_cleanly() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let args: Vec<String> = [
+        "phone",
+        "--ws",
+        &kam.ws_url(),
+        "--user",
+        "1001",
+        "--password",
+        "secret1001",
+        "--domain",
+        "ccc.test",
+        "--auto-answer",
+        "--loopback",
+        "--tone",
+        "440",
+        "--media-timeout",
+        "1",
+        "--max-calls",
+        "1",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let phone = std::thread::spawn(move || run_phone(&args, Duration::from_secs(25)));
+    // Give the phone time to register, then let SIPp call it.
+    let registered_by = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < registered_by && !kam.log_tail().contains("1001") {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // The candidate SIPp offers: a socket that takes the ICE checks and never answers.
+    let black_hole = std::net::UdpSocket::bind("127.0.0.1:0").expect("a UDP socket");
+    let port = black_hole
+        .local_addr()
+        .expect("its address")
+        .port()
+        .to_string();
+    let Some(sipp) = Sipp::start(
+        &scenario("uac_webrtc_call.xml"),
+        kam.udp_addr(),
+        &["-s", "1001", "-m", "1", "-key", "black_hole", &port],
+    )
+    .expect("SIPp starts") else {
+        return;
+    };
+    let run = sipp.wait(Duration::from_secs(20));
+    let (events, stderr, code) = phone.join().expect("the phone thread");
+    let seen = kinds(&events);
+    for event in &events {
+        eprintln!("{event}");
+    }
+    assert!(
+        run.succeeded(),
+        "SIPp: {}\n{}\nphone: {seen:?}\n{stderr}\n{}",
+        run.log,
+        run.messages,
+        kam.log_tail()
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "the phone exits by itself after the call: {seen:?}\n{stderr}"
+    );
+    let position = |kind: &str| {
+        seen.iter()
+            .position(|k| k == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {seen:?}\n{stderr}"))
+    };
+    let order = [
+        position("registered"),
+        position("incoming"),
+        position("established"),
+        position("error:media_timeout"),
+        position("ended"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    let incoming = &events[position("incoming")];
+    assert!(
+        incoming["from"]
+            .as_str()
+            .unwrap_or("")
+            .contains("13800000000")
+    );
+    let timeout = &events[position("error:media_timeout")];
+    assert!(
+        timeout["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("did not connect"),
+        "{timeout}"
+    );
+    assert_eq!(events[position("ended")]["reason"], "remote_hangup");
+    assert!(
+        !seen.iter().any(|k| k == "media"),
+        "no media connected: {seen:?}"
+    );
+    // Our answer reached SIPp: a complete WebRTC answer with its candidates.
+    assert!(
+        run.messages.contains("a=fingerprint:sha-256"),
+        "{}",
+        run.messages
+    );
+    assert!(run.messages.contains("a=candidate:"), "{}", run.messages);
+    assert!(run.messages.contains("a=setup:active") || run.messages.contains("a=setup:passive"));
+}
+
+#[test]
+fn a_wrong_password_is_an_error_line_and_a_failure_exit() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let args: Vec<String> = [
+        "phone",
+        "--ws",
+        &kam.ws_url(),
+        "--user",
+        "1001",
+        "--password",
+        "wrong",
+        "--domain",
+        "ccc.test",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let (events, stderr, code) = run_phone(&args, Duration::from_secs(20));
+    assert_eq!(code, Some(1), "{events:?}\n{stderr}");
+    let seen = kinds(&events);
+    assert!(seen.contains(&"error:registration".to_owned()), "{seen:?}");
+    assert!(!seen.contains(&"registered".to_owned()));
+}
+
+#[test]
+fn bad_arguments_are_refused_before_connecting() {
+    let (_, stderr, code) = run_phone(
+        &[
+            "phone",
+            "--ws",
+            "ws://127.0.0.1:9",
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--dtmf",
+            "12x",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect::<Vec<_>>(),
+        Duration::from_secs(10),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("not a DTMF digit"), "{stderr}");
+    let (_, stderr, code) = run_phone(
+        &[
+            "phone",
+            "--ws",
+            "nonsense",
+            "--user",
+            "u",
+            "--password",
+            "p",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect::<Vec<_>>(),
+        Duration::from_secs(10),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("not a ws://"), "{stderr}");
+}
