@@ -2,9 +2,11 @@
 
 mod common;
 
-use ccc_media::call::CallConfig;
-use ccc_media::dsp::dominant_tone;
-use common::{connect, connected, listen, peer};
+use std::time::Duration;
+
+use ccc_media::call::{AnswerDtlsRole, CallConfig, DtmfMode, FailReason, MediaError, MediaEvent};
+use ccc_media::dsp::{dominant_tone, level_dbfs};
+use common::{connect, connected, listen, peer, wait_for};
 
 const TONES: [f64; 4] = [440.0, 700.0, 1000.0, 1400.0];
 
@@ -13,14 +15,39 @@ async fn host_only_call_carries_both_tones() {
     let mut a = peer(CallConfig::loopback(), 440.0).await;
     let mut b = peer(CallConfig::loopback(), 1000.0).await;
     connect(&a, &b).await;
-    let (after_a, after_b) = (connected(&mut a).await, connected(&mut b).await);
+    both_tones(&mut a, &mut b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answerer_may_take_either_dtls_role() {
+    for (role, setup) in [
+        (AnswerDtlsRole::Active, "a=setup:active"),
+        (AnswerDtlsRole::Passive, "a=setup:passive"),
+    ] {
+        let mut a = peer(CallConfig::loopback(), 440.0).await;
+        let config = CallConfig {
+            answer_dtls_role: role,
+            ..CallConfig::loopback()
+        };
+        let mut b = peer(config, 1000.0).await;
+        let offer = a.session.offer().await.unwrap();
+        assert!(offer.contains("a=setup:actpass"));
+        let answer = b.session.answer(&offer).await.unwrap();
+        assert!(answer.contains(setup), "{role:?}: {answer}");
+        a.session.set_remote(&answer).await.unwrap();
+        both_tones(&mut a, &mut b).await;
+    }
+}
+
+async fn both_tones(a: &mut common::Peer, b: &mut common::Peer) {
+    let (after_a, after_b) = (connected(a).await, connected(b).await);
     eprintln!("connected after {after_a:?} / {after_b:?}");
-    let (rate, heard_by_a) = listen(&mut a, 600).await;
+    let (rate, heard_by_a) = listen(a, 600).await;
     assert_eq!(
         dominant_tone(&heard_by_a[heard_by_a.len() / 2..], rate, &TONES),
         Some(1000.0)
     );
-    let (rate, heard_by_b) = listen(&mut b, 600).await;
+    let (rate, heard_by_b) = listen(b, 600).await;
     assert_eq!(
         dominant_tone(&heard_by_b[heard_by_b.len() / 2..], rate, &TONES),
         Some(440.0)
@@ -28,12 +55,6 @@ async fn host_only_call_carries_both_tones() {
     a.session.close().await.unwrap();
     b.session.close().await.unwrap();
 }
-
-use std::time::Duration;
-
-use ccc_media::call::{DtmfMode, FailReason, MediaError, MediaEvent};
-use ccc_media::dsp::level_dbfs;
-use common::wait_for;
 
 fn tone(heard: &(u32, Vec<i16>)) -> Option<f64> {
     dominant_tone(&heard.1[heard.1.len() / 3..], heard.0, &TONES)

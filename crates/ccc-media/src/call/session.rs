@@ -23,7 +23,7 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpTransceiver};
 
-use super::config::{CallConfig, ConnectProfile, HostCandidates, IcePolicy};
+use super::config::{AnswerDtlsRole, CallConfig, ConnectProfile, HostCandidates, IcePolicy};
 use super::pipeline::{OutsideFigures, Pipeline, PipelineEvent, ReceiveSetup, SendSetup};
 use super::rtcp::{RtcpWatch, SharedReport};
 use super::{CallAudio, DtmfMode, FailReason, MediaError, MediaEvent, MediaEvents};
@@ -236,7 +236,11 @@ fn setting_engine(config: &CallConfig) -> webrtc::peer_connection::SettingEngine
                 .with_ice_connection_attempts(Some(Duration::from_millis(20)), Some(250))
         }
     };
-    builder.build()
+    let role = match config.answer_dtls_role {
+        AnswerDtlsRole::Active => rtc::peer_connection::transport::RTCDtlsRole::Client,
+        AnswerDtlsRole::Passive => rtc::peer_connection::transport::RTCDtlsRole::Server,
+    };
+    builder.with_answering_dtls_role(role).build()
 }
 
 impl MediaSession {
