@@ -281,3 +281,27 @@ async fn bad_sdp_is_an_error_not_a_panic() {
     assert!(a.session.offer().await.unwrap().contains("m=audio"));
     a.session.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_hold_offer_is_withdrawn_and_the_call_goes_on() {
+    let mut a = peer(CallConfig::loopback(), 440.0).await;
+    let mut b = peer(CallConfig::loopback(), 1000.0).await;
+    connect(&a, &b).await;
+    connected(&mut a).await;
+    connected(&mut b).await;
+    // The re-INVITE carrying the hold is refused (491): withdraw it.
+    let _hold = a.session.hold().await.unwrap();
+    a.session.cancel_offer().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(tone(&listen(&mut a, 400).await), Some(1000.0));
+    assert_eq!(tone(&listen(&mut b, 400).await), Some(440.0), "not on hold");
+    // And a later offer/answer works as usual.
+    let offer = a.session.offer().await.unwrap();
+    assert!(offer.contains("a=sendrecv"), "{offer}");
+    let answer = b.session.answer(&offer).await.unwrap();
+    a.session.set_remote(&answer).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(tone(&listen(&mut b, 400).await), Some(440.0));
+    a.session.close().await.unwrap();
+    b.session.close().await.unwrap();
+}

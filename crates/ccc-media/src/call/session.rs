@@ -574,6 +574,34 @@ impl MediaSession {
         self.make_offer(true).await
     }
 
+    /// Withdraws our last offer when the far end refused it (a re-INVITE answered 491 or
+    /// 488): the session goes back to what was last negotiated, hold state included.
+    pub async fn cancel_offer(&self) -> Result<(), MediaError> {
+        let rollback =
+            RTCSessionDescription::rollback(None).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        self.bounded(
+            "roll back the offer",
+            self.pc.set_local_description(rollback),
+        )
+        .await?;
+        // The direction we asked for is undone too: back to what is in effect.
+        let current = self
+            .bounded("read the direction", self.transceiver.current_direction())
+            .await?;
+        let held = matches!(
+            current,
+            RTCRtpTransceiverDirection::Sendonly | RTCRtpTransceiverDirection::Inactive
+        );
+        self.local_hold.store(held, Ordering::Relaxed);
+        let wanted = if held {
+            RTCRtpTransceiverDirection::Sendonly
+        } else {
+            RTCRtpTransceiverDirection::Sendrecv
+        };
+        self.bounded("set the direction", self.transceiver.set_direction(wanted))
+            .await
+    }
+
     /// Reads what the last offer/answer exchange settled and hands it to the media task.
     /// webrtc-rs gives no sender parameters while the direction has no send (and no
     /// receiver ones without receive); what is missing keeps its last value.
