@@ -11,12 +11,18 @@
 //! - [`dsp`]: Goertzel tone detection and levels;
 //! - [`dtmf`]: RFC 4733 telephone-event packets, sender and receiver;
 //! - [`quality`]: the ITU-T G.107 E-model (MOS from loss, delay and jitter);
-//! - [`access_point`]: the TURN access-point speed test (M33) and ranking.
+//! - [`access_point`]: the TURN access-point speed test (M33) and ranking, over UDP, TCP
+//!   and TLS;
+//! - [`device`]: microphones and speakers that survive the loss of their device (real
+//!   ones with the `device` feature);
+//! - [`check`]: M20 `checkNetwork` and the device check (8001, 8002).
 
 pub mod access_point;
 pub mod audio;
 pub mod call;
+pub mod check;
 pub mod codec;
+pub mod device;
 pub mod dsp;
 pub mod dtmf;
 pub mod quality;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ccc_media::access_point::{
-    AccessPoint, ProbeError, ProbeOptions, TurnCredentials, test_access_points,
+    AccessPoint, ProbeError, ProbeOptions, TlsRoots, TurnCredentials, test_access_points,
 };
 use ccc_testpeers::{Coturn, TurnAuth};
 use tokio::net::UdpSocket;
@@ -31,10 +31,7 @@ fn credentials() -> TurnCredentials {
 }
 
 fn options(rounds: u32) -> ProbeOptions {
-    ProbeOptions {
-        rounds,
-        timeout: Duration::from_secs(2),
-    }
+    ProbeOptions::new(rounds, Duration::from_secs(2))
 }
 
 /// A UDP relay in front of `server` that holds every datagram `delay` in each direction.
@@ -222,10 +219,7 @@ async fn silent_and_unreadable_servers_fail_cleanly() {
             urls: vec![],
         },
     ];
-    let quick = ProbeOptions {
-        rounds: 1,
-        timeout: Duration::from_millis(200),
-    };
+    let quick = ProbeOptions::new(1, Duration::from_millis(200));
     let ranking = test_access_points(&points, &credentials(), &quick).await;
     let silent_report = ranking.iter().find(|r| r.region == "silent").unwrap();
     assert!(matches!(
@@ -240,4 +234,80 @@ async fn silent_and_unreadable_servers_fail_cleanly() {
             .all(|s| matches!(s.error, Some(ProbeError::BadUrl(_))))
     );
     assert!(ranking.iter().all(|r| r.best().is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turns_over_tls_is_probed_and_a_certificate_from_elsewhere_refused() {
+    let Some(coturn) = Coturn::start_with_tls(static_auth(), "cn-tls.test").expect("coturn") else {
+        return;
+    };
+    let turns = coturn.turns_url().expect("a TLS port");
+    let ca = coturn.ca().expect("a test CA");
+    let points = [AccessPoint {
+        region: "cn-tls".into(),
+        urls: vec![
+            turns.clone(),
+            coturn.turn_url(),
+            format!("turn:127.0.0.1:{}?transport=tcp", coturn.addr().port()),
+        ],
+    }];
+    let trusting = options(3).with_roots(TlsRoots::Custom(vec![ca.ca_der.clone()]));
+    let ranking = test_access_points(&points, &credentials(), &trusting).await;
+    let servers = &ranking[0].servers;
+    for server in servers {
+        assert_eq!(
+            (server.successes, server.failures),
+            (3, 0),
+            "{server:#?}\n{}",
+            coturn.log_tail()
+        );
+        assert!(server.binding.is_some() && server.allocate.is_some());
+    }
+    // Over TLS and TCP the time to an open connection is reported; over UDP there is none.
+    let tls_connect = servers[0].connect.expect("TLS connect figures");
+    assert!(tls_connect.min > Duration::ZERO && tls_connect.min <= tls_connect.max);
+    assert!(servers[1].connect.is_none());
+    assert!(servers[2].connect.is_some());
+
+    // The same server, trusted through another CA or the platform's: refused, named.
+    let other = ccc_testpeers::TestCa::new().unwrap();
+    for roots in [TlsRoots::Custom(vec![other.ca_der]), TlsRoots::Platform] {
+        let points = [AccessPoint {
+            region: "cn-tls".into(),
+            urls: vec![turns.clone()],
+        }];
+        let ranking =
+            test_access_points(&points, &credentials(), &options(1).with_roots(roots)).await;
+        let server = &ranking[0].servers[0];
+        assert_eq!((server.successes, server.failures), (0, 1));
+        let Some(ProbeError::Tls(reason)) = &server.error else {
+            panic!("expected a TLS error: {server:#?}");
+        };
+        assert!(reason.contains("certificate"), "{reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_tls_server_that_never_answers_times_out() {
+    // A listener whose connections are accepted by the kernel and then left alone: the
+    // TLS handshake gets no answer.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let points = [AccessPoint {
+        region: "silent-tls".into(),
+        urls: vec![format!("turns:{}", listener.local_addr().unwrap())],
+    }];
+    let quick =
+        ProbeOptions::new(1, Duration::from_millis(200)).with_roots(TlsRoots::Custom(Vec::new()));
+    let ranking = test_access_points(&points, &credentials(), &quick).await;
+    assert!(
+        matches!(
+            ranking[0].servers[0].error,
+            Some(ProbeError::Timeout {
+                what: "TLS handshake",
+                ..
+            })
+        ),
+        "{:#?}",
+        ranking[0]
+    );
 }

@@ -11,8 +11,153 @@
 //! The typed answers read PascalCase keys and take a list wrapped or not, so
 //! [`pascal_case_keys`] is all a proxy's answer needs before decoding; [`demo_shape`] is
 //! the relay's side (C3 `useOpenApiSdk: false`).
+//!
+//! Requests to a proxy are JSON too ([`request_json`]): with `useOpenApiSdk: true` the
+//! wire names (`SkillGroupId.1`, or 2020's JSON array strings), with `false` the
+//! workbench's own shape (`skillGroupId: ["a","b"]`). [`request_to_wire`] reads either
+//! back into wire parameters, as the relay does before it signs.
 
 use serde_json::{Map, Value};
+
+use crate::action::{ActionModel, ParamKind, ParamValue, Params, Version, WireParams};
+
+/// The shapes a proxy sends and expects, as C3 `useOpenApiSdk` decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Shape {
+    /// `useOpenApiSdk: true`: the backend uses Alibaba's SDK; requests carry the wire
+    /// names, answers are CCC's JSON as it is.
+    OpenApi,
+    /// `useOpenApiSdk: false` (the Java demo): requests carry the workbench's
+    /// camel-case names and real arrays; answers have lower-case first letters and
+    /// one-member wrappers replaced by their array. Custom functions' answers (C41,
+    /// "keys in lower case") are read the same way.
+    #[default]
+    Demo,
+}
+
+impl Shape {
+    /// The shape for a `useOpenApiSdk` value.
+    pub const fn from_use_openapi_sdk(use_openapi_sdk: bool) -> Self {
+        if use_openapi_sdk {
+            Self::OpenApi
+        } else {
+            Self::Demo
+        }
+    }
+
+    /// An answer in CCC's shape, converted to this one.
+    pub fn answer(self, openapi: Value) -> Value {
+        match self {
+            Self::OpenApi => openapi,
+            Self::Demo => demo_shape(openapi),
+        }
+    }
+}
+
+/// The JSON object a proxy receives as `request=`: the parameters in `shape`, numbers
+/// and booleans as JSON numbers and booleans where the model says so.
+///
+/// ```
+/// use ccc_openapi::{Action, shape::{Shape, request_json}, v2017::PickGlobalOutboundNumbers};
+/// let a = PickGlobalOutboundNumbers::new("ccc-test", "13800000000", ["skg-1", "skg-2"]).count(2);
+/// let demo = request_json(&a.params(), Some(PickGlobalOutboundNumbers::MODEL), Shape::Demo);
+/// assert_eq!(demo, serde_json::json!({
+///     "instanceId": "ccc-test", "calleeNumber": "13800000000", "count": 2,
+///     "skillGroupId": ["skg-1", "skg-2"]}));
+/// let sdk = request_json(&a.params(), Some(PickGlobalOutboundNumbers::MODEL), Shape::OpenApi);
+/// assert_eq!(sdk["SkillGroupId.2"], "skg-2");
+/// ```
+pub fn request_json(params: &Params, model: Option<&ActionModel>, shape: Shape) -> Value {
+    let kind_of = |name: &str| {
+        model
+            .and_then(|m| m.param(name))
+            .map_or(ParamKind::Text, |p| p.kind)
+    };
+    let mut out = Map::new();
+    match shape {
+        Shape::OpenApi => {
+            for (name, text, _) in params.to_wire() {
+                let kind = kind_of(&name);
+                let kind = if kind == ParamKind::List {
+                    ParamKind::Text
+                } else {
+                    kind
+                };
+                out.insert(name, typed(kind, text));
+            }
+        }
+        Shape::Demo => {
+            for param in params.iter() {
+                let kind = kind_of(&param.name);
+                let value = match &param.value {
+                    ParamValue::Text(text) => typed(kind, text.clone()),
+                    ParamValue::List(items) => {
+                        Value::Array(items.iter().cloned().map(Value::String).collect())
+                    }
+                };
+                out.insert(with_first(&param.name, false), value);
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn typed(kind: ParamKind, text: String) -> Value {
+    match kind {
+        ParamKind::Integer => text.parse::<i64>().map_or(Value::String(text), Value::from),
+        ParamKind::Boolean => match text.as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(text),
+        },
+        ParamKind::Text | ParamKind::List => Value::String(text),
+    }
+}
+
+/// The wire parameters of a proxy's `request` JSON, in either shape: first letters
+/// upper-cased, arrays flattened as `model`'s version wants (`Name.N` or one JSON array
+/// string), numbers and booleans as their text, objects as their JSON text, `null`
+/// left out. Without a model (an action the relay does not know) arrays follow
+/// `version`.
+///
+/// ```
+/// use ccc_openapi::{shape::request_to_wire, Version};
+/// let json = serde_json::json!({"instanceId": "i", "skillGroupId": ["a", "b"], "count": 2});
+/// let wire = request_to_wire(&json, Version::V20170705);
+/// assert_eq!(wire.get("SkillGroupId.2"), Some("b"));
+/// assert_eq!(wire.get("Count"), Some("2"));
+/// ```
+pub fn request_to_wire(request: &Value, version: Version) -> WireParams {
+    let Value::Object(map) = request else {
+        return WireParams::default();
+    };
+    let mut pairs: Vec<(String, String)> = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        let name = with_first(key, true);
+        match value {
+            Value::Null => {}
+            Value::String(s) => pairs.push((name, s.clone())),
+            Value::Array(items) => match version {
+                Version::V20170705 => {
+                    for (i, item) in items.iter().enumerate() {
+                        pairs.push((format!("{name}.{}", i + 1), scalar_text(item)));
+                    }
+                }
+                Version::V20200701 => pairs.push((name, value.to_string())),
+            },
+            Value::Object(_) => pairs.push((name, value.to_string())),
+            Value::Bool(_) | Value::Number(_) => pairs.push((name, scalar_text(value))),
+        }
+    }
+    pairs.into_iter().collect()
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
 
 fn with_first(key: &str, upper: bool) -> String {
     let mut chars = key.chars();
@@ -117,6 +262,9 @@ pub fn json_list<S: Into<String>>(values: impl IntoIterator<Item = S>) -> String
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    use crate::Action;
+    use crate::v2020::SignInGroup;
     use serde_json::{Value, json};
 
     use super::*;
@@ -142,6 +290,38 @@ mod tests {
         assert!(numbered("X", Vec::<String>::new()).is_empty());
         let eleven = numbered("X", (0..11).map(|i| i.to_string()));
         assert_eq!(eleven[10].0, "X.11");
+    }
+
+    #[test]
+    fn requests_both_ways() {
+        let a = SignInGroup::new("ccc-test", "dev-1", ["skg-1@ccc-test", "skg-2@ccc-test"])
+            .additivity(true);
+        let demo = request_json(&a.params(), Some(SignInGroup::MODEL), Shape::Demo);
+        assert_eq!(
+            demo,
+            json!({"instanceId": "ccc-test", "deviceId": "dev-1", "additivity": true,
+                   "signedSkillGroupIdList": ["skg-1@ccc-test", "skg-2@ccc-test"]})
+        );
+        let sdk = request_json(&a.params(), Some(SignInGroup::MODEL), Shape::OpenApi);
+        assert_eq!(
+            sdk["SignedSkillGroupIdList"],
+            r#"["skg-1@ccc-test","skg-2@ccc-test"]"#
+        );
+        for json in [demo, sdk] {
+            let wire = request_to_wire(&json, Version::V20200701);
+            assert_eq!(SignInGroup::from_params(&wire).unwrap(), a);
+        }
+        let odd = json!({"a": null, "b": {"k": 1}, "c": [1, "x"], "d": 1.5});
+        let wire = request_to_wire(&odd, Version::V20170705);
+        assert_eq!(wire.get("A"), None);
+        assert_eq!(wire.get("B"), Some(r#"{"k":1}"#));
+        assert_eq!(wire.get("C.1"), Some("1"));
+        assert_eq!(wire.get("D"), Some("1.5"));
+        assert!(
+            request_to_wire(&json!([1]), Version::V20170705)
+                .pairs()
+                .is_empty()
+        );
     }
 
     fn demo_ok(value: &Value) -> bool {

@@ -1,5 +1,7 @@
 //! HTTP digest authentication for SIP (RFC 3261 section 22, RFC 7616, RFC 8760): reading a
-//! `WWW-Authenticate` / `Proxy-Authenticate` challenge and answering it.
+//! `WWW-Authenticate` / `Proxy-Authenticate` challenge and answering it ([`Challenge`],
+//! [`DigestClient`]), and, on the server side, writing challenges and checking the
+//! answers ([`Challenge::header`], [`DigestAnswer`]).
 //!
 //! MD5 and SHA-256 (and their `-sess` forms), `qop=auth` with a nonce count and a
 //! client nonce, or no qop (RFC 2069 style). `auth-int` is not offered: SIP servers
@@ -157,6 +159,150 @@ impl Challenge {
             stale,
         })
     }
+}
+
+impl Challenge {
+    /// The header value that carries this challenge, as a server writes it.
+    ///
+    /// ```
+    /// use ccc_sip::auth::{Algorithm, Challenge};
+    /// let c = Challenge {
+    ///     realm: "ccc.test".into(),
+    ///     nonce: "n1".into(),
+    ///     opaque: None,
+    ///     algorithm: Algorithm::Sha256,
+    ///     qop_auth: true,
+    ///     stale: false,
+    /// };
+    /// assert_eq!(Challenge::parse(&c.header()).unwrap(), c);
+    /// ```
+    pub fn header(&self) -> String {
+        let mut header = format!(
+            "Digest realm=\"{}\", nonce=\"{}\", algorithm={}",
+            quote(&self.realm),
+            quote(&self.nonce),
+            self.algorithm.as_str()
+        );
+        if self.qop_auth {
+            header.push_str(", qop=\"auth\"");
+        }
+        if let Some(opaque) = &self.opaque {
+            let _ = write!(header, ", opaque=\"{}\"", quote(opaque));
+        }
+        if self.stale {
+            header.push_str(", stale=true");
+        }
+        header
+    }
+}
+
+/// A client's answer to a challenge (the value of an `Authorization` or
+/// `Proxy-Authorization` header), as a server reads it to check it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DigestAnswer {
+    /// Who answers.
+    pub username: String,
+    /// The protection space it answers for.
+    pub realm: String,
+    /// The server's nonce it answers.
+    pub nonce: String,
+    /// The request URI it was computed over.
+    pub uri: String,
+    /// The hash.
+    pub algorithm: Algorithm,
+    response: String,
+    cnonce: Option<String>,
+    nc: Option<String>,
+    qop_auth: bool,
+}
+
+impl fmt::Debug for DigestAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DigestAnswer")
+            .field("username", &self.username)
+            .field("realm", &self.realm)
+            .field("uri", &self.uri)
+            .field("response", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl DigestAnswer {
+    /// Reads the value of an `Authorization` or `Proxy-Authorization` header.
+    pub fn parse(header: &str) -> Result<Self, AuthError> {
+        let header = header.trim();
+        let (scheme, params) = header.split_once([' ', '\t']).unwrap_or((header, ""));
+        if !scheme.eq_ignore_ascii_case("digest") {
+            return Err(AuthError::NotDigest(scheme.to_owned()));
+        }
+        let (mut username, mut realm, mut nonce, mut uri, mut response) =
+            (None, None, None, None, None);
+        let (mut cnonce, mut nc, mut qop) = (None, None, None);
+        let mut algorithm = Algorithm::Md5;
+        for (name, value) in params_of(params)? {
+            match name.to_ascii_lowercase().as_str() {
+                "username" => username = Some(value),
+                "realm" => realm = Some(value),
+                "nonce" => nonce = Some(value),
+                "uri" => uri = Some(value),
+                "response" => response = Some(value),
+                "cnonce" => cnonce = Some(value),
+                "nc" => nc = Some(value),
+                "qop" => qop = Some(value),
+                "algorithm" => {
+                    algorithm =
+                        Algorithm::parse(&value).ok_or(AuthError::UnsupportedAlgorithm(value))?;
+                }
+                _ => {}
+            }
+        }
+        let qop_auth = match qop {
+            None => false,
+            Some(q) if q.eq_ignore_ascii_case("auth") => true,
+            Some(q) => return Err(AuthError::UnsupportedQop(q)),
+        };
+        if qop_auth && (cnonce.is_none() || nc.is_none()) {
+            return Err(AuthError::Missing("cnonce and nc"));
+        }
+        Ok(Self {
+            username: username.ok_or(AuthError::Missing("username"))?,
+            realm: realm.ok_or(AuthError::Missing("realm"))?,
+            nonce: nonce.ok_or(AuthError::Missing("nonce"))?,
+            uri: uri.ok_or(AuthError::Missing("uri"))?,
+            response: response.ok_or(AuthError::Missing("response"))?,
+            algorithm,
+            cnonce,
+            nc,
+            qop_auth,
+        })
+    }
+
+    /// Whether the answer is right for a request of `method` with `password` (the
+    /// nonce, realm and URI are the caller's to check). Compared in constant time.
+    pub fn verify(&self, method: &str, password: &str) -> bool {
+        let hash = |s: &str| self.algorithm.hash(s);
+        let cnonce = self.cnonce.as_deref().unwrap_or("");
+        let mut ha1 = hash(&format!("{}:{}:{password}", self.username, self.realm));
+        if self.algorithm.is_session() {
+            ha1 = hash(&format!("{ha1}:{}:{cnonce}", self.nonce));
+        }
+        let ha2 = hash(&format!("{method}:{}", self.uri));
+        let expected = if self.qop_auth {
+            let nc = self.nc.as_deref().unwrap_or("");
+            hash(&format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", self.nonce))
+        } else {
+            hash(&format!("{ha1}:{}:{ha2}", self.nonce))
+        };
+        constant_time_eq(
+            expected.as_bytes(),
+            self.response.to_ascii_lowercase().as_bytes(),
+        )
+    }
+}
+
+/// Equality that takes as long whatever the first difference (the lengths are public).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Splits `name=value, name="quoted \" value"` pairs.
@@ -397,6 +543,56 @@ mod tests {
         assert!(
             answer.header.contains("algorithm=MD5-sess") && answer.header.contains("cnonce=\"c\"")
         );
+    }
+
+    #[test]
+    fn a_server_checks_what_the_client_answers() {
+        for algorithm in [
+            Algorithm::Md5,
+            Algorithm::Sha256,
+            Algorithm::Md5Sess,
+            Algorithm::Sha256Sess,
+        ] {
+            for qop_auth in [true, false] {
+                let challenge = Challenge {
+                    realm: "ccc.test".into(),
+                    nonce: "abc\"def".into(),
+                    opaque: Some("op".into()),
+                    algorithm,
+                    qop_auth,
+                    stale: false,
+                };
+                let parsed = Challenge::parse(&challenge.header()).unwrap();
+                assert_eq!(parsed, challenge);
+                let mut client = DigestClient::new("1001", "secret");
+                let answer = client.authorize(&parsed, "REGISTER", "sip:ccc.test", "cn1");
+                let read = DigestAnswer::parse(&answer.header).unwrap();
+                assert_eq!(
+                    (read.username.as_str(), read.uri.as_str()),
+                    ("1001", "sip:ccc.test")
+                );
+                assert!(
+                    read.verify("REGISTER", "secret"),
+                    "{algorithm:?} {qop_auth}"
+                );
+                assert!(!read.verify("REGISTER", "secreT"));
+                assert!(!read.verify("INVITE", "secret"));
+            }
+        }
+        // RFC 2617's example, read by the server side.
+        let answer = DigestAnswer::parse(
+            r#"Digest username="Mufasa", realm="testrealm@host.com", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", uri="/dir/index.html", qop=auth, nc=00000001, cnonce="0a4f113b", response="6629fae49393a05397450978507c4ef1", opaque="5ccc069c403ebaf9f0171e9517f40e41""#,
+        )
+        .unwrap();
+        assert!(answer.verify("GET", "Circle Of Life"));
+        assert!(!format!("{answer:?}").contains("6629fae4"));
+        assert!(matches!(
+            DigestAnswer::parse(
+                r#"Digest username="u", realm="r", nonce="n", uri="u", response="x", qop=auth"#
+            ),
+            Err(AuthError::Missing(_))
+        ));
+        assert!(DigestAnswer::parse("Basic dXNlcjpwYXNz").is_err());
     }
 
     #[test]

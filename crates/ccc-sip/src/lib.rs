@@ -9,11 +9,14 @@
 //! - [`transport`]: the SIP flow over a WebSocket, client (`ws://`, `wss://` with rustls
 //!   and the ring provider) and server side, with bounded buffers and waits;
 //! - [`link`]: a flow kept up by itself: reconnect with backoff, keep-alive, dead-link
-//!   detection, all reported as events.
+//!   detection, all reported as events;
+//! - [`server`]: the server side for the emulator: a registrar and call legs over the
+//!   flows of many user agents, sans-IO, with the tokio driver [`server::SipServer`].
 
 pub mod auth;
 pub mod client;
 pub mod link;
 pub mod message;
+pub mod server;
 pub mod transport;
 pub mod ua;

@@ -334,3 +334,60 @@ async fn we_transfer_a_sipp_callee_by_refer() {
     assert!(run.messages.contains("Refer-To: <sip:1002@ccc.test>"));
     agent.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_invite_refused_with_491_is_tried_again_after_the_random_wait() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let mut agent = registered_agent(&kam, 17).await;
+    let Some(uas) = Sipp::start(
+        &scenario_path("uas_glare.xml"),
+        kam.udp_addr(),
+        &["-m", "1"],
+    )
+    .expect("SIPp starts") else {
+        return;
+    };
+    let call = agent
+        .invite(format!("sip:callee@{}", uas.addr()), ANSWER_SDP.to_vec())
+        .await
+        .expect("running");
+    loop {
+        match next_ua(&mut agent).await {
+            UaEvent::CallAnswered { .. } => break,
+            UaEvent::CallProgress { .. } => {}
+            other => panic!("unexpected {other:?}\n{}", kam.log_tail()),
+        }
+    }
+    let asked = std::time::Instant::now();
+    assert!(agent.update(call, HOLD_SDP.to_vec()).await);
+    match next_ua(&mut agent).await {
+        UaEvent::CallUpdated { call: c, sdp } => {
+            assert_eq!(c, call);
+            assert!(String::from_utf8_lossy(&sdp).contains("a=recvonly"));
+        }
+        other => panic!("expected the retry's answer, got {other:?}"),
+    }
+    // This side placed the call (it owns the Call-ID): the retry waited 2.1 s or more.
+    assert!(asked.elapsed() >= Duration::from_millis(2100));
+    assert!(agent.hang_up(call).await);
+    assert_eq!(
+        next_ua(&mut agent).await,
+        UaEvent::CallEnded {
+            call,
+            reason: EndReason::LocalHangup
+        }
+    );
+    let run = tokio::task::spawn_blocking(move || uas.wait(WAIT))
+        .await
+        .unwrap();
+    assert!(
+        run.succeeded(),
+        "SIPp: {}\n{}\n{}",
+        run.log,
+        run.messages,
+        kam.log_tail()
+    );
+    agent.shutdown().await;
+}

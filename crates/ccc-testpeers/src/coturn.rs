@@ -4,8 +4,8 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::ports::free_udp_tcp_port;
-use crate::{PeerError, PeerProcess, require};
+use crate::ports::{free_tcp_port, free_udp_tcp_port};
+use crate::{PeerError, PeerProcess, TestCa, require};
 
 /// How coturn authenticates. One process serves one mode, so tests start one per mode.
 #[derive(Debug, Clone)]
@@ -30,12 +30,25 @@ pub struct Coturn {
     port: u16,
     realm: String,
     auth: TurnAuth,
+    tls: Option<(u16, TestCa)>,
 }
 
 impl Coturn {
     /// Starts coturn with `auth` in `realm`, or returns `None` when it is not installed
     /// outside CI (see [`require`]).
     pub fn start(auth: TurnAuth, realm: &str) -> Result<Option<Self>, PeerError> {
+        Self::start_inner(auth, realm, false)
+    }
+
+    /// Starts coturn as [`Coturn::start`] does, and also as a TURN server over TLS
+    /// (`turns:`) on a port of its own, with a certificate for `127.0.0.1` signed by a
+    /// CA made for this instance ([`Coturn::ca`]; clients trust it, rustls refuses a
+    /// self-signed server certificate).
+    pub fn start_with_tls(auth: TurnAuth, realm: &str) -> Result<Option<Self>, PeerError> {
+        Self::start_inner(auth, realm, true)
+    }
+
+    fn start_inner(auth: TurnAuth, realm: &str, tls: bool) -> Result<Option<Self>, PeerError> {
         let plain = |s: &str| {
             !s.is_empty()
                 && s.bytes()
@@ -54,9 +67,10 @@ impl Coturn {
         if require("turnserver").is_none() {
             return Ok(None);
         }
+        let ca = if tls { Some(TestCa::new()?) } else { None };
         let mut last_error = None;
         for _ in 0..3 {
-            match Self::launch(&auth, realm) {
+            match Self::launch(&auth, realm, ca.as_ref()) {
                 Ok(coturn) => return Ok(Some(coturn)),
                 Err(e) => last_error = Some(e),
             }
@@ -64,12 +78,16 @@ impl Coturn {
         Err(last_error.unwrap_or_else(|| PeerError::Config("no attempt made".into())))
     }
 
-    fn launch(auth: &TurnAuth, realm: &str) -> Result<Self, PeerError> {
+    fn launch(auth: &TurnAuth, realm: &str, ca: Option<&TestCa>) -> Result<Self, PeerError> {
         let dir = tempfile::Builder::new()
             .prefix("ccc-coturn-")
             .tempdir()
             .map_err(|e| PeerError::io("make a directory for coturn", e))?;
         let port = free_udp_tcp_port()?;
+        let tls = match ca {
+            Some(ca) => Some((free_tcp_port()?, ca.clone())),
+            None => None,
+        };
         // Relay ports from a range of this instance's own, so parallel instances differ.
         let relay_low = 20_000 + (port % 400) * 100;
         let mut command = Command::new("turnserver");
@@ -84,7 +102,7 @@ impl Coturn {
                 &(relay_low + 99).to_string(),
             ])
             .args(["--realm", realm, "--fingerprint"])
-            .args(["--no-cli", "--no-tls", "--no-dtls", "--no-multicast-peers"])
+            .args(["--no-cli", "--no-dtls", "--no-multicast-peers"])
             // Relay to 127.0.0.1 and nowhere else.
             .arg("--allow-loopback-peers")
             .arg("--denied-peer-ip=0.0.0.0-255.255.255.255")
@@ -92,6 +110,27 @@ impl Coturn {
             .args(["--log-file", "stdout", "--simple-log"])
             .arg("--pidfile")
             .arg(dir.path().join("turnserver.pid"));
+        match &tls {
+            Some((tls_port, ca)) => {
+                let write = |name: &str, text: &str| {
+                    let path = dir.path().join(name);
+                    std::fs::write(&path, text)
+                        .map_err(|e| PeerError::io(format!("write {}", path.display()), e))?;
+                    Ok::<_, PeerError>(path)
+                };
+                let cert = write("leaf.pem", &ca.leaf_pem)?;
+                let key = write("leaf.key", &ca.leaf_key_pem)?;
+                command
+                    .args(["--tls-listening-port", &tls_port.to_string()])
+                    .arg("--cert")
+                    .arg(cert)
+                    .arg("--pkey")
+                    .arg(key);
+            }
+            None => {
+                command.arg("--no-tls");
+            }
+        }
         match auth {
             TurnAuth::Static { user, password } => {
                 command
@@ -112,8 +151,12 @@ impl Coturn {
             if !process.is_running() {
                 return Err(process.not_ready("it exited"));
             }
+            let tls_ready = tls.as_ref().is_none_or(|(tls_port, _)| {
+                TcpStream::connect((Ipv4Addr::LOCALHOST, *tls_port)).is_ok()
+            });
             if stun_binding(addr, Duration::from_millis(200)).is_ok()
                 && TcpStream::connect(addr).is_ok()
+                && tls_ready
             {
                 break;
             }
@@ -128,7 +171,28 @@ impl Coturn {
             port,
             realm: realm.to_owned(),
             auth: auth.clone(),
+            tls,
         })
+    }
+
+    /// `turns:127.0.0.1:PORT`, when started with [`Coturn::start_with_tls`].
+    pub fn turns_url(&self) -> Option<String> {
+        self.tls
+            .as_ref()
+            .map(|(port, _)| format!("turns:127.0.0.1:{port}"))
+    }
+
+    /// The TLS address, when started with [`Coturn::start_with_tls`].
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls
+            .as_ref()
+            .map(|(port, _)| (Ipv4Addr::LOCALHOST, *port).into())
+    }
+
+    /// The CA that signed the TLS certificate, when started with
+    /// [`Coturn::start_with_tls`].
+    pub fn ca(&self) -> Option<&TestCa> {
+        self.tls.as_ref().map(|(_, ca)| ca)
     }
 
     /// The UDP (and TCP) address.

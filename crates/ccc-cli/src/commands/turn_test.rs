@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ccc_media::access_point::{
-    AccessPoint, ProbeOptions, RegionReport, ServerReport, Timing, TurnCredentials,
+    AccessPoint, ProbeOptions, RegionReport, ServerReport, Timing, TlsRoots, TurnCredentials,
     test_access_points,
 };
 use serde_json::{Value, json};
@@ -32,6 +32,10 @@ pub(crate) struct Args {
     /// Limit per exchange, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     timeout_ms: u64,
+    /// Trust the CA certificates of this PEM file for `turns:` servers, instead of the
+    /// platform's certificate authorities.
+    #[arg(long, value_name = "FILE.pem")]
+    ca_file: Option<std::path::PathBuf>,
     /// Print one JSON object `{"ranking": [...]}` instead of a table.
     #[arg(long)]
     json: bool,
@@ -67,10 +71,14 @@ pub(crate) async fn run(args: Args) -> Result<ExitCode, String> {
         .into_iter()
         .map(|(region, urls)| AccessPoint { region, urls })
         .collect();
-    let options = ProbeOptions {
-        rounds: args.rounds,
-        timeout: Duration::from_millis(args.timeout_ms),
-    };
+    let mut options = ProbeOptions::new(args.rounds, Duration::from_millis(args.timeout_ms));
+    if let Some(path) = &args.ca_file {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+        let roots =
+            TlsRoots::from_pem(&pem).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+        options = options.with_roots(roots);
+    }
     let ranking = test_access_points(&points, &credentials, &options).await;
     if args.json {
         let entries: Vec<Value> = ranking.iter().map(region_json).collect();
@@ -100,6 +108,7 @@ fn timing_json(t: Option<Timing>) -> Value {
 fn server_json(s: &ServerReport) -> Value {
     json!({
         "url": s.url,
+        "connect": timing_json(s.connect),
         "binding": timing_json(s.binding),
         "allocate_challenge": timing_json(s.challenge),
         "allocate": timing_json(s.allocate),
@@ -122,8 +131,8 @@ fn region_json(r: &RegionReport) -> Value {
 
 fn print_table(ranking: &[RegionReport]) {
     println!(
-        "{:<4} {:<16} {:>10} {:>10} {:>10}  server",
-        "rank", "region", "binding", "challenge", "allocate"
+        "{:<4} {:<16} {:>10} {:>10} {:>10} {:>10}  server",
+        "rank", "region", "connect", "binding", "challenge", "allocate"
     );
     for (i, region) in ranking.iter().enumerate() {
         for server in &region.servers {
@@ -131,9 +140,10 @@ fn print_table(ranking: &[RegionReport]) {
                 t.map_or_else(|| "-".to_owned(), |t| format!("{:.2} ms", ms(t.median)))
             };
             println!(
-                "{:<4} {:<16} {:>10} {:>10} {:>10}  {} ({} ok, {} failed){}",
+                "{:<4} {:<16} {:>10} {:>10} {:>10} {:>10}  {} ({} ok, {} failed){}",
                 i + 1,
                 region.region,
+                median(server.connect),
                 median(server.binding),
                 median(server.challenge),
                 median(server.allocate),

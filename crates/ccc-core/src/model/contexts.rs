@@ -23,9 +23,15 @@ pub struct UserContext {
     /// Break code while on break (`Warm-up`, `RingingTimeout`, or the integrator's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub break_code: Option<Text>,
+    /// The agent's chat device (`SignInGroup` answers carry it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_device_id: Option<Text>,
     /// The agent's voice device.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<Text>,
+    /// The state of the agent's SIP device: `UNREGISTERED`, `OFFLINE` or `ONLINE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_state: Option<Text>,
     /// The agent's extension.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<Text>,

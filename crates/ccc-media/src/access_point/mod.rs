@@ -4,18 +4,26 @@
 //! A round is a STUN Binding, then a TURN Allocate twice (the first is answered with
 //! the 401 challenge that carries the realm and nonce, the second is authenticated),
 //! reported apart, then a Refresh with lifetime 0 that releases the allocation. Each
-//! round opens a fresh socket. `turn:` over UDP and TCP is probed; `turns:` (TLS) is not
-//! yet. The media path itself (webrtc-rs) relays over UDP only, so the UDP figures are
-//! the ones that predict call quality.
+//! round opens a fresh socket. `turn:` over UDP and TCP and `turns:` (TURN over TLS) are
+//! probed; over TCP and TLS the time to an open connection (with the TLS handshake) is
+//! reported too.
+//!
+//! Which of them a call can use: the media path (webrtc-rs 0.21) allocates its relay
+//! over UDP only (`turn:...?transport=udp`, the default of `turn:`); it cannot relay
+//! over TCP or TLS. The TCP and TLS figures say whether a relay is reachable through a
+//! firewall that blocks UDP, not that a call would work there. See
+//! `docs/access-points.md`.
 
 mod credentials;
-mod probe;
+pub(crate) mod probe;
 mod stun;
+pub(crate) mod tls;
 mod url;
 
 use std::time::Duration;
 
 pub use credentials::TurnCredentials;
+pub use tls::TlsRoots;
 pub use url::{Scheme, ServerUrl, Transport};
 
 /// Why a probe failed.
@@ -45,6 +53,9 @@ pub enum ProbeError {
     /// Time-limited credentials past their expiry.
     #[error("the time-limited TURN credentials have expired; fetch new ones (GetTurnCredentials)")]
     CredentialsExpired,
+    /// The TLS connection to a `turns:` server failed (certificate, handshake).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The server answered with an error.
     #[error("the server answered {code}: {reason}")]
     Rejected {
@@ -56,6 +67,9 @@ pub enum ProbeError {
     /// A malformed or unexpected message.
     #[error("STUN: {0}")]
     Stun(String),
+    /// The connection was refused: nothing listens there, or a firewall rejects it.
+    #[error("connection refused")]
+    Refused,
     /// A socket error.
     #[error("I/O: {0}")]
     Io(String),
@@ -77,12 +91,16 @@ pub struct AccessPoint {
 }
 
 /// How to probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeOptions {
     /// Rounds per server (the guide's `currentFrequence`; default 1).
     pub rounds: u32,
-    /// Limit for each exchange (default 2 s).
+    /// Limit for each exchange, and for the TCP connect and the TLS handshake (default
+    /// 2 s).
     pub timeout: Duration,
+    /// Whom the certificates of `turns:` servers must come from (default: the
+    /// platform's certificate authorities).
+    pub roots: TlsRoots,
 }
 
 impl Default for ProbeOptions {
@@ -90,7 +108,27 @@ impl Default for ProbeOptions {
         Self {
             rounds: 1,
             timeout: Duration::from_secs(2),
+            roots: TlsRoots::Platform,
         }
+    }
+}
+
+impl ProbeOptions {
+    /// `rounds` rounds per server, each exchange limited to `timeout`, trusting the
+    /// platform's certificate authorities.
+    pub fn new(rounds: u32, timeout: Duration) -> Self {
+        Self {
+            rounds,
+            timeout,
+            ..Self::default()
+        }
+    }
+
+    /// The same, trusting `roots` for `turns:` servers.
+    #[must_use]
+    pub fn with_roots(mut self, roots: TlsRoots) -> Self {
+        self.roots = roots;
+        self
     }
 }
 
@@ -121,6 +159,9 @@ impl Timing {
 pub struct ServerReport {
     /// The server (as given, when it could not be read).
     pub url: String,
+    /// Time to an open connection: TCP connect, plus the TLS handshake for `turns:`
+    /// (none over UDP).
+    pub connect: Option<Timing>,
     /// STUN Binding round trip.
     pub binding: Option<Timing>,
     /// TURN Allocate, the first (401 challenge) round trip.
@@ -173,9 +214,16 @@ pub async fn test_access_points(
     credentials: &TurnCredentials,
     options: &ProbeOptions,
 ) -> Vec<RegionReport> {
+    // Built once, and only when a `turns:` server is probed (loading the platform's
+    // certificates costs milliseconds).
+    let any_tls = points
+        .iter()
+        .flat_map(|p| &p.urls)
+        .any(|u| ServerUrl::parse(u).is_ok_and(|u| u.scheme == Scheme::Turns));
+    let tls: probe::TlsConfig = any_tls.then(|| options.roots.client_config());
     let probes = points
         .iter()
-        .map(|point| probe_region(point, credentials, options));
+        .map(|point| probe_region(point, credentials, &tls, options));
     let mut reports = futures_util::future::join_all(probes).await;
     reports.sort_by_key(|report| {
         let best = report.best();
@@ -196,11 +244,12 @@ pub async fn test_access_points(
 async fn probe_region(
     point: &AccessPoint,
     credentials: &TurnCredentials,
+    tls: &probe::TlsConfig,
     options: &ProbeOptions,
 ) -> RegionReport {
     let mut servers = Vec::with_capacity(point.urls.len());
     for text in &point.urls {
-        servers.push(probe_server(text, credentials, options).await);
+        servers.push(probe_server(text, credentials, tls, options).await);
     }
     RegionReport {
         region: point.region.clone(),
@@ -211,10 +260,12 @@ async fn probe_region(
 async fn probe_server(
     text: &str,
     credentials: &TurnCredentials,
+    tls: &probe::TlsConfig,
     options: &ProbeOptions,
 ) -> ServerReport {
     let mut report = ServerReport {
         url: text.to_owned(),
+        connect: None,
         binding: None,
         challenge: None,
         allocate: None,
@@ -231,10 +282,14 @@ async fn probe_server(
         }
     };
     let (mut binding, mut challenge, mut allocate) = (Vec::new(), Vec::new(), Vec::new());
+    let mut connect = Vec::new();
     for _ in 0..options.rounds.max(1) {
-        match probe::round(&url, credentials, options.timeout).await {
+        match probe::round(&url, credentials, tls, options.timeout).await {
             Ok(times) => {
                 report.successes += 1;
+                if url.transport != Transport::Udp {
+                    connect.push(times.connect);
+                }
                 binding.push(times.binding);
                 if url.scheme != Scheme::Stun {
                     challenge.push(times.challenge);
@@ -247,6 +302,7 @@ async fn probe_server(
             }
         }
     }
+    report.connect = Timing::of(connect);
     report.binding = Timing::of(binding);
     report.challenge = Timing::of(challenge);
     report.allocate = Timing::of(allocate);

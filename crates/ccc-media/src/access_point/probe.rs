@@ -2,10 +2,11 @@
 //! authenticated), and the release of the allocation, each timed.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rtc_stun::message::TransactionId;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::timeout;
 
@@ -16,36 +17,44 @@ use super::{ProbeError, TurnCredentials};
 /// The figures of one successful round.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct RoundTimes {
+    /// TCP connect (and TLS handshake); zero over UDP.
+    pub(super) connect: Duration,
     pub(super) binding: Duration,
     pub(super) challenge: Duration,
     pub(super) allocate: Duration,
 }
 
-enum Connection {
+/// A byte stream to the server: TCP, or TLS over TCP.
+pub(crate) trait ByteStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for T {}
+
+/// An open connection to a STUN/TURN server.
+pub(crate) enum Connection {
     Udp(UdpSocket),
-    Tcp(TcpStream),
+    Stream(Box<dyn ByteStream>),
 }
 
+/// The TLS client configuration of `turns:` servers, if any is probed.
+pub(crate) type TlsConfig = Option<Result<Arc<rustls::ClientConfig>, String>>;
+
 impl Connection {
-    async fn open(
+    /// Opens a connection to `server` over the URL's transport: a UDP socket, a TCP
+    /// connection, or TLS over TCP for `turns:` (TCP and TLS each within `limit`).
+    pub(crate) async fn open(
+        url: &ServerUrl,
         server: SocketAddr,
-        transport: Transport,
+        tls: &TlsConfig,
         limit: Duration,
     ) -> Result<Self, ProbeError> {
-        match transport {
+        match url.transport {
             Transport::Udp => {
                 let local: SocketAddr = if server.is_ipv4() {
                     ([0, 0, 0, 0], 0).into()
                 } else {
                     ([0u16; 8], 0).into()
                 };
-                let socket = UdpSocket::bind(local)
-                    .await
-                    .map_err(|e| ProbeError::Io(e.to_string()))?;
-                socket
-                    .connect(server)
-                    .await
-                    .map_err(|e| ProbeError::Io(e.to_string()))?;
+                let socket = UdpSocket::bind(local).await.map_err(ProbeError::from_io)?;
+                socket.connect(server).await.map_err(ProbeError::from_io)?;
                 Ok(Self::Udp(socket))
             }
             Transport::Tcp => {
@@ -55,13 +64,36 @@ impl Connection {
                         what: "TCP connect",
                         after: limit,
                     })?
-                    .map_err(|e| ProbeError::Io(e.to_string()))?;
-                stream
-                    .set_nodelay(true)
-                    .map_err(|e| ProbeError::Io(e.to_string()))?;
-                Ok(Self::Tcp(stream))
+                    .map_err(ProbeError::from_io)?;
+                stream.set_nodelay(true).map_err(ProbeError::from_io)?;
+                if url.scheme != Scheme::Turns {
+                    return Ok(Self::Stream(Box::new(stream)));
+                }
+                let config = match tls {
+                    Some(Ok(config)) => Arc::clone(config),
+                    Some(Err(e)) => return Err(ProbeError::Tls(e.clone())),
+                    None => return Err(ProbeError::Tls("no TLS configuration".into())),
+                };
+                let name = super::tls::server_name(&url.host).map_err(ProbeError::Tls)?;
+                let connector = tokio_rustls::TlsConnector::from(config);
+                let stream = timeout(limit, connector.connect(name, stream))
+                    .await
+                    .map_err(|_| ProbeError::Timeout {
+                        what: "TLS handshake",
+                        after: limit,
+                    })?
+                    .map_err(|e| ProbeError::Tls(e.to_string()))?;
+                Ok(Self::Stream(Box::new(stream)))
             }
         }
+    }
+
+    /// A STUN Binding (the reachability check of [`crate::check`]; no credentials).
+    pub(crate) async fn binding(&mut self, limit: Duration) -> Result<(), ProbeError> {
+        let (answer, _) = self
+            .exchange("STUN Binding", &stun::binding()?, limit)
+            .await?;
+        expect_success("STUN Binding", answer)
     }
 
     /// Sends `request`, waits for its answer; returns it with the round-trip time.
@@ -84,7 +116,7 @@ impl Connection {
         request: &[u8],
         id: TransactionId,
     ) -> Result<Vec<u8>, ProbeError> {
-        let io = |e: std::io::Error| ProbeError::Io(e.to_string());
+        let io = ProbeError::from_io;
         match self {
             Self::Udp(socket) => {
                 socket.send(request).await.map_err(io)?;
@@ -98,7 +130,7 @@ impl Connection {
                     }
                 }
             }
-            Self::Tcp(stream) => {
+            Self::Stream(stream) => {
                 stream.write_all(request).await.map_err(io)?;
                 loop {
                     let mut header = [0u8; 20];
@@ -118,23 +150,41 @@ impl Connection {
     }
 }
 
+impl ProbeError {
+    /// A socket error; a refused connection (a TCP reset, an ICMP port unreachable on
+    /// UDP) is told apart.
+    fn from_io(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => Self::Refused,
+            _ => Self::Io(e.to_string()),
+        }
+    }
+}
+
+/// The first address of the URL's host.
+pub(crate) async fn resolve(url: &ServerUrl) -> Result<SocketAddr, ProbeError> {
+    tokio::net::lookup_host((url.host.as_str(), url.port))
+        .await
+        .map_err(|e| ProbeError::Resolve(format!("{}: {e}", url.host)))?
+        .next()
+        .ok_or_else(|| ProbeError::Resolve(format!("{}: no address", url.host)))
+}
+
 /// One round against `url`. A fresh connection each round, so allocations never clash.
 pub(super) async fn round(
     url: &ServerUrl,
     credentials: &TurnCredentials,
+    tls: &TlsConfig,
     limit: Duration,
 ) -> Result<RoundTimes, ProbeError> {
-    if url.scheme == Scheme::Turns {
-        return Err(ProbeError::Unsupported(
-            "turns: (TLS) servers are not probed yet",
-        ));
-    }
-    let server = tokio::net::lookup_host((url.host.as_str(), url.port))
-        .await
-        .map_err(|e| ProbeError::Resolve(format!("{}: {e}", url.host)))?
-        .next()
-        .ok_or_else(|| ProbeError::Resolve(format!("{}: no address", url.host)))?;
-    let mut connection = Connection::open(server, url.transport, limit).await?;
+    let server = resolve(url).await?;
+    let start = Instant::now();
+    let mut connection = Connection::open(url, server, tls, limit).await?;
+    let connect = if url.transport == Transport::Udp {
+        Duration::ZERO
+    } else {
+        start.elapsed()
+    };
 
     let (answer, binding) = connection
         .exchange("STUN Binding", &stun::binding()?, limit)
@@ -142,6 +192,7 @@ pub(super) async fn round(
     expect_success("STUN Binding", answer)?;
     if url.scheme == Scheme::Stun {
         return Ok(RoundTimes {
+            connect,
             binding,
             challenge: Duration::ZERO,
             allocate: Duration::ZERO,
@@ -185,6 +236,7 @@ pub(super) async fn round(
                     let _ = connection.exchange("TURN Refresh", &release, limit).await;
                 }
                 return Ok(RoundTimes {
+                    connect,
                     binding,
                     challenge,
                     allocate,

@@ -64,6 +64,7 @@ known_headers! {
     Route = "Route";
     RSeq = "RSeq";
     SessionExpires = "Session-Expires", "x";
+    Server = "Server";
     Subject = "Subject", "s";
     SubscriptionState = "Subscription-State";
     Supported = "Supported", "k";

@@ -3,9 +3,9 @@
 use std::fmt;
 
 /// The methods this user agent allows.
-pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
+pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER, UPDATE";
 /// The extensions it supports.
-pub(crate) const SUPPORTED: &str = "path, outbound, gruu";
+pub(crate) const SUPPORTED: &str = "path, outbound, replaces, timer";
 
 /// Who the user agent is. `Debug` hides the password.
 #[derive(Clone)]
@@ -24,6 +24,9 @@ pub struct UaConfig {
     pub instance: String,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// The shortest session interval accepted when the other side asks for a session
+    /// timer (RFC 4028 `Min-SE`, default 90 s); a shorter one gets 422.
+    pub min_session_expires: u32,
 }
 
 impl fmt::Debug for UaConfig {
@@ -35,6 +38,7 @@ impl fmt::Debug for UaConfig {
             .field("auth_user", &self.auth_user)
             .field("expires", &self.expires)
             .field("instance", &self.instance)
+            .field("min_session_expires", &self.min_session_expires)
             .finish_non_exhaustive()
     }
 }
@@ -55,6 +59,7 @@ impl UaConfig {
             expires: 600,
             instance: instance.into(),
             user_agent: concat!("ccc-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            min_session_expires: 90,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Tags, branches, Call-IDs and the flow's `.invalid` host name.
+//! Tags, branches, Call-IDs, and how this side names itself on the flow (its Via
+//! sent-by and its Contact).
 
 use crate::message::Message;
 
@@ -7,19 +8,40 @@ use crate::message::Message;
 #[derive(Debug, Clone)]
 pub(crate) struct Ids {
     state: u64,
+    /// The Via sent-by.
     host: String,
+    /// `WS`, `WSS` or `TCP`.
+    transport: &'static str,
+    /// The Contact of this side's requests and answers, `<sip:...>`.
+    contact: String,
 }
 
 impl Ids {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// A WebSocket client's: RFC 7118 section 5 gives it no reachable address, so it
+    /// names itself by a random host in `.invalid`, with `ob` (RFC 5626) in its Contact.
+    pub(crate) fn new(seed: u64, user: &str) -> Self {
         let mut ids = Self {
             state: seed,
             host: String::new(),
+            transport: "WS",
+            contact: String::new(),
         };
-        // RFC 7118 section 5: a WebSocket client has no reachable address; it uses a
-        // random host name in `.invalid` in Via and Contact.
         ids.host = format!("{}.invalid", ids.token(12));
+        ids.contact = format!("<sip:{user}@{};transport=ws;ob>", ids.host);
         ids
+    }
+
+    /// A server's on one accepted flow: its own address, the flow's transport.
+    pub(crate) fn for_server(seed: u64, user: &str, host: &str, transport: &'static str) -> Self {
+        Self {
+            state: seed,
+            host: host.to_owned(),
+            transport,
+            contact: format!(
+                "<sip:{user}@{host};transport={}>",
+                transport.to_ascii_lowercase()
+            ),
+        }
     }
 
     fn next(&mut self) -> u64 {
@@ -28,6 +50,11 @@ impl Ids {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// A number in `0..bound` (the randomized glare and retry timers).
+    pub(crate) fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound.max(1)
     }
 
     /// `len` characters of [0-9a-z].
@@ -52,9 +79,19 @@ impl Ids {
         format!("z9hG4bK{}", self.token(16))
     }
 
-    /// The `.invalid` host of Via and Contact.
+    /// The Via sent-by host.
     pub(crate) fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The Via header value of a request with `branch`.
+    pub(crate) fn via(&self, branch: &str) -> String {
+        format!("SIP/2.0/{} {};branch={branch}", self.transport, self.host)
+    }
+
+    /// The Contact header value.
+    pub(crate) fn contact(&self) -> &str {
+        &self.contact
     }
 
     /// A To tag for a response to `request`: derived from its Call-ID and From tag, so

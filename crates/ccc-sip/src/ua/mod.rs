@@ -15,6 +15,7 @@ mod config;
 mod ids;
 mod register;
 
+pub(crate) use call::NewCall;
 pub use call::{CallHandle, EndReason};
 pub use config::UaConfig;
 pub use register::RegistrationError;
@@ -23,7 +24,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::message::{Builder, KnownHeader, Message, parse};
-use call::{Calls, Handled};
+use call::{Calls, Ctx, Handled};
 use ids::Ids;
 use register::Registration;
 
@@ -59,6 +60,10 @@ pub enum UaEvent {
         to: String,
         /// The SDP offer (empty when the caller offers none).
         sdp: Vec<u8>,
+        /// The call this one replaces (an INVITE with `Replaces`, RFC 3891: the end of
+        /// an attended transfer). Answer it as the same conversation; the replaced call
+        /// ends with [`EndReason::Replaced`] once this one is up.
+        replaces: Option<CallHandle>,
     },
     /// The caller acknowledged the answer: the call is up.
     CallEstablished {
@@ -124,6 +129,17 @@ pub enum UaEvent {
         /// The status.
         code: u16,
     },
+    /// The other party asks this side to call `target` instead (an incoming REFER):
+    /// follow it with [`UserAgent::accept_transfer`] or refuse it with
+    /// [`UserAgent::reject_transfer`] (it is refused with 603 after 16 s).
+    TransferRequested {
+        /// The call the REFER came in.
+        call: CallHandle,
+        /// Whom to call (a SIP URI, without URI headers).
+        target: String,
+        /// The new call is to replace a call of the target's (attended transfer).
+        replaces: bool,
+    },
     /// How the transfer goes, from the other party's NOTIFY (100 trying, 200 done, ...).
     TransferProgress {
         /// The call.
@@ -152,11 +168,42 @@ pub struct UserAgent {
     events: VecDeque<UaEvent>,
 }
 
+/// The calls' view of the user agent, borrowing its fields apart.
+macro_rules! cx {
+    ($ua:expr) => {
+        &mut Ctx {
+            config: &$ua.config,
+            ids: &mut $ua.ids,
+            out: &mut $ua.transmits,
+            events: &mut $ua.events,
+        }
+    };
+}
+
 impl UserAgent {
     /// A user agent for `config`; `seed` makes its tags, branches and Call-IDs (give it
     /// 64 random bits; tests give a constant).
     pub fn new(config: UaConfig, seed: u64) -> Self {
-        let mut ids = Ids::new(seed);
+        let ids = Ids::new(seed, &config.user);
+        Self::with_ids(config, ids)
+    }
+
+    /// A user agent on the server side of one accepted flow: it names itself by the
+    /// server's `host` and the flow's `transport` (`WS`, `WSS`, `TCP`), not by an
+    /// `.invalid` host, and never registers.
+    pub(crate) fn for_server(
+        config: UaConfig,
+        seed: u64,
+        host: &str,
+        transport: &'static str,
+    ) -> Self {
+        let ids = Ids::for_server(seed, &config.user, host, transport);
+        let mut ua = Self::with_ids(config, ids);
+        ua.flow_up = true;
+        ua
+    }
+
+    fn with_ids(config: UaConfig, mut ids: Ids) -> Self {
         let registration = Registration::new(&config, &mut ids);
         Self {
             config,
@@ -180,8 +227,8 @@ impl UserAgent {
     }
 
     /// The flow came up (`true`) or went down (`false`). Going down loses the
-    /// registration (the registrar bound it to the flow, RFC 5626); coming back up
-    /// renews it if one was wanted.
+    /// registration (the registrar bound it to the flow, RFC 5626) and the calls;
+    /// coming back up renews the registration if one was wanted.
     pub fn handle_flow(&mut self, now: Instant, up: bool) {
         if self.flow_up == up {
             return;
@@ -229,10 +276,15 @@ impl UserAgent {
                 return;
             }
         };
+        self.handle_parsed(now, &message);
+    }
+
+    /// One message from the flow, parsed already (the server reads each message once).
+    pub(crate) fn handle_parsed(&mut self, now: Instant, message: &Message<'_>) {
         if message.status().is_some() {
             let registration = self.registration.on_response(
                 now,
-                &message,
+                message,
                 &self.config,
                 &mut self.ids,
                 &mut self.transmits,
@@ -241,118 +293,102 @@ impl UserAgent {
                 Some(event) => self.events.push_back(event),
                 // Answers to requests in calls; anything else answers no transaction of
                 // ours and is dropped (RFC 3261 17.1.3).
-                None => {
-                    self.calls.on_response(
-                        now,
-                        &message,
-                        &self.config,
-                        &mut self.ids,
-                        &mut self.transmits,
-                        &mut self.events,
-                    );
-                }
+                None => self.calls.on_response(now, message, cx!(self)),
             }
             return;
         }
-        let handled = self.calls.on_request(
-            &message,
-            &self.config,
-            &mut self.ids,
-            &mut self.transmits,
-            &mut self.events,
-        );
-        if matches!(handled, Handled::No) {
-            self.answer_request(&message);
+        if matches!(self.calls.on_request(now, message, cx!(self)), Handled::No) {
+            self.answer_request(message);
         }
     }
 
     /// Sends 180 Ringing for an incoming call. False when the call is unknown or
     /// already answered.
     pub fn ringing(&mut self, call: CallHandle) -> bool {
-        self.calls
-            .provisional(call, 180, "Ringing", &self.config, &mut self.transmits)
+        self.calls.provisional(call, 180, "Ringing", cx!(self))
     }
 
     /// Answers the call's pending INVITE (the first one, or a re-INVITE) with 200 OK
-    /// and the SDP answer; resent until the ACK comes.
+    /// and the SDP answer; resent until the ACK comes. When the INVITE asked for a
+    /// session timer (RFC 4028), the answer grants it and the session is refreshed or
+    /// ended as agreed.
     pub fn answer(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) -> bool {
-        self.calls
-            .answer(now, call, sdp, &self.config, &self.ids, &mut self.transmits)
+        self.calls.answer(now, call, sdp, cx!(self))
     }
 
     /// Refuses the call's pending INVITE with `code` and `reason`.
     pub fn reject(&mut self, call: CallHandle, code: u16, reason: &str) -> bool {
-        self.calls.reject(
-            call,
-            code,
-            reason,
-            &self.config,
-            &mut self.transmits,
-            &mut self.events,
-        )
+        self.calls.reject(call, code, reason, cx!(self))
     }
 
-    /// Hangs up the call (BYE; 486 Busy Here before the answer).
+    /// Hangs up the call (BYE; 486 Busy Here before the answer; CANCEL while calling).
     pub fn hang_up(&mut self, now: Instant, call: CallHandle) -> bool {
-        self.calls.hang_up(
-            now,
-            call,
-            &self.config,
-            &mut self.ids,
-            &mut self.transmits,
-            &mut self.events,
-        )
+        self.calls.hang_up(now, call, cx!(self))
     }
 
     /// Calls `target` (a SIP URI, `sip:1002@ccc.test`) with the SDP offer `sdp`.
     pub fn invite(&mut self, now: Instant, target: &str, sdp: &[u8]) -> CallHandle {
-        self.calls.invite(
-            now,
-            target,
-            sdp,
-            &self.config,
-            &mut self.ids,
-            &mut self.transmits,
-        )
+        let new = NewCall {
+            uri: target.to_owned(),
+            to: format!("<{target}>"),
+            from: format!("<{}>", self.config.aor()),
+            headers: Vec::new(),
+        };
+        self.invite_with(now, new, sdp)
+    }
+
+    /// Places a call as `new` says (the server's legs name their own From and To).
+    pub(crate) fn invite_with(&mut self, now: Instant, new: NewCall, sdp: &[u8]) -> CallHandle {
+        self.calls.invite(now, new, sdp, cx!(self))
     }
 
     /// Offers a new session in the call (re-INVITE: hold, unhold). False when the call
-    /// is not up or an offer is already pending.
+    /// is not up or an offer is pending. Refused with 491 (both sides offered at once),
+    /// the offer is sent once more after the random wait of RFC 3261 14.1; a second
+    /// refusal is reported as [`UaEvent::CallUpdateFailed`].
     pub fn update(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) -> bool {
-        self.calls.update(
-            now,
-            call,
-            sdp,
-            &self.config,
-            &mut self.ids,
-            &mut self.transmits,
-        )
+        self.calls.update(now, call, sdp, cx!(self))
     }
 
     /// Transfers the other party to `target` (blind: `replaces` is `None`), or, attended,
     /// to the far end of the call `replaces` (REFER with `Replaces`). False when the
     /// call is not up or a REFER is pending.
     pub fn refer(&mut self, call: CallHandle, target: &str, replaces: Option<CallHandle>) -> bool {
-        self.calls.refer(
-            call,
-            target,
-            replaces,
-            &self.config,
-            &mut self.ids,
-            &mut self.transmits,
-        )
+        self.calls.refer(call, target, replaces, cx!(self))
+    }
+
+    /// Follows the other party's REFER in `call` ([`UaEvent::TransferRequested`]):
+    /// answers 202 and calls the target with the SDP offer `sdp`; that call's progress
+    /// goes back to the other party as NOTIFYs. The new call, or `None` when no REFER
+    /// waits in `call`.
+    pub fn accept_transfer(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        sdp: &[u8],
+    ) -> Option<CallHandle> {
+        self.calls.accept_transfer(now, call, sdp, cx!(self))
+    }
+
+    /// Accepts the other party's REFER in `call` without placing the call here (202 and
+    /// a NOTIFY `100 Trying`): the server side carries transfers out itself.
+    pub(crate) fn accept_refer(&mut self, call: CallHandle) -> bool {
+        self.calls.accept_refer(call, cx!(self)).is_some()
+    }
+
+    /// Reports a transfer's progress in `call` by NOTIFY (see [`Self::accept_refer`]).
+    pub(crate) fn notify_transfer(&mut self, call: CallHandle, code: u16, reason: &str) -> bool {
+        self.calls.notify_transfer(call, code, reason, cx!(self))
+    }
+
+    /// Refuses the other party's REFER in `call` with `code` (603 Decline, ...).
+    pub fn reject_transfer(&mut self, call: CallHandle, code: u16, reason: &str) -> bool {
+        self.calls.reject_transfer(call, code, reason, cx!(self))
     }
 
     /// Sends an INFO in the call.
     pub fn send_info(&mut self, call: CallHandle, content_type: &str, body: &[u8]) -> bool {
-        self.calls.info(
-            call,
-            content_type,
-            body,
-            &self.config,
-            &mut self.ids,
-            &mut self.transmits,
-        )
+        self.calls.info(call, content_type, body, cx!(self))
     }
 
     /// The answers a user agent gives to requests it does not otherwise handle.
@@ -369,9 +405,8 @@ impl UserAgent {
             _ if in_dialog => (481, "Call/Transaction Does Not Exist"),
             // A CANCEL that matched no pending INVITE (RFC 3261 9.2).
             "CANCEL" => (481, "Call/Transaction Does Not Exist"),
-            "INVITE" | "BYE" | "INFO" | "REFER" | "NOTIFY" | "MESSAGE" | "UPDATE" | "PRACK" => {
-                (405, "Method Not Allowed")
-            }
+            "INVITE" | "BYE" | "INFO" | "REFER" | "NOTIFY" | "MESSAGE" | "UPDATE" | "PRACK"
+            | "REGISTER" => (405, "Method Not Allowed"),
             _ => (501, "Not Implemented"),
         };
         if let Some(response) = response_to(
@@ -396,23 +431,26 @@ impl UserAgent {
         ) {
             self.events.push_back(event);
         }
-        self.calls.on_timeout(
-            now,
-            &self.config,
-            &mut self.ids,
-            &mut self.transmits,
-            &mut self.events,
-        );
+        self.calls.on_timeout(now, cx!(self));
     }
 
     /// The next message to send on the flow.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.transmits.pop_front()
+        let next = self.transmits.pop_front();
+        if next.is_none() {
+            // Drained: an idle agent keeps no queue (thousands of them in one process).
+            self.transmits = VecDeque::new();
+        }
+        next
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<UaEvent> {
-        self.events.pop_front()
+        let next = self.events.pop_front();
+        if next.is_none() {
+            self.events = VecDeque::new();
+        }
+        next
     }
 
     /// When [`UserAgent::handle_timeout`] must be called next.
@@ -426,7 +464,7 @@ impl UserAgent {
 
 /// A response to `request`: its Via, From, To (with `tag` added when it has none),
 /// Call-ID and CSeq copied, as RFC 3261 8.2.6.2 says.
-fn response_to(
+pub(crate) fn response_to(
     request: &Message<'_>,
     code: u16,
     reason: &str,

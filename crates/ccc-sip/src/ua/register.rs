@@ -145,7 +145,7 @@ impl Registration {
         let uri = format!("sip:{}", config.domain);
         let aor = format!("<{}>", config.aor());
         let mut b = Builder::request("REGISTER", &uri)
-            .header(KnownHeader::Via, format!("SIP/2.0/WS {host};branch={branch}"))
+            .header(KnownHeader::Via, ids.via(&branch))
             .header(KnownHeader::MaxForwards, "70")
             .header(KnownHeader::To, aor.clone())
             .header(KnownHeader::From, format!("{aor};tag={}", self.from_tag))

@@ -1,16 +1,32 @@
-//! Calls this user agent answers (the UAS side of RFC 3261 sections 12-15): the INVITE
-//! server transaction, the dialog, the 2xx retransmission until ACK (13.3.1.4), CANCEL,
-//! BYE both ways, INFO, and re-INVITEs (hold, unhold) answered like the first.
+//! Calls (RFC 3261 sections 12-15): dialogs, the INVITE transactions of both sides, and
+//! what happens inside a call.
+//!
+//! - [`incoming`]: calls this side answers: the INVITE server transaction, the 2xx
+//!   resent until the ACK (13.3.1.4), CANCEL, re-INVITEs from the other side, INVITEs
+//!   that replace a call (RFC 3891);
+//! - [`outgoing`]: calls this side places: challenges, provisional answers, the ACK of
+//!   every final answer, CANCEL, and this side's re-INVITEs with the glare retry of 14.1;
+//! - [`transfer`]: REFER both ways (RFC 3515) and the NOTIFY progress reports;
+//! - [`session_timer`]: session expiry when the other side asks for it (RFC 4028).
+//!
+//! BYE and INFO, both ways, are here.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::config::{ALLOW, SUPPORTED, UaConfig};
+use super::config::UaConfig;
 use super::ids::Ids;
 use super::{TIMER_F, UaEvent};
 use crate::message::{Builder, KnownHeader, Message, NameAddr};
 
+mod incoming;
 mod outgoing;
+mod session_timer;
+mod transfer;
+
+pub(crate) use outgoing::NewCall;
+use session_timer::SessionTimer;
+use transfer::IncomingRefer;
 
 /// RFC 3261 T1 and T2: the 2xx retransmission interval starts at T1 and doubles up to T2.
 const T1: Duration = Duration::from_millis(500);
@@ -40,11 +56,16 @@ pub enum EndReason {
     Failed(u16, String),
     /// This side's call got no answer in time (32 s without any, 3 minutes ringing).
     Timeout,
+    /// Another call took its place (an INVITE with `Replaces`, RFC 3891: the end of an
+    /// attended transfer); this side sent the BYE.
+    Replaced,
+    /// The session expired without a refresh (RFC 4028); this side sent the BYE.
+    SessionExpired,
 }
 
-/// An INVITE waiting for this side's answer: what its responses copy.
+/// A request this side still answers (an INVITE, a REFER): what its responses copy.
 #[derive(Debug, Clone)]
-struct PendingInvite {
+struct Received {
     vias: Vec<String>,
     /// Copied into the responses that make the dialog (RFC 3261 12.1.1).
     record_routes: Vec<String>,
@@ -53,18 +74,20 @@ struct PendingInvite {
     to: String,
     cseq: String,
     branch: String,
-    /// The last response sent, for a retransmitted INVITE.
+    /// The last response sent, for a retransmitted request.
     last_response: Option<Vec<u8>>,
 }
 
-/// This side's INVITE: what its CANCEL, its ACK for a failure and its retry with
-/// credentials need.
+/// This side's INVITE: what its CANCEL, its ACK for a failure and its retries need.
 #[derive(Debug, Clone)]
 struct OutgoingInvite {
     branch: String,
     cseq: u32,
+    /// The Request-URI.
     target: String,
     sdp: Vec<u8>,
+    /// More headers of the request (Replaces, Referred-By, Session-Expires).
+    headers: Vec<(KnownHeader, String)>,
     since: Instant,
     /// A provisional answer came (a CANCEL may be sent only then, RFC 3261 9.1).
     provisional: bool,
@@ -72,6 +95,8 @@ struct OutgoingInvite {
     cancelled: bool,
     /// Challenges answered; a second one means the password is wrong.
     answered: u8,
+    /// A 422 was answered with a longer session interval already.
+    interval_raised: bool,
     progress_reported: Option<u16>,
 }
 
@@ -81,7 +106,7 @@ const RING_LIMIT: Duration = Duration::from_secs(180);
 
 #[derive(Debug, Clone)]
 enum State {
-    /// The initial INVITE waits for an answer.
+    /// The initial INVITE waits for the program's answer.
     Offered,
     /// A 2xx was sent; it is resent until the ACK comes.
     Answered {
@@ -94,41 +119,88 @@ enum State {
     /// In the call.
     Confirmed,
     /// This side's INVITE waits for its final answer.
-    Calling(OutgoingInvite),
-    /// This side's re-INVITE waits for its answer.
+    Calling(Box<OutgoingInvite>),
+    /// This side's re-INVITE (or UPDATE, for a session refresh) waits for its answer.
     Updating {
         branch: String,
         cseq: u32,
         since: Instant,
+        /// The offer, kept for a retry after 491.
+        sdp: Vec<u8>,
+        purpose: Purpose,
     },
-    /// A BYE was sent; `reported` when the end was already reported (no ACK).
+    /// A BYE was sent; `report` is the end still to report when it is answered (`None`
+    /// when it was reported already).
     Ending {
         branch: String,
         since: Instant,
-        reported: bool,
+        report: Option<EndReason>,
     },
+}
+
+/// Why this side's re-INVITE or UPDATE was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// The program's offer (hold, unhold).
+    Offer,
+    /// The program's offer once more, after a 491: a second 491 is reported.
+    GlareRetry,
+    /// A session refresh (RFC 4028): its answer is not reported.
+    Refresh,
+}
+
+/// An offer of this side's that waits to be sent: refused with 491, to be tried once
+/// more (RFC 3261 14.1); or made while the other side's ACK was still on its way.
+#[derive(Debug, Clone)]
+struct WaitingOffer {
+    at: Instant,
+    sdp: Vec<u8>,
+    /// Past this, it is given up (the call stayed busy).
+    until: Instant,
+    /// What it is sent as: [`Purpose::GlareRetry`] or, when queued, [`Purpose::Offer`].
+    purpose: Purpose,
 }
 
 #[derive(Debug, Clone)]
 struct Call {
     handle: CallHandle,
     call_id: String,
+    /// This side made the Call-ID (it placed the call): its glare retry waits longer.
+    owns_call_id: bool,
     local_tag: String,
     remote_tag: String,
     /// The other side's Contact URI: where in-dialog requests go.
     remote_target: String,
-    /// Record-Route values, in the order received (the UAS keeps that order).
+    /// The route set, in the order requests carry it.
     route_set: Vec<String>,
     /// The From and To of this side's own requests in the dialog.
     local_uri: String,
     remote_uri: String,
     local_cseq: u32,
-    pending: Option<PendingInvite>,
+    /// The INVITE waiting for this side's answer (the first, or a re-INVITE).
+    pending: Option<Received>,
+    /// The session timer that INVITE asks for, set up when it is answered.
+    pending_session: Option<session_timer::Asked>,
     state: State,
     /// The ACK of this side's last answered INVITE, resent for a retransmitted 2xx.
     last_ack: Option<(u32, Vec<u8>)>,
     /// The branch of this side's REFER waiting for its answer.
     refer: Option<String>,
+    /// The SDP this side sent last (offer or answer): a session refresh repeats it.
+    local_sdp: Vec<u8>,
+    /// The `o=` line of the other side's last SDP: an offer with the same one is
+    /// unchanged (RFC 3264 section 8) and answered as before, without the program.
+    remote_origin: Option<String>,
+    /// The other side's `Allow` lists UPDATE.
+    peer_allows_update: bool,
+    session_timer: Option<SessionTimer>,
+    waiting_offer: Option<WaitingOffer>,
+    /// The other side's REFER that the program has yet to accept or refuse.
+    incoming_refer: Option<IncomingRefer>,
+    /// This call was placed to follow that call's REFER: its progress is reported there.
+    notify: Option<CallHandle>,
+    /// This incoming call replaces that call (RFC 3891): it ends once this one is up.
+    replaces: Option<CallHandle>,
 }
 
 /// The calls of one user agent.
@@ -146,424 +218,128 @@ pub(crate) enum Handled {
     No,
 }
 
+/// What the calls need of their user agent: who it is, and where output goes.
+pub(crate) struct Ctx<'a> {
+    pub(crate) config: &'a UaConfig,
+    pub(crate) ids: &'a mut Ids,
+    pub(crate) out: &'a mut VecDeque<Vec<u8>>,
+    pub(crate) events: &'a mut VecDeque<UaEvent>,
+}
+
+impl Ctx<'_> {
+    /// Sends `request`'s answer, copied as RFC 3261 8.2.6.2 says.
+    fn respond(&mut self, request: &Message<'_>, code: u16, reason: &str, tag: &str) {
+        if let Some(response) = super::response_to(request, code, reason, tag, self.config) {
+            self.out.push_back(response);
+        }
+    }
+
+    fn event(&mut self, event: UaEvent) {
+        self.events.push_back(event);
+    }
+}
+
+/// The dialog a request names: Call-ID, To tag (ours), From tag (theirs).
+struct DialogId<'m> {
+    call_id: &'m str,
+    local_tag: Option<&'m str>,
+    remote_tag: &'m str,
+}
+
+impl<'m> DialogId<'m> {
+    fn of(request: &Message<'m>) -> Self {
+        Self {
+            call_id: request.call_id().unwrap_or(""),
+            local_tag: request.to().ok().and_then(|t| t.tag()),
+            remote_tag: request.from().ok().and_then(|f| f.tag()).unwrap_or(""),
+        }
+    }
+}
+
 impl Calls {
-    /// Takes a request meant for calls (INVITE, ACK, CANCEL, BYE, INFO within a dialog).
+    /// Takes a request meant for calls.
     pub(crate) fn on_request(
         &mut self,
+        now: Instant,
         request: &Message<'_>,
-        config: &UaConfig,
-        ids: &mut Ids,
-        out: &mut VecDeque<Vec<u8>>,
-        events: &mut VecDeque<UaEvent>,
+        cx: &mut Ctx<'_>,
     ) -> Handled {
         let Some(method) = request.method() else {
             return Handled::No;
         };
-        let call_id = request.call_id().unwrap_or("");
-        let branch = request
-            .via()
-            .ok()
-            .and_then(|v| v.branch())
-            .unwrap_or("")
-            .to_owned();
-        let to_tag = request.to().ok().and_then(|t| t.tag()).map(str::to_owned);
-        let from_tag = request
-            .from()
-            .ok()
-            .and_then(|f| f.tag())
-            .unwrap_or("")
-            .to_owned();
+        let id = DialogId::of(request);
         match method {
-            "INVITE" => {
-                // A retransmission of an INVITE we are answering: the same answer again.
-                if let Some(call) = self.calls.iter().find(|c| {
-                    c.call_id == call_id && c.pending.as_ref().is_some_and(|p| p.branch == branch)
-                }) {
-                    if let Some(last) = call.pending.as_ref().and_then(|p| p.last_response.clone())
-                    {
-                        out.push_back(last);
-                    }
-                    return Handled::Yes;
-                }
-                match to_tag {
-                    None => self.new_call(request, &branch, &from_tag, config, ids, out, events),
-                    Some(tag) => {
-                        let Some(call) = self.dialog_mut(call_id, &tag, &from_tag) else {
-                            return Handled::No;
-                        };
-                        if call.pending.is_some() || !matches!(call.state, State::Confirmed) {
-                            // RFC 3261 14.2: an INVITE while one is pending gets 500 (or 491).
-                            push_response(out, request, 491, "Request Pending", &tag, config);
-                            return Handled::Yes;
-                        }
-                        call.pending = Some(PendingInvite::of(request, &branch));
-                        if let Some(target) = request.contacts().next().and_then(Result::ok) {
-                            call.remote_target = target.uri.to_owned();
-                        }
-                        events.push_back(UaEvent::CallUpdate {
-                            call: call.handle,
-                            sdp: request.body.to_vec(),
-                        });
-                        Handled::Yes
-                    }
-                }
-            }
+            "INVITE" => self.on_invite(now, request, &id, cx),
             "ACK" => {
-                let Some(tag) = to_tag else {
-                    return Handled::Yes;
-                };
-                if let Some(call) = self.dialog_mut(call_id, &tag, &from_tag)
-                    && let State::Answered { initial, .. } = call.state
-                {
-                    call.state = State::Confirmed;
-                    call.pending = None;
-                    if initial {
-                        events.push_back(UaEvent::CallEstablished { call: call.handle });
-                    }
-                }
-                // The ACK of a refused INVITE ends nothing: it only confirms our answer.
+                self.on_ack(now, &id, cx);
                 Handled::Yes
             }
-            "CANCEL" => {
-                let Some(index) = self.calls.iter().position(|c| {
-                    c.call_id == call_id
-                        && matches!(c.state, State::Offered)
-                        && c.pending.as_ref().is_some_and(|p| p.branch == branch)
-                }) else {
-                    return Handled::No;
-                };
-                let call = self.calls.remove(index);
-                push_response(out, request, 200, "OK", &call.local_tag, config);
-                if let Some(pending) = &call.pending {
-                    out.push_back(pending.response(
-                        487,
-                        "Request Terminated",
-                        &call.local_tag,
-                        config,
-                        None,
-                    ));
-                }
-                events.push_back(UaEvent::CallEnded {
-                    call: call.handle,
-                    reason: EndReason::Cancelled,
-                });
-                Handled::Yes
-            }
-            "NOTIFY"
-                if request
-                    .header(KnownHeader::Event)
-                    .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer")) =>
-            {
-                let Some(tag) = to_tag else {
-                    return Handled::No;
-                };
-                let Some(call) = self.calls.iter().find(|c| {
-                    c.call_id == call_id && c.local_tag == tag && c.remote_tag == from_tag
-                }) else {
-                    return Handled::No;
-                };
-                push_response(out, request, 200, "OK", &tag, config);
-                // The body is a message/sipfrag: its status line says how the transfer goes.
-                let status = std::str::from_utf8(request.body)
-                    .ok()
-                    .and_then(|b| b.strip_prefix("SIP/2.0 "))
-                    .and_then(|b| b.get(..3))
-                    .and_then(|c| c.parse().ok());
-                if let Some(code) = status {
-                    events.push_back(UaEvent::TransferProgress {
-                        call: call.handle,
-                        code,
-                    });
-                }
-                Handled::Yes
-            }
-            "BYE" | "INFO" => {
-                let Some(tag) = to_tag else {
-                    return Handled::No;
-                };
-                let Some(index) = self.calls.iter().position(|c| {
-                    c.call_id == call_id && c.local_tag == tag && c.remote_tag == from_tag
-                }) else {
-                    return Handled::No;
-                };
-                push_response(out, request, 200, "OK", &tag, config);
-                let handle = self.calls[index].handle;
-                if method == "BYE" {
-                    self.calls.remove(index);
-                    events.push_back(UaEvent::CallEnded {
-                        call: handle,
-                        reason: EndReason::RemoteHangup,
-                    });
-                } else {
-                    events.push_back(UaEvent::Info {
-                        call: handle,
-                        content_type: request.content_type().unwrap_or("").to_owned(),
-                        body: request.body.to_vec(),
-                    });
-                }
-                Handled::Yes
-            }
-            // Other methods in a dialog that exists: not supported here (yet), but the
-            // dialog is not unknown, so 405 rather than 481.
+            "CANCEL" => self.on_cancel(request, cx),
             _ => {
-                let Some(tag) = to_tag else {
+                let Some(local_tag) = id.local_tag else {
                     return Handled::No;
                 };
-                let known = self.calls.iter().any(|c| {
-                    c.call_id == call_id && c.local_tag == tag && c.remote_tag == from_tag
-                });
-                if !known {
+                let Some(index) = self.dialog(id.call_id, local_tag, id.remote_tag) else {
                     return Handled::No;
+                };
+                match method {
+                    "BYE" => {
+                        cx.respond(request, 200, "OK", local_tag);
+                        let call = self.calls.remove(index);
+                        if let (State::Offered, Some(pending)) = (&call.state, &call.pending) {
+                            // A BYE in the early dialog ends its INVITE too.
+                            cx.out.push_back(pending.response(
+                                487,
+                                "Request Terminated",
+                                local_tag,
+                                &[],
+                                None,
+                            ));
+                        }
+                        cx.event(UaEvent::CallEnded {
+                            call: call.handle,
+                            reason: EndReason::RemoteHangup,
+                        });
+                    }
+                    "INFO" => {
+                        cx.respond(request, 200, "OK", local_tag);
+                        cx.event(UaEvent::Info {
+                            call: self.calls[index].handle,
+                            content_type: request.content_type().unwrap_or("").to_owned(),
+                            body: request.body.to_vec(),
+                        });
+                    }
+                    "UPDATE" => self.on_update(now, index, request, cx),
+                    "REFER" => self.on_refer(now, index, request, cx),
+                    "NOTIFY" if transfer::is_refer_event(request) => {
+                        self.on_notify(index, request, cx);
+                    }
+                    // Other methods in a dialog that exists: not supported, but the
+                    // dialog is not unknown, so 405 rather than 481.
+                    _ => cx.respond(request, 405, "Method Not Allowed", local_tag),
                 }
-                push_response(out, request, 405, "Method Not Allowed", &tag, config);
                 Handled::Yes
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn new_call(
-        &mut self,
-        request: &Message<'_>,
-        branch: &str,
-        from_tag: &str,
-        config: &UaConfig,
-        ids: &mut Ids,
-        out: &mut VecDeque<Vec<u8>>,
-        events: &mut VecDeque<UaEvent>,
-    ) -> Handled {
-        let (Ok(from), Ok(to), Some(call_id)) = (request.from(), request.to(), request.call_id())
-        else {
-            return Handled::No;
-        };
-        let local_tag = ids.token(10);
-        let Some(contact) = request.contacts().next().and_then(Result::ok) else {
-            push_response(out, request, 400, "Missing Contact", &local_tag, config);
-            return Handled::Yes;
-        };
-        if from_tag.is_empty() || request.cseq().is_err() {
-            push_response(out, request, 400, "Bad Request", &local_tag, config);
-            return Handled::Yes;
-        }
-        self.next_handle += 1;
-        let handle = CallHandle(self.next_handle);
-        let call = Call {
-            handle,
-            call_id: call_id.to_owned(),
-            local_tag,
-            remote_tag: from_tag.to_owned(),
-            remote_target: contact.uri.to_owned(),
-            route_set: request
-                .list(KnownHeader::RecordRoute)
-                .map(str::to_owned)
-                .collect(),
-            local_uri: name_addr_text(&to),
-            remote_uri: name_addr_text(&from),
-            local_cseq: 0,
-            pending: Some(PendingInvite::of(request, branch)),
-            state: State::Offered,
-            last_ack: None,
-            refer: None,
-        };
-        events.push_back(UaEvent::IncomingCall {
-            call: handle,
-            from: request.header(KnownHeader::From).unwrap_or("").to_owned(),
-            to: request.header(KnownHeader::To).unwrap_or("").to_owned(),
-            sdp: request.body.to_vec(),
-        });
-        self.calls.push(call);
-        Handled::Yes
-    }
-
-    fn dialog_mut(
-        &mut self,
-        call_id: &str,
-        local_tag: &str,
-        remote_tag: &str,
-    ) -> Option<&mut Call> {
-        self.calls.iter_mut().find(|c| {
+    fn dialog(&self, call_id: &str, local_tag: &str, remote_tag: &str) -> Option<usize> {
+        self.calls.iter().position(|c| {
             c.call_id == call_id && c.local_tag == local_tag && c.remote_tag == remote_tag
         })
+    }
+
+    fn index_of(&self, handle: CallHandle) -> Option<usize> {
+        self.calls.iter().position(|c| c.handle == handle)
     }
 
     fn find_mut(&mut self, handle: CallHandle) -> Option<&mut Call> {
         self.calls.iter_mut().find(|c| c.handle == handle)
     }
 
-    /// Sends a provisional response (180 Ringing, 183 Session Progress) to the pending
-    /// INVITE. False when the call has none.
-    pub(crate) fn provisional(
-        &mut self,
-        handle: CallHandle,
-        code: u16,
-        reason: &str,
-        config: &UaConfig,
-        out: &mut VecDeque<Vec<u8>>,
-    ) -> bool {
-        let Some(call) = self.find_mut(handle) else {
-            return false;
-        };
-        let tag = call.local_tag.clone();
-        let Some(pending) = call
-            .pending
-            .as_mut()
-            .filter(|_| matches!(call.state, State::Offered))
-        else {
-            return false;
-        };
-        let response = pending.response(code, reason, &tag, config, None);
-        pending.last_response = Some(response.clone());
-        out.push_back(response);
-        true
-    }
-
-    /// Answers the pending INVITE (the first, or a re-INVITE) with 200 OK and `sdp`.
-    pub(crate) fn answer(
-        &mut self,
-        now: Instant,
-        handle: CallHandle,
-        sdp: &[u8],
-        config: &UaConfig,
-        ids: &Ids,
-        out: &mut VecDeque<Vec<u8>>,
-    ) -> bool {
-        let Some(call) = self.find_mut(handle) else {
-            return false;
-        };
-        let tag = call.local_tag.clone();
-        let initial = matches!(call.state, State::Offered);
-        let Some(pending) = call.pending.as_mut() else {
-            return false;
-        };
-        let contact = format!("<sip:{}@{};transport=ws;ob>", config.user, ids.host());
-        let response = pending.response(200, "OK", &tag, config, Some((&contact, sdp)));
-        pending.last_response = Some(response.clone());
-        out.push_back(response.clone());
-        call.state = State::Answered {
-            response,
-            since: now,
-            next: now + T1,
-            interval: T1,
-            initial,
-        };
-        true
-    }
-
-    /// Refuses the pending INVITE with `code` (486 Busy Here, 603 Decline, 488 for a
-    /// re-INVITE it cannot take, ...).
-    pub(crate) fn reject(
-        &mut self,
-        handle: CallHandle,
-        code: u16,
-        reason: &str,
-        config: &UaConfig,
-        out: &mut VecDeque<Vec<u8>>,
-        events: &mut VecDeque<UaEvent>,
-    ) -> bool {
-        let Some(index) = self.calls.iter().position(|c| c.handle == handle) else {
-            return false;
-        };
-        let call = &mut self.calls[index];
-        let Some(pending) = call.pending.take() else {
-            return false;
-        };
-        out.push_back(pending.response(code, reason, &call.local_tag, config, None));
-        if matches!(call.state, State::Offered) {
-            self.calls.remove(index);
-            events.push_back(UaEvent::CallEnded {
-                call: handle,
-                reason: EndReason::Rejected(code),
-            });
-        }
-        true
-    }
-
-    /// Hangs up: BYE in a call, 486 before the answer.
-    pub(crate) fn hang_up(
-        &mut self,
-        now: Instant,
-        handle: CallHandle,
-        config: &UaConfig,
-        ids: &mut Ids,
-        out: &mut VecDeque<Vec<u8>>,
-        events: &mut VecDeque<UaEvent>,
-    ) -> bool {
-        let Some(call) = self.find_mut(handle) else {
-            return false;
-        };
-        match call.state {
-            State::Offered => self.reject(handle, 486, "Busy Here", config, out, events),
-            State::Answered { .. } | State::Confirmed | State::Updating { .. } => {
-                let branch = call.send_request("BYE", config, ids, out);
-                call.state = State::Ending {
-                    branch,
-                    since: now,
-                    reported: false,
-                };
-                true
-            }
-            State::Calling(_) => {
-                Self::cancel(call, config, ids, out);
-                true
-            }
-            State::Ending { .. } => true,
-        }
-    }
-
-    /// Transfers the other party of `handle` to `target` (REFER, RFC 3515); with
-    /// `replaces`, the call `replaces` takes the place of the new one (attended
-    /// transfer, RFC 3891).
-    pub(crate) fn refer(
-        &mut self,
-        handle: CallHandle,
-        target: &str,
-        replaces: Option<CallHandle>,
-        config: &UaConfig,
-        ids: &mut Ids,
-        out: &mut VecDeque<Vec<u8>>,
-    ) -> bool {
-        let replaces = match replaces {
-            Some(other) => match self
-                .calls
-                .iter()
-                .find(|c| c.handle == other && matches!(c.state, State::Confirmed))
-            {
-                // The consulted call, from its far end: its Call-ID, its remote tag as
-                // the to-tag and ours as the from-tag.
-                Some(c) => Some(format!(
-                    "?Replaces={}%3Bto-tag%3D{}%3Bfrom-tag%3D{}",
-                    escape_header_value(&c.call_id),
-                    escape_header_value(&c.remote_tag),
-                    escape_header_value(&c.local_tag)
-                )),
-                None => return false,
-            },
-            None => None,
-        };
-        let Some(call) = self
-            .find_mut(handle)
-            .filter(|c| matches!(c.state, State::Confirmed) && c.refer.is_none())
-        else {
-            return false;
-        };
-        let refer_to = format!("<{target}{}>", replaces.unwrap_or_default());
-        call.local_cseq += 1;
-        let branch = ids.branch();
-        let request = call
-            .dialog_request("REFER", call.local_cseq, &branch, ids)
-            .header(KnownHeader::ReferTo, refer_to)
-            .header(KnownHeader::ReferredBy, format!("<{}>", config.aor()))
-            .header(
-                KnownHeader::Contact,
-                format!("<sip:{}@{};transport=ws;ob>", config.user, ids.host()),
-            )
-            .header(KnownHeader::UserAgent, config.user_agent.clone())
-            .build();
-        if let Ok(bytes) = request {
-            out.push_back(bytes);
-        }
-        call.refer = Some(branch);
-        true
+    fn next_handle(&mut self) -> CallHandle {
+        self.next_handle += 1;
+        CallHandle(self.next_handle)
     }
 
     /// Sends an INFO in the call (DTMF as `application/dtmf-relay`, ...).
@@ -572,49 +348,62 @@ impl Calls {
         handle: CallHandle,
         content_type: &str,
         body: &[u8],
-        config: &UaConfig,
-        ids: &mut Ids,
-        out: &mut VecDeque<Vec<u8>>,
+        cx: &mut Ctx<'_>,
     ) -> bool {
-        let Some(call) = self
-            .find_mut(handle)
-            .filter(|c| matches!(c.state, State::Confirmed | State::Answered { .. }))
-        else {
+        let Some(call) = self.find_mut(handle).filter(|c| c.is_up()) else {
             return false;
         };
-        call.send_request_with("INFO", Some((content_type, body)), config, ids, out);
+        call.send_in_dialog("INFO", Some((content_type, body)), &[], cx);
         true
     }
 
-    /// A response to one of this side's requests in a call.
-    pub(crate) fn on_response(
+    /// Hangs up: BYE in a call, 486 before the answer, CANCEL while calling.
+    pub(crate) fn hang_up(&mut self, now: Instant, handle: CallHandle, cx: &mut Ctx<'_>) -> bool {
+        self.end(now, handle, Some(EndReason::LocalHangup), cx)
+    }
+
+    /// Ends the call with a BYE (or its early equivalent), reporting `report` when it
+    /// is done (`None`: reported already).
+    fn end(
         &mut self,
         now: Instant,
-        response: &Message<'_>,
-        config: &UaConfig,
-        ids: &mut Ids,
-        out: &mut VecDeque<Vec<u8>>,
-        events: &mut VecDeque<UaEvent>,
+        handle: CallHandle,
+        report: Option<EndReason>,
+        cx: &mut Ctx<'_>,
     ) -> bool {
-        if self.on_outgoing_response(now, response, config, ids, out, events) {
-            return true;
-        }
-        if let Some(call) = self.calls.iter_mut().find(|c| {
-            c.refer.is_some() && c.refer.as_deref() == response.via().ok().and_then(|v| v.branch())
-        }) {
-            let code = response.status().unwrap_or(0);
-            if code >= 200 {
-                call.refer = None;
-                events.push_back(if (200..300).contains(&code) {
-                    UaEvent::TransferAccepted { call: call.handle }
-                } else {
-                    UaEvent::TransferFailed {
-                        call: call.handle,
-                        code,
-                    }
-                });
+        let Some(index) = self.index_of(handle) else {
+            return false;
+        };
+        let call = &mut self.calls[index];
+        match call.state {
+            State::Offered => self.reject(handle, 486, "Busy Here", cx),
+            State::Answered { .. } | State::Confirmed | State::Updating { .. } => {
+                if let Some(refer) = call.incoming_refer.take() {
+                    refer.refuse(603, "Decline", cx);
+                }
+                let branch = call.send_in_dialog("BYE", None, &[], cx);
+                call.state = State::Ending {
+                    branch,
+                    since: now,
+                    report,
+                };
+                true
             }
-            return true;
+            State::Calling(_) => {
+                Self::cancel(call, cx);
+                true
+            }
+            State::Ending { .. } => true,
+        }
+    }
+
+    /// A response to one of this side's requests in a call.
+    pub(crate) fn on_response(&mut self, now: Instant, response: &Message<'_>, cx: &mut Ctx<'_>) {
+        if self.on_invite_response(now, response, cx)
+            || self.on_update_response(now, response, cx)
+            || self.on_refer_response(response, cx)
+        {
+            return;
         }
         let branch = response.via().ok().and_then(|v| v.branch()).unwrap_or("");
         let code = response.status().unwrap_or(0);
@@ -623,38 +412,43 @@ impl Calls {
             .iter()
             .position(|c| matches!(&c.state, State::Ending { branch: b, .. } if b == branch))
         else {
-            // INFO answers and strays: nothing to do.
-            return false;
+            // INFO and NOTIFY answers, and strays: nothing to do.
+            return;
         };
         if code >= 200 {
             let call = self.calls.remove(index);
-            if matches!(
-                call.state,
-                State::Ending {
-                    reported: false,
-                    ..
-                }
-            ) {
-                events.push_back(UaEvent::CallEnded {
+            if let State::Ending {
+                report: Some(reason),
+                ..
+            } = call.state
+            {
+                cx.event(UaEvent::CallEnded {
                     call: call.handle,
-                    reason: EndReason::LocalHangup,
+                    reason,
                 });
             }
         }
-        true
     }
 
-    /// Resends unacknowledged 2xx answers; gives up on missing ACKs and BYE answers.
-    pub(crate) fn on_timeout(
-        &mut self,
-        now: Instant,
-        config: &UaConfig,
-        ids: &mut Ids,
-        out: &mut VecDeque<Vec<u8>>,
-        events: &mut VecDeque<UaEvent>,
-    ) {
+    /// Fires the timers due at `now`: 2xx resent, missing ACKs and answers given up,
+    /// glare retries, session refreshes and expiry, transfers left undecided.
+    pub(crate) fn on_timeout(&mut self, now: Instant, cx: &mut Ctx<'_>) {
         let mut ended = Vec::new();
+        let mut expired = Vec::new();
         for call in &mut self.calls {
+            if call
+                .incoming_refer
+                .as_ref()
+                .is_some_and(|r| r.deadline() <= now)
+                && let Some(refer) = call.incoming_refer.take()
+            {
+                // The program did not decide in time: the REFER is refused.
+                refer.refuse(603, "Decline", cx);
+            }
+            call.send_waiting_offer(now, cx);
+            if call.session_timer_due(now, cx) {
+                expired.push(call.handle);
+            }
             match &mut call.state {
                 State::Answered {
                     response,
@@ -665,66 +459,75 @@ impl Calls {
                 } if *next <= now => {
                     if *since + TIMER_F <= now {
                         // RFC 3261 13.3.1.4: no ACK for 64 x T1: end the dialog with a BYE.
-                        let branch = call.send_request("BYE", config, ids, out);
+                        let branch = call.send_in_dialog("BYE", None, &[], cx);
                         call.state = State::Ending {
                             branch,
                             since: now,
-                            reported: true,
+                            report: None,
                         };
-                        events.push_back(UaEvent::CallEnded {
+                        cx.event(UaEvent::CallEnded {
                             call: call.handle,
                             reason: EndReason::NoAck,
                         });
                         continue;
                     }
-                    out.push_back(response.clone());
+                    cx.out.push_back(response.clone());
                     *interval = (*interval * 2).min(T2);
                     // Wake at the give-up time too, not only at the next resend.
                     *next = (now + *interval).min(*since + TIMER_F);
                 }
-                State::Ending {
-                    since, reported, ..
-                } if *since + TIMER_F <= now => {
-                    ended.push((call.handle, *reported, EndReason::LocalHangup));
+                State::Ending { since, report, .. } if *since + TIMER_F <= now => {
+                    ended.push((call.handle, report.take()));
                 }
                 State::Calling(invite) if invite.deadline() <= now => {
-                    ended.push((call.handle, false, EndReason::Timeout));
+                    ended.push((call.handle, Some(EndReason::Timeout)));
                 }
-                State::Updating { since, .. } if *since + TIMER_F <= now => {
+                State::Updating { since, purpose, .. } if *since + TIMER_F <= now => {
                     // No answer to the re-INVITE: the session stays as it was.
-                    events.push_back(UaEvent::CallUpdateFailed {
-                        call: call.handle,
-                        code: 408,
-                    });
+                    if *purpose != Purpose::Refresh {
+                        cx.event(UaEvent::CallUpdateFailed {
+                            call: call.handle,
+                            code: 408,
+                        });
+                    }
                     call.state = State::Confirmed;
                 }
                 _ => {}
             }
         }
-        for (handle, reported, reason) in ended {
-            self.calls.retain(|c| c.handle != handle);
-            if !reported {
-                events.push_back(UaEvent::CallEnded {
-                    call: handle,
-                    reason,
-                });
-            }
+        for (handle, report) in ended {
+            self.forget(handle, report, cx);
+        }
+        for handle in expired {
+            self.end(now, handle, None, cx);
+            cx.event(UaEvent::CallEnded {
+                call: handle,
+                reason: EndReason::SessionExpired,
+            });
+        }
+    }
+
+    /// Removes a call, reporting its end if `report` says how; tells the call whose
+    /// transfer it followed how that went.
+    fn forget(&mut self, handle: CallHandle, report: Option<EndReason>, cx: &mut Ctx<'_>) {
+        let Some(index) = self.index_of(handle) else {
+            return;
+        };
+        let call = self.calls.remove(index);
+        if let (Some(transferred), Some(EndReason::Timeout)) = (call.notify, &report) {
+            self.notify_transfer(transferred, 408, "Request Timeout", cx);
+        }
+        if let Some(reason) = report {
+            cx.event(UaEvent::CallEnded {
+                call: handle,
+                reason,
+            });
         }
     }
 
     /// The next timer of any call.
     pub(crate) fn timeout(&self) -> Option<Instant> {
-        self.calls
-            .iter()
-            .filter_map(|c| match &c.state {
-                State::Answered { next, .. } => Some(*next),
-                State::Ending { since, .. } | State::Updating { since, .. } => {
-                    Some(*since + TIMER_F)
-                }
-                State::Calling(invite) => Some(invite.deadline()),
-                _ => None,
-            })
-            .min()
+        self.calls.iter().filter_map(Call::timeout).min()
     }
 
     /// The flow is gone: every call with it.
@@ -739,35 +542,83 @@ impl Calls {
 }
 
 impl Call {
-    fn send_request(
-        &mut self,
-        method: &str,
-        config: &UaConfig,
-        ids: &mut Ids,
-        out: &mut VecDeque<Vec<u8>>,
-    ) -> String {
-        self.send_request_with(method, None, config, ids, out)
+    /// A dialog made by this side's INVITE or by the other side's.
+    fn new(handle: CallHandle, call_id: String, owns_call_id: bool) -> Self {
+        Self {
+            handle,
+            call_id,
+            owns_call_id,
+            local_tag: String::new(),
+            remote_tag: String::new(),
+            remote_target: String::new(),
+            route_set: Vec::new(),
+            local_uri: String::new(),
+            remote_uri: String::new(),
+            local_cseq: 0,
+            pending: None,
+            pending_session: None,
+            state: State::Offered,
+            last_ack: None,
+            refer: None,
+            local_sdp: Vec::new(),
+            remote_origin: None,
+            peer_allows_update: false,
+            session_timer: None,
+            waiting_offer: None,
+            incoming_refer: None,
+            notify: None,
+            replaces: None,
+        }
     }
 
-    fn send_request_with(
-        &mut self,
-        method: &str,
-        body: Option<(&str, &[u8])>,
-        config: &UaConfig,
-        ids: &mut Ids,
-        out: &mut VecDeque<Vec<u8>>,
-    ) -> String {
-        self.send_in_dialog(method, body, None, config, ids, out)
+    /// Whether the session is established (requests may be sent in it).
+    fn is_up(&self) -> bool {
+        matches!(
+            self.state,
+            State::Confirmed | State::Answered { .. } | State::Updating { .. }
+        )
+    }
+
+    /// Whether an offer may start now: in the call, nothing pending either way.
+    fn is_idle(&self) -> bool {
+        matches!(self.state, State::Confirmed) && self.pending.is_none()
+    }
+
+    fn timeout(&self) -> Option<Instant> {
+        let state = match &self.state {
+            State::Answered { next, .. } => Some(*next),
+            State::Ending { since, .. } | State::Updating { since, .. } => Some(*since + TIMER_F),
+            State::Calling(invite) => Some(invite.deadline()),
+            State::Offered | State::Confirmed => None,
+        };
+        [
+            state,
+            self.waiting_offer.as_ref().map(|r| r.at),
+            self.session_timer.as_ref().map(SessionTimer::deadline),
+            self.incoming_refer.as_ref().map(IncomingRefer::deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Notes what the other side's SDP and headers say about the session.
+    fn note_remote(&mut self, message: &Message<'_>) {
+        if let Some(origin) = sdp_origin(message.body) {
+            self.remote_origin = Some(origin.to_owned());
+        }
+        if message.header(KnownHeader::Allow).is_some() {
+            self.peer_allows_update = message
+                .list(KnownHeader::Allow)
+                .any(|m| m.eq_ignore_ascii_case("UPDATE"));
+        }
     }
 
     /// The start of a request in the dialog (RFC 3261 12.2.1.1): to the remote target,
     /// through the route set, with the dialog's tags and Call-ID.
     fn dialog_request(&self, method: &str, cseq: u32, branch: &str, ids: &Ids) -> Builder {
         let mut b = Builder::request(method, &self.remote_target)
-            .header(
-                KnownHeader::Via,
-                format!("SIP/2.0/WS {};branch={branch}", ids.host()),
-            )
+            .header(KnownHeader::Via, ids.via(branch))
             .header(KnownHeader::MaxForwards, "70");
         for route in &self.route_set {
             b = b.header(KnownHeader::Route, route.clone());
@@ -784,61 +635,70 @@ impl Call {
         .header(KnownHeader::CSeq, format!("{cseq} {method}"))
     }
 
-    /// A request in the dialog with this side's next CSeq.
+    /// Sends a request in the dialog with this side's next CSeq; returns its branch.
     fn send_in_dialog(
         &mut self,
         method: &str,
         body: Option<(&str, &[u8])>,
-        contact: Option<String>,
-        config: &UaConfig,
-        ids: &mut Ids,
-        out: &mut VecDeque<Vec<u8>>,
+        headers: &[(KnownHeader, String)],
+        cx: &mut Ctx<'_>,
     ) -> String {
         self.local_cseq += 1;
-        let branch = ids.branch();
-        let mut b = self
-            .dialog_request(method, self.local_cseq, &branch, ids)
-            .header(KnownHeader::UserAgent, config.user_agent.clone());
-        if let Some(contact) = contact {
-            b = b.header(KnownHeader::Contact, contact);
+        let branch = cx.ids.branch();
+        let mut b = self.dialog_request(method, self.local_cseq, &branch, cx.ids);
+        for (name, value) in headers {
+            b = b.header(*name, value.clone());
         }
+        b = b.header(KnownHeader::UserAgent, cx.config.user_agent.clone());
         if let Some((content_type, body)) = body {
             b = b.body(content_type, body.to_vec());
         }
         if let Ok(bytes) = b.build() {
-            out.push_back(bytes);
+            cx.out.push_back(bytes);
         }
         branch
     }
 }
 
-impl PendingInvite {
-    fn of(request: &Message<'_>, branch: &str) -> Self {
+impl Received {
+    fn of(request: &Message<'_>) -> Self {
         Self {
             vias: request
                 .headers_named(KnownHeader::Via)
                 .map(str::to_owned)
                 .collect(),
-            record_routes: request
-                .headers_named(KnownHeader::RecordRoute)
-                .map(str::to_owned)
-                .collect(),
+            record_routes: if request.method() == Some("INVITE") {
+                request
+                    .headers_named(KnownHeader::RecordRoute)
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                Vec::new()
+            },
             call_id: request.call_id().unwrap_or("").to_owned(),
             from: request.header(KnownHeader::From).unwrap_or("").to_owned(),
             to: request.header(KnownHeader::To).unwrap_or("").to_owned(),
             cseq: request.header(KnownHeader::CSeq).unwrap_or("").to_owned(),
-            branch: branch.to_owned(),
+            branch: request
+                .via()
+                .ok()
+                .and_then(|v| v.branch())
+                .unwrap_or("")
+                .to_owned(),
             last_response: None,
         }
     }
 
+    /// A response to the request: Vias, From, To (with `tag` added when it has none),
+    /// Call-ID and CSeq copied; the Record-Routes for a dialog-making one; then
+    /// `headers` and the body.
     fn response(
         &self,
         code: u16,
         reason: &str,
         tag: &str,
-        config: &UaConfig,
-        answer: Option<(&str, &[u8])>,
+        headers: &[(KnownHeader, String)],
+        body: Option<(&str, &[u8])>,
     ) -> Vec<u8> {
         let mut b = Builder::response(code, reason);
         for via in &self.vias {
@@ -863,13 +723,11 @@ impl PendingInvite {
             .header(KnownHeader::To, to)
             .header(KnownHeader::CallId, self.call_id.clone())
             .header(KnownHeader::CSeq, self.cseq.clone());
-        if let Some((contact, sdp)) = answer {
-            b = b
-                .header(KnownHeader::Contact, contact.to_owned())
-                .header(KnownHeader::Allow, ALLOW)
-                .header(KnownHeader::Supported, SUPPORTED)
-                .header(KnownHeader::UserAgent, config.user_agent.clone())
-                .body("application/sdp", sdp.to_vec());
+        for (name, value) in headers {
+            b = b.header(*name, value.clone());
+        }
+        if let Some((content_type, body)) = body {
+            b = b.body(content_type, body.to_vec());
         }
         b.build().unwrap_or_default()
     }
@@ -883,29 +741,19 @@ fn name_addr_text(addr: &NameAddr<'_>) -> String {
     }
 }
 
-fn push_response(
-    out: &mut VecDeque<Vec<u8>>,
-    request: &Message<'_>,
-    code: u16,
-    reason: &str,
-    tag: &str,
-    config: &UaConfig,
-) {
-    if let Some(response) = super::response_to(request, code, reason, tag, config) {
-        out.push_back(response);
-    }
+/// The `o=` line of an SDP body (RFC 4566 5.2), without its line end.
+fn sdp_origin(body: &[u8]) -> Option<&str> {
+    std::str::from_utf8(body)
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("o="))
+        .map(str::trim_end)
 }
 
-/// Escapes a value for a URI header (`?Replaces=...`): `;`, `=`, `@`, `%`, `?`, `&` and
-/// anything outside unreserved ASCII become `%XY`.
-fn escape_header_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+/// The reason phrase of a response.
+fn reason_of(response: &Message<'_>) -> String {
+    match response.start {
+        crate::message::StartLine::Response { reason, .. } => reason.to_owned(),
+        crate::message::StartLine::Request { .. } => String::new(),
     }
-    out
 }

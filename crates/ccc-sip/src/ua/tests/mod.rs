@@ -708,11 +708,11 @@ fn unsupported_methods_in_a_known_dialog_get_405_not_481() {
     let tag = our_tag(&h.one_sent());
     h.receive(&in_dialog("ACK", 1, &tag, "z9hG4bK-ack"));
     h.events();
-    h.receive(&in_dialog("REFER", 2, &tag, "z9hG4bK-refer"));
+    h.receive(&in_dialog("SUBSCRIBE", 2, &tag, "z9hG4bK-sub"));
     let answer = h.one_sent();
     let m = parse(&answer).unwrap();
     assert_eq!(m.status(), Some(405));
-    assert!(!m.header(KnownHeader::Allow).unwrap().contains("REFER"));
+    assert!(!m.header(KnownHeader::Allow).unwrap().contains("SUBSCRIBE"));
     assert!(h.events().is_empty(), "the call goes on");
 }
 
@@ -981,4 +981,76 @@ fn blind_and_attended_transfers_by_refer() {
         )
     );
     assert!(!h.ua.refer(second, "sip:x@y", Some(CallHandle(999))));
+}
+
+mod glare;
+mod session_timer;
+mod transfer;
+
+/// An incoming call answered and acknowledged; returns it and this side's tag.
+fn established(h: &mut Harness) -> (CallHandle, String) {
+    let call = incoming(h);
+    assert!(h.ua.answer(h.now, call, b"v=0\r\no=- 9 9 IN IP4 10.0.0.1\r\n"));
+    let tag = our_tag(&h.one_sent());
+    h.receive(&in_dialog("ACK", 1, &tag, "z9hG4bK-ack"));
+    assert_eq!(h.events(), [UaEvent::CallEstablished { call }]);
+    (call, tag)
+}
+
+/// A request from the caller in the dialog with more headers and a body.
+fn in_dialog_with(
+    method: &str,
+    cseq: u32,
+    our_tag: &str,
+    branch: &str,
+    headers: &[(KnownHeader, &str)],
+    body: Option<(&str, &[u8])>,
+) -> Vec<u8> {
+    let mut b = Builder::request(method, "sip:1001@h.invalid;transport=ws")
+        .header(
+            KnownHeader::Via,
+            format!("SIP/2.0/WS 127.0.0.1:8080;branch={branch}"),
+        )
+        .header(
+            KnownHeader::From,
+            "\"Customer\" <sip:1003@ccc.test>;tag=caller1",
+        )
+        .header(
+            KnownHeader::To,
+            format!("<sip:1001@ccc.test>;tag={our_tag}"),
+        )
+        .header(KnownHeader::CallId, "call-1")
+        .header(KnownHeader::CSeq, format!("{cseq} {method}"))
+        .header(KnownHeader::Contact, "<sip:1003@127.0.0.1:5070>");
+    for (name, value) in headers {
+        b = b.header(*name, *value);
+    }
+    if let Some((content_type, body)) = body {
+        b = b.body(content_type, body.to_vec());
+    }
+    b.build().unwrap()
+}
+
+/// The response `code` to `request` from the other side (with a To tag).
+fn reply(request: &[u8], code: u16, reason: &str, extra: &[(KnownHeader, &str)]) -> Vec<u8> {
+    let r = parse(request).unwrap();
+    let to = r.header(KnownHeader::To).unwrap();
+    let to = if r.to().unwrap().tag().is_some() {
+        to.to_owned()
+    } else {
+        format!("{to};tag=far")
+    };
+    let mut b = Builder::response(code, reason);
+    for via in r.headers_named(KnownHeader::Via) {
+        b = b.header(KnownHeader::Via, via);
+    }
+    b = b
+        .header(KnownHeader::From, r.header(KnownHeader::From).unwrap())
+        .header(KnownHeader::To, to)
+        .header(KnownHeader::CallId, r.call_id().unwrap())
+        .header(KnownHeader::CSeq, r.header(KnownHeader::CSeq).unwrap());
+    for (name, value) in extra {
+        b = b.header(*name, *value);
+    }
+    b.build().unwrap()
 }
