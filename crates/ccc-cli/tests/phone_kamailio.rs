@@ -249,3 +249,89 @@ fn bad_arguments_are_refused_before_connecting() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("not a ws://"), "{stderr}");
 }
+
+#[test]
+fn calls_a_sipp_callee_holds_sends_dtmf_by_info_and_hangs_up() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let black_hole = std::net::UdpSocket::bind("127.0.0.1:0").expect("a UDP socket");
+    let port = black_hole
+        .local_addr()
+        .expect("its address")
+        .port()
+        .to_string();
+    let Some(callee) = Sipp::start(
+        &scenario("uas_webrtc_hold_dtmf.xml"),
+        kam.udp_addr(),
+        &["-m", "1", "-key", "black_hole", &port],
+    )
+    .expect("SIPp starts") else {
+        return;
+    };
+    let target = format!("sip:callee@{}", callee.addr());
+    let args: Vec<String> = [
+        "phone",
+        "--ws",
+        &kam.ws_url(),
+        "--user",
+        "1001",
+        "--password",
+        "secret1001",
+        "--domain",
+        "ccc.test",
+        "--call",
+        &target,
+        "--loopback",
+        "--media-timeout",
+        "1",
+        "--hold-after",
+        "0.3",
+        "--dtmf",
+        "12",
+        "--hangup-after",
+        "2",
+        "--max-calls",
+        "1",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let (events, stderr, code) = run_phone(&args, Duration::from_secs(25));
+    let run = callee.wait(Duration::from_secs(10));
+    let seen = kinds(&events);
+    for event in &events {
+        eprintln!("{event}");
+    }
+    assert!(
+        run.succeeded(),
+        "SIPp: {}\n{}\nphone: {seen:?}\n{stderr}\n{}",
+        run.log,
+        run.messages,
+        kam.log_tail()
+    );
+    assert_eq!(code, Some(0), "{seen:?}\n{stderr}");
+    let position = |kind: &str| {
+        seen.iter()
+            .position(|k| k == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {seen:?}\n{stderr}"))
+    };
+    let order = [
+        position("registered"),
+        position("calling"),
+        position("ringing"),
+        position("established"),
+        position("held"),
+        position("error:media_timeout"),
+        position("dtmf_sent"),
+        position("ended"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert_eq!(events[position("held")]["held"], true);
+    assert_eq!(events[position("dtmf_sent")]["via"], "sip_info");
+    assert_eq!(events[position("ended")]["reason"], "local_hangup");
+    // What SIPp saw: our offer, the hold re-INVITE, both digits by INFO.
+    assert!(run.messages.contains("a=setup:actpass"), "{}", run.messages);
+    assert!(run.messages.contains("a=sendonly"), "{}", run.messages);
+    assert!(run.messages.contains("Signal=1") && run.messages.contains("Signal=2"));
+}

@@ -170,7 +170,6 @@ struct Call {
     media_up: bool,
     dtmf_sent: bool,
     established: bool,
-    holding: bool,
 }
 
 struct Phone {
@@ -257,7 +256,6 @@ impl Phone {
                 media_up: false,
                 dtmf_sent: false,
                 established: false,
-                holding: false,
             },
         );
         Ok(id)
@@ -466,14 +464,11 @@ impl Phone {
                 }
             }
             ClientEvent::Ua(UaEvent::CallUpdated { call, sdp }) => {
+                // The `held` line follows from the media's new direction.
                 if let Some(&id) = self.by_handle.get(&call) {
                     let answer = String::from_utf8_lossy(&sdp).into_owned();
-                    match self.calls[&id].session.set_remote(&answer).await {
-                        Ok(()) => {
-                            let holding = self.calls.get(&id).is_some_and(|c| c.holding);
-                            emit(json!({"event": "held", "call": id, "held": holding, "by": "us"}));
-                        }
-                        Err(e) => error(Some(id), "media", e),
+                    if let Err(e) = self.calls[&id].session.set_remote(&answer).await {
+                        error(Some(id), "media", e);
                     }
                 }
             }
@@ -484,6 +479,9 @@ impl Phone {
                         "sip",
                         format!("the re-INVITE was refused with {code}"),
                     );
+                    if let Err(e) = self.calls[&id].session.cancel_offer().await {
+                        error(Some(id), "media", e);
+                    }
                 }
             }
             ClientEvent::Ua(UaEvent::Info {
@@ -581,17 +579,14 @@ impl Phone {
             return;
         };
         match timer {
-            Timer::Hold => {
-                call.holding = true;
-                match call.session.hold().await {
-                    Ok(offer) => {
-                        if !self.client.update(handle, offer.into_bytes()).await {
-                            error(Some(id), "sip", "the hold re-INVITE could not be sent");
-                        }
+            Timer::Hold => match call.session.hold().await {
+                Ok(offer) => {
+                    if !self.client.update(handle, offer.into_bytes()).await {
+                        error(Some(id), "sip", "the hold re-INVITE could not be sent");
                     }
-                    Err(e) => error(Some(id), "media", e),
                 }
-            }
+                Err(e) => error(Some(id), "media", e),
+            },
             Timer::HangUp => {
                 self.client.hang_up(handle).await;
             }
