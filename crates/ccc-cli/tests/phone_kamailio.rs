@@ -335,3 +335,84 @@ fn calls_a_sipp_callee_holds_sends_dtmf_by_info_and_hangs_up() {
     assert!(run.messages.contains("a=sendonly"), "{}", run.messages);
     assert!(run.messages.contains("Signal=1") && run.messages.contains("Signal=2"));
 }
+
+#[test]
+fn two_phones_talk_through_kamailio_with_rfc_4733_dtmf() {
+    let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
+        return;
+    };
+    let phone = |user: &str, password: &str, extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "phone",
+            "--ws",
+            &kam.ws_url(),
+            "--user",
+            user,
+            "--password",
+            password,
+            "--domain",
+            "ccc.test",
+            "--loopback",
+            "--max-calls",
+            "1",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args
+    };
+    let callee = phone("1002", "secret1002", &["--auto-answer", "--tone", "1000"]);
+    let callee = std::thread::spawn(move || run_phone(&callee, Duration::from_secs(25)));
+    // The callee registers first.
+    std::thread::sleep(Duration::from_millis(1500));
+    let caller = phone(
+        "1001",
+        "secret1001",
+        &[
+            "--call",
+            "1002",
+            "--tone",
+            "440",
+            "--dtmf",
+            "5#",
+            "--hangup-after",
+            "2",
+        ],
+    );
+    let (caller_events, caller_err, caller_code) = run_phone(&caller, Duration::from_secs(25));
+    let (callee_events, callee_err, callee_code) = callee.join().expect("the callee thread");
+    let (caller_seen, callee_seen) = (kinds(&caller_events), kinds(&callee_events));
+    assert_eq!(caller_code, Some(0), "{caller_seen:?}\n{caller_err}");
+    assert_eq!(callee_code, Some(0), "{callee_seen:?}\n{callee_err}");
+    for seen in [&caller_seen, &callee_seen] {
+        assert!(
+            seen.contains(&"media".to_owned()),
+            "media connected: {seen:?}"
+        );
+        assert!(!seen.iter().any(|k| k.starts_with("error")), "{seen:?}");
+    }
+    let media = caller_events
+        .iter()
+        .find(|e| e["event"] == "media")
+        .unwrap();
+    assert_eq!(media["dtmf"], "rfc4733");
+    let digits: String = callee_events
+        .iter()
+        .filter(|e| e["event"] == "dtmf" && e["via"] == "rfc4733")
+        .filter_map(|e| e["digit"].as_str())
+        .collect();
+    assert_eq!(digits, "5#", "{callee_seen:?}");
+    // Audio flowed both ways: the stats lines hear the other's tone.
+    for (events, who) in [(&caller_events, "caller"), (&callee_events, "callee")] {
+        let heard = events
+            .iter()
+            .filter(|e| e["event"] == "stats")
+            .filter_map(|e| e["level_received_dbfs"].as_f64())
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert!(heard > -20.0, "{who} heard {heard} dBFS");
+    }
+    let ended = |events: &[Value]| events.iter().find(|e| e["event"] == "ended").cloned();
+    assert_eq!(ended(&caller_events).unwrap()["reason"], "local_hangup");
+    assert_eq!(ended(&callee_events).unwrap()["reason"], "remote_hangup");
+}

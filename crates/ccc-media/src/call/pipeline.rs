@@ -13,7 +13,6 @@ use rtc::rtp;
 use super::jitter::{JitterBuffer, Playout};
 use crate::audio::{AudioFrame, AudioSink, AudioSource, CallRecorder};
 use crate::codec::{Codec, Decoder, Encoder};
-use crate::dsp::level_dbfs;
 use crate::dtmf::{DtmfReceiver, DtmfSender, DtmfTiming};
 use crate::quality::{
     CallStats, QualityAlert, QualityMonitor, ReceiveStats, Thresholds, units_to_ms,
@@ -491,12 +490,6 @@ impl Pipeline {
             Some(recorder) => recorder.finish(),
             None => Ok(()),
         }
-    }
-
-    /// The RMS level of the last frame heard, dBFS (for tests and meters).
-    #[allow(dead_code)]
-    pub(crate) fn heard_level(&self) -> f64 {
-        level_dbfs(self.heard.samples())
     }
 }
 
