@@ -1,8 +1,8 @@
 //! `ccc`: the command-line tool of ccc-rs.
 //!
 //! Subcommands arrive with the crates behind them: today `api` (one OpenAPI call),
-//! `turn-test` (ccc-media's access-point speed test) and `emulator` (ccc-emulator).
-//! `phone`, `agent` and `ctl` follow.
+//! `turn-test` (ccc-media's access-point speed test), `emulator` (ccc-emulator) and
+//! `phone` (ccc-sip and ccc-media). `agent` and `ctl` follow.
 
 mod commands;
 
@@ -27,6 +27,8 @@ enum Command {
     TurnTest(commands::turn_test::Args),
     /// Run a local Call Center (OpenAPI, agent link) and print its URLs and credentials.
     Emulator(commands::emulator::Args),
+    /// A SIP WebRTC phone for any SIP-over-WebSocket server; one JSON event per line.
+    Phone(Box<commands::phone::Args>),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
             Command::Api(args) => commands::api::run(args).await,
             Command::TurnTest(args) => commands::turn_test::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
+            Command::Phone(args) => commands::phone::run(*args).await,
         }
     });
     match result {

@@ -2,4 +2,5 @@
 
 pub(crate) mod api;
 pub(crate) mod emulator;
+pub(crate) mod phone;
 pub(crate) mod turn_test;
