@@ -1,8 +1,8 @@
 //! `ccc`: the command-line tool of ccc-rs.
 //!
-//! Subcommands arrive with the crates behind them: today `turn-test` (ccc-media's
-//! access-point speed test) and `emulator` (ccc-emulator). `api`, `phone`, `agent` and `ctl`
-//! follow.
+//! Subcommands arrive with the crates behind them: today `api` (one OpenAPI call),
+//! `turn-test` (ccc-media's access-point speed test), `emulator` (ccc-emulator) and
+//! `phone` (ccc-sip and ccc-media). `agent` and `ctl` follow.
 
 mod commands;
 
@@ -20,10 +20,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Call one CCC OpenAPI action with the AccessKey of the environment, or show the
+    /// signed request (`--dry-run`).
+    Api(commands::api::Args),
     /// Time the TURN access points of each region and rank them (M33 testTurnServers).
     TurnTest(commands::turn_test::Args),
     /// Run a local Call Center (OpenAPI, agent link) and print its URLs and credentials.
     Emulator(commands::emulator::Args),
+    /// A SIP WebRTC phone for any SIP-over-WebSocket server; one JSON event per line.
+    Phone(Box<commands::phone::Args>),
 }
 
 fn main() -> ExitCode {
@@ -40,8 +45,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Api(args) => commands::api::run(args).await,
             Command::TurnTest(args) => commands::turn_test::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
+            Command::Phone(args) => commands::phone::run(*args).await,
         }
     });
     match result {

@@ -6,6 +6,7 @@
 //! [`Action::from_params`] reads it back from flat wire parameters ([`WireParams`]), so
 //! a server (the emulator, a relay) checks an incoming request with the same model.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -148,7 +149,7 @@ pub enum ParamValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
     /// The wire name.
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     /// The value.
     pub value: ParamValue,
     /// Where the model puts it.
@@ -211,18 +212,33 @@ impl Params {
     pub fn put(&mut self, name: &'static str, placement: Placement, value: &impl ParamText) {
         if let Some(text) = value.param_text() {
             self.items.push(Param {
-                name,
+                name: Cow::Borrowed(name),
                 value: ParamValue::Text(text),
                 placement,
             });
         }
     }
 
+    /// Adds a parameter by its wire name as given (`SkillGroupId.1`), for tools that
+    /// take wire names (`ccc api`).
+    pub fn put_raw(
+        &mut self,
+        name: impl Into<String>,
+        placement: Placement,
+        value: impl Into<String>,
+    ) {
+        self.items.push(Param {
+            name: Cow::Owned(name.into()),
+            value: ParamValue::Text(value.into()),
+            placement,
+        });
+    }
+
     /// Adds the list `name`; an empty list is left out.
     pub fn put_list<T: ParamText>(&mut self, name: &'static str, placement: Placement, list: &[T]) {
         if !list.is_empty() {
             self.items.push(Param {
-                name,
+                name: Cow::Borrowed(name),
                 value: ParamValue::List(list.iter().filter_map(ParamText::param_text).collect()),
                 placement,
             });
@@ -257,7 +273,7 @@ impl Params {
         for param in &self.items {
             match &param.value {
                 ParamValue::Text(text) => {
-                    out.push((param.name.to_owned(), text.clone(), param.placement));
+                    out.push((param.name.to_string(), text.clone(), param.placement));
                 }
                 ParamValue::List(items) => match self.version {
                     Version::V20170705 => {
@@ -270,7 +286,7 @@ impl Params {
                         }
                     }
                     Version::V20200701 => out.push((
-                        param.name.to_owned(),
+                        param.name.to_string(),
                         crate::shape::json_list(items.iter().map(String::as_str)),
                         param.placement,
                     )),

@@ -8,11 +8,20 @@
 //!   functions') read by the same types.
 //! - **Signing** ([`sign`]): V2 (HMAC-SHA1) as the official SDKs do it, and V3
 //!   (ACS3-HMAC-SHA256).
+//! - **Transports** ([`transport`]): [`Direct`](transport::Direct) (signed HTTPS),
+//!   [`Proxy`](transport::Proxy) (the integrator's backend, C13-C20) and
+//!   [`Custom`](transport::Custom) (a function, C41), behind one trait; a [`Client`]
+//!   sends through any of them: `client.send(action).await`.
+//! - **Errors** ([`Error`]): CCC's own ([`ApiError`]), HTTP statuses, undecodable
+//!   answers (raw body kept), timeouts, transport failures; each converts to the
+//!   workbench's `ErrorNotify`.
 //! - [`Credentials`] that never print, [`Secret`] answer fields that never print.
 
 mod action;
+mod client;
 mod credentials;
 pub mod decode;
+pub mod endpoint;
 mod envelope;
 mod error;
 pub mod models;
@@ -20,6 +29,7 @@ mod secret;
 pub mod shape;
 pub mod sign;
 mod status;
+pub mod transport;
 pub mod v2017;
 pub mod v2020;
 pub mod wire;
@@ -28,6 +38,7 @@ pub use action::{
     Action, ActionModel, FromParam, Param, ParamError, ParamKind, ParamModel, ParamText,
     ParamValue, Params, Placement, Version, WireParams,
 };
+pub use client::Client;
 pub use credentials::{
     Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN, MissingCredentials,
 };

@@ -60,19 +60,24 @@ impl Shape {
 /// ```
 /// use ccc_openapi::{Action, shape::{Shape, request_json}, v2017::PickGlobalOutboundNumbers};
 /// let a = PickGlobalOutboundNumbers::new("ccc-test", "13800000000", ["skg-1", "skg-2"]).count(2);
-/// let demo = request_json(&a.params(), PickGlobalOutboundNumbers::MODEL, Shape::Demo);
+/// let demo = request_json(&a.params(), Some(PickGlobalOutboundNumbers::MODEL), Shape::Demo);
 /// assert_eq!(demo, serde_json::json!({
 ///     "instanceId": "ccc-test", "calleeNumber": "13800000000", "count": 2,
 ///     "skillGroupId": ["skg-1", "skg-2"]}));
-/// let sdk = request_json(&a.params(), PickGlobalOutboundNumbers::MODEL, Shape::OpenApi);
+/// let sdk = request_json(&a.params(), Some(PickGlobalOutboundNumbers::MODEL), Shape::OpenApi);
 /// assert_eq!(sdk["SkillGroupId.2"], "skg-2");
 /// ```
-pub fn request_json(params: &Params, model: &ActionModel, shape: Shape) -> Value {
+pub fn request_json(params: &Params, model: Option<&ActionModel>, shape: Shape) -> Value {
+    let kind_of = |name: &str| {
+        model
+            .and_then(|m| m.param(name))
+            .map_or(ParamKind::Text, |p| p.kind)
+    };
     let mut out = Map::new();
     match shape {
         Shape::OpenApi => {
             for (name, text, _) in params.to_wire() {
-                let kind = model.param(&name).map_or(ParamKind::Text, |p| p.kind);
+                let kind = kind_of(&name);
                 let kind = if kind == ParamKind::List {
                     ParamKind::Text
                 } else {
@@ -83,14 +88,14 @@ pub fn request_json(params: &Params, model: &ActionModel, shape: Shape) -> Value
         }
         Shape::Demo => {
             for param in params.iter() {
-                let kind = model.param(param.name).map_or(ParamKind::Text, |p| p.kind);
+                let kind = kind_of(&param.name);
                 let value = match &param.value {
                     ParamValue::Text(text) => typed(kind, text.clone()),
                     ParamValue::List(items) => {
                         Value::Array(items.iter().cloned().map(Value::String).collect())
                     }
                 };
-                out.insert(with_first(param.name, false), value);
+                out.insert(with_first(&param.name, false), value);
             }
         }
     }
@@ -205,19 +210,19 @@ pub fn pascal_case_keys(value: Value) -> Value {
 pub fn demo_shape(value: Value) -> Value {
     match value {
         Value::Object(map) => {
+            // Children first, so that an object left with one array member by its
+            // children's conversion is replaced too: the result is a fixed point.
+            let map: Map<String, Value> = map
+                .into_iter()
+                .map(|(k, v)| (with_first(&k, false), demo_shape(v)))
+                .collect();
             if map.len() == 1 && map.values().all(Value::is_array) {
-                let inner = map
-                    .into_iter()
-                    .next()
-                    .map(|(_, v)| v)
-                    .unwrap_or(Value::Null);
-                return demo_shape(inner);
+                if let Some((_, inner)) = map.into_iter().next() {
+                    return inner;
+                }
+                return Value::Null;
             }
-            Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (with_first(&k, false), demo_shape(v)))
-                    .collect::<Map<String, Value>>(),
-            )
+            Value::Object(map)
         }
         Value::Array(items) => Value::Array(items.into_iter().map(demo_shape).collect()),
         other => other,
@@ -276,10 +281,15 @@ mod tests {
             json!({"loginInfo": {"userName": "a"}})
         );
         assert_eq!(
-            demo_shape(json!({"PhoneNumbers": {"PhoneNumber": []}})),
-            json!({"phoneNumbers": []})
+            demo_shape(json!({"PhoneNumbers": {"PhoneNumber": []}, "Success": true})),
+            json!({"phoneNumbers": [], "success": true})
         );
-        assert_eq!(demo_shape(json!([{"A": {"B": [1]}}])), json!([{"a": [1]}]));
+        assert_eq!(demo_shape(json!([{"A": {"B": [1]}}])), json!([[1]]));
+        // The fuzzer's case: an object left with one array member by its child.
+        assert_eq!(
+            demo_shape(json!({"RherContents": {"CypherContent": [{"X": 1}]}})),
+            json!([{"x": 1}])
+        );
         assert_eq!(json_list(Vec::<String>::new()), "[]");
         assert_eq!(json_list(["quo\"te"]), r#"["quo\"te"]"#);
         assert!(numbered("X", Vec::<String>::new()).is_empty());
@@ -291,13 +301,13 @@ mod tests {
     fn requests_both_ways() {
         let a = SignInGroup::new("ccc-test", "dev-1", ["skg-1@ccc-test", "skg-2@ccc-test"])
             .additivity(true);
-        let demo = request_json(&a.params(), SignInGroup::MODEL, Shape::Demo);
+        let demo = request_json(&a.params(), Some(SignInGroup::MODEL), Shape::Demo);
         assert_eq!(
             demo,
             json!({"instanceId": "ccc-test", "deviceId": "dev-1", "additivity": true,
                    "signedSkillGroupIdList": ["skg-1@ccc-test", "skg-2@ccc-test"]})
         );
-        let sdk = request_json(&a.params(), SignInGroup::MODEL, Shape::OpenApi);
+        let sdk = request_json(&a.params(), Some(SignInGroup::MODEL), Shape::OpenApi);
         assert_eq!(
             sdk["SignedSkillGroupIdList"],
             r#"["skg-1@ccc-test","skg-2@ccc-test"]"#
@@ -351,12 +361,14 @@ mod tests {
 
     proptest! {
         /// PascalCase is idempotent; the demo shape has no key starting upper-case
-        /// and no one-member object holding an array left.
+        /// and no one-member object holding an array left, and is idempotent too.
         #[test]
         fn conversions_do_what_they_say(value in json_value()) {
             let pascal = pascal_case_keys(value);
             prop_assert_eq!(pascal_case_keys(pascal.clone()), pascal.clone());
-            prop_assert!(demo_ok(&demo_shape(pascal)));
+            let demo = demo_shape(pascal);
+            prop_assert!(demo_ok(&demo));
+            prop_assert_eq!(demo_shape(demo.clone()), demo);
         }
     }
 }

@@ -30,6 +30,25 @@ pub trait AnswerStatus {
     }
 }
 
+/// Any answer read as plain JSON: the status fields are looked up by name.
+impl AnswerStatus for serde_json::Value {
+    fn request_id(&self) -> Option<&str> {
+        self.get("RequestId").and_then(Self::as_str)
+    }
+    fn code(&self) -> Option<&str> {
+        self.get("Code").and_then(Self::as_str)
+    }
+    fn message(&self) -> Option<&str> {
+        self.get("Message").and_then(Self::as_str)
+    }
+    fn http_status_code(&self) -> Option<i64> {
+        self.get("HttpStatusCode").and_then(Self::as_i64)
+    }
+    fn success(&self) -> Option<bool> {
+        self.get("Success").and_then(Self::as_bool)
+    }
+}
+
 /// CCC's error answer: `{"RequestId","HostId","Code","Message","Recommend"}`, sent with a
 /// 4xx or 5xx status. Read leniently: keys with either case of their first letter (the
 /// tea SDK reads `Code` and `code`), numbers taken as text.

@@ -23,8 +23,8 @@ fn list_outbound_phone_number_of_user() {
     let r: ListOutboundPhoneNumberOfUserResponse = decode(include_str!(
         "data/answers/2017-07-05/ListOutboundPhoneNumberOfUser.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.number_list.len(), 1);
     assert_eq!(r.number_list[0], "Number-4");
@@ -65,8 +65,8 @@ fn list_skill_groups_of_user() {
     let r: ListSkillGroupsOfUserResponse = decode(include_str!(
         "data/answers/2017-07-05/ListSkillGroupsOfUser.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
     assert_eq!(r.skill_levels.len(), 1);
@@ -98,7 +98,7 @@ fn list_skill_groups_of_user() {
     assert_eq!(o1.skill_group_id.as_deref(), Some("SkillGroupId-20"));
     assert_eq!(o1.skill_group_name.as_deref(), Some("SkillGroupName-21"));
     assert_eq!(o0.skill_level_id.as_deref(), Some("SkillLevelId-22"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -158,25 +158,25 @@ fn list_recent_call_records() {
     assert_eq!(o0.page_number, Some(1040));
     assert_eq!(o0.page_size, Some(1041));
     assert_eq!(o0.total_count, Some(1042));
-    assert_eq!(r.code.as_deref(), Some("Code-43"));
-    assert_eq!(r.http_status_code, Some(1044));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-45"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-46"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
 fn list_config() {
     let r: ListConfigResponse = decode(include_str!("data/answers/2017-07-05/ListConfig.json"));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
+    assert_eq!(r.code.as_deref(), Some("OK"));
     assert_eq!(r.config_items.len(), 1);
     let o0 = &r.config_items[0];
     assert_eq!(o0.name.as_deref(), Some("Name-2"));
     assert_eq!(o0.value.as_deref(), Some("Value-3"));
-    assert_eq!(r.http_status_code, Some(1004));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-5"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-6"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -184,33 +184,33 @@ fn get_service_extensions() {
     let r: GetServiceExtensionsResponse = decode(include_str!(
         "data/answers/2017-07-05/GetServiceExtensions.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
     assert_eq!(r.service_extensions.len(), 1);
     let o0 = &r.service_extensions[0];
     assert_eq!(o0.name.as_deref(), Some("Name-5"));
     assert_eq!(o0.number.as_deref(), Some("Number-6"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
 fn launch_appraise() {
     let r: LaunchAppraiseResponse =
         decode(include_str!("data/answers/2017-07-05/LaunchAppraise.json"));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
 fn get_sms_config() {
     let r: GetSmsConfigResponse = decode(include_str!("data/answers/2017-07-05/GetSmsConfig.json"));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
     assert_eq!(r.sms_configs.len(), 1);
@@ -225,7 +225,7 @@ fn get_sms_config() {
     assert_eq!(o0.scenario, Some(1012));
     assert_eq!(o0.sign_name.as_deref(), Some("SignName-13"));
     assert_eq!(o0.template_code.as_deref(), Some("TemplateCode-14"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -233,8 +233,8 @@ fn request_login_info() {
     let r: RequestLoginInfoResponse = decode(include_str!(
         "data/answers/2017-07-05/RequestLoginInfo.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     let o0 = r.login_info.as_ref().expect("LoginInfo");
     assert_eq!(o0.agent_server_url.as_deref(), Some("AgentServerUrl-3"));
     assert_eq!(o0.display_name.as_deref(), Some("DisplayName-4"));
@@ -257,17 +257,17 @@ fn request_login_info() {
     assert_eq!(o0.web_rtc_url.as_deref(), Some("WebRtcUrl-16"));
     assert_eq!(r.message.as_deref(), Some("Message-17"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-18"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
 fn refresh_token() {
     let r: RefreshTokenResponse = decode(include_str!("data/answers/2017-07-05/RefreshToken.json"));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
     let o0 = r.token.as_ref().expect("Token");
     assert_eq!(o0.sign_data.as_deref(), Some("SignData-6"));
     assert_eq!(
@@ -281,7 +281,7 @@ fn pick_global_outbound_numbers() {
     let r: PickGlobalOutboundNumbersResponse = decode(include_str!(
         "data/answers/2017-07-05/PickGlobalOutboundNumbers.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
+    assert_eq!(r.code.as_deref(), Some("OK"));
     assert_eq!(r.dial_number_pairs.len(), 1);
     let o0 = &r.dial_number_pairs[0];
     let o1 = o0.callee.as_ref().expect("Callee");
@@ -292,10 +292,10 @@ fn pick_global_outbound_numbers() {
     assert_eq!(o1.city.as_deref(), Some("City-5"));
     assert_eq!(o1.number.as_deref(), Some("Number-6"));
     assert_eq!(o1.province.as_deref(), Some("Province-7"));
-    assert_eq!(r.http_status_code, Some(1008));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-9"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-10"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -303,14 +303,14 @@ fn get_number_region_info() {
     let r: GetNumberRegionInfoResponse = decode(include_str!(
         "data/answers/2017-07-05/GetNumberRegionInfo.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
+    assert_eq!(r.code.as_deref(), Some("OK"));
     assert_eq!(r.message.as_deref(), Some("Message-2"));
     let o0 = r.phone_number.as_ref().expect("PhoneNumber");
     assert_eq!(o0.city.as_deref(), Some("City-3"));
     assert_eq!(o0.number.as_deref(), Some("Number-4"));
     assert_eq!(o0.province.as_deref(), Some("Province-5"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-6"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -318,7 +318,7 @@ fn list_real_time_agent() {
     let r: ListRealTimeAgentResponse = decode(include_str!(
         "data/answers/2017-07-05/ListRealTimeAgent.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
+    assert_eq!(r.code.as_deref(), Some("OK"));
     assert_eq!(r.data.len(), 1);
     let o0 = &r.data[0];
     assert_eq!(o0.display_name.as_deref(), Some("DisplayName-2"));
@@ -339,17 +339,17 @@ fn list_real_time_agent() {
     assert_eq!(o1.skill_level_id.as_deref(), Some("SkillLevelId-11"));
     assert_eq!(o0.state.as_deref(), Some("State-12"));
     assert_eq!(o0.state_desc.as_deref(), Some("StateDesc-13"));
-    assert_eq!(r.http_status_code, Some(1014));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-15"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-16"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
 fn list_agent_states() {
     let r: ListAgentStatesResponse =
         decode(include_str!("data/answers/2017-07-05/ListAgentStates.json"));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
+    assert_eq!(r.code.as_deref(), Some("OK"));
     let o0 = r.data.as_ref().expect("Data");
     assert_eq!(o0.list.len(), 1);
     let o1 = &o0.list[0];
@@ -363,10 +363,10 @@ fn list_agent_states() {
     assert_eq!(o0.page_number, Some(1009));
     assert_eq!(o0.page_size, Some(1010));
     assert_eq!(o0.total_count, Some(1011));
-    assert_eq!(r.http_status_code, Some(1012));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-13"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-14"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -374,8 +374,8 @@ fn list_recordings_by_contact_id() {
     let r: ListRecordingsByContactIdResponse = decode(include_str!(
         "data/answers/2017-07-05/ListRecordingsByContactId.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.recordings.len(), 1);
     let o0 = &r.recordings[0];
@@ -406,7 +406,7 @@ fn generate_agent_statistic_report() {
     let r: GenerateAgentStatisticReportResponse = decode(include_str!(
         "data/answers/2017-07-05/GenerateAgentStatisticReport.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
+    assert_eq!(r.code.as_deref(), Some("OK"));
     let o0 = r.data_list.as_ref().expect("DataList");
     assert_eq!(o0.list.len(), 1);
     let o1 = &o0.list[0];
@@ -478,7 +478,7 @@ fn generate_agent_statistic_report() {
     assert_eq!(o0.page_number, Some(1064));
     assert_eq!(o0.page_size, Some(1065));
     assert_eq!(o0.total_count, Some(1066));
-    assert_eq!(r.http_status_code, Some(1067));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-68"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-69"));
     assert_eq!(r.success, Some(true));
@@ -489,11 +489,11 @@ fn launch_short_message_appraise() {
     let r: LaunchShortMessageAppraiseResponse = decode(include_str!(
         "data/answers/2017-07-05/LaunchShortMessageAppraise.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -502,8 +502,8 @@ fn send_predefined_short_message() {
         "data/answers/2017-07-05/SendPredefinedShortMessage.json"
     ));
     assert_eq!(r.biz_id.as_deref(), Some("BizId-1"));
-    assert_eq!(r.code.as_deref(), Some("Code-2"));
-    assert_eq!(r.http_status_code, Some(1003));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-4"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-5"));
     assert_eq!(r.success, Some(true));
@@ -514,14 +514,14 @@ fn call_online_privacy_number() {
     let r: CallOnlinePrivacyNumberResponse = decode(include_str!(
         "data/answers/2017-07-05/CallOnlinePrivacyNumber.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
+    assert_eq!(r.code.as_deref(), Some("OK"));
     let o0 = r.data.as_ref().expect("Data");
     assert_eq!(o0.call_id.as_deref(), Some("CallId-2"));
     assert_eq!(o0.date_created.as_deref(), Some("DateCreated-3"));
     assert_eq!(o0.represent.as_deref(), Some("Represent-4"));
     assert_eq!(o0.status_code.as_deref(), Some("StatusCode-5"));
     assert_eq!(o0.tel_x.as_deref(), Some("TelX-6"));
-    assert_eq!(r.http_status_code, Some(1007));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-8"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-9"));
     assert_eq!(r.success, Some(true));
@@ -532,11 +532,11 @@ fn modify_privacy_number_call_detail() {
     let r: ModifyPrivacyNumberCallDetailResponse = decode(include_str!(
         "data/answers/2017-07-05/ModifyPrivacyNumberCallDetail.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -544,11 +544,11 @@ fn get_record_oss_upload_param() {
     let r: GetRecordOssUploadParamResponse = decode(include_str!(
         "data/answers/2017-07-05/GetRecordOssUploadParam.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
+    assert_eq!(r.code.as_deref(), Some("OK"));
     assert_eq!(r.dir.as_deref(), Some("Dir-2"));
     assert_eq!(r.expires.as_deref(), Some("Expires-3"));
     assert_eq!(r.host.as_deref(), Some("Host-4"));
-    assert_eq!(r.http_status_code, Some(1005));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-6"));
     assert_eq!(r.oss_access_key_id.as_deref(), Some("OssAccessKeyId-7"));
     assert_eq!(r.oss_file_name.as_deref(), Some("OssFileName-8"));
@@ -564,11 +564,11 @@ fn get_record_oss_upload_param() {
 #[test]
 fn create_fault() {
     let r: CreateFaultResponse = decode(include_str!("data/answers/2017-07-05/CreateFault.json"));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -576,8 +576,8 @@ fn add_agent_device() {
     let r: AddAgentDeviceResponse =
         decode(include_str!("data/answers/2017-07-05/AddAgentDevice.json"));
     assert_eq!(r.agent_device_id, Some(1001));
-    assert_eq!(r.code.as_deref(), Some("Code-2"));
-    assert_eq!(r.http_status_code, Some(1003));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-4"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-5"));
     assert_eq!(r.success, Some(true));
@@ -588,11 +588,11 @@ fn modify_agent_device() {
     let r: ModifyAgentDeviceResponse = decode(include_str!(
         "data/answers/2017-07-05/ModifyAgentDevice.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -610,11 +610,11 @@ fn list_agent_devices() {
     assert_eq!(o0.login_time, Some(1006));
     assert_eq!(o0.ram_id, Some(1007));
     assert_eq!(o0.remark.as_deref(), Some("Remark-8"));
-    assert_eq!(r.code.as_deref(), Some("Code-9"));
-    assert_eq!(r.http_status_code, Some(1010));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-11"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-12"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -622,8 +622,8 @@ fn get_turn_credentials() {
     let r: GetTURNCredentialsResponse = decode(include_str!(
         "data/answers/2017-07-05/GetTURNCredentials.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.password.as_ref().map(Secret::expose), Some("Password-4"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-5"));
@@ -636,11 +636,11 @@ fn get_turn_server_list() {
     let r: GetTURNServerListResponse = decode(include_str!(
         "data/answers/2017-07-05/GetTURNServerList.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
     assert_eq!(
         r.turn_server_list_config.as_deref(),
         Some("TurnServerListConfig-6")
@@ -651,11 +651,11 @@ fn get_turn_server_list() {
 fn reset_user_status() {
     let r: ResetUserStatusResponse =
         decode(include_str!("data/answers/2017-07-05/ResetUserStatus.json"));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-3"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-4"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -669,11 +669,11 @@ fn check_number_avaliable() {
     let o0 = r.caller_available.as_ref().expect("CallerAvaliable");
     assert_eq!(o0.available, Some(false));
     assert_eq!(o0.reason.as_deref(), Some("Reason-4"));
-    assert_eq!(r.code.as_deref(), Some("Code-5"));
-    assert_eq!(r.http_status_code, Some(1006));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-7"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-8"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -681,8 +681,8 @@ fn download_recording() {
     let r: DownloadRecordingResponse = decode(include_str!(
         "data/answers/2017-07-05/DownloadRecording.json"
     ));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
-    assert_eq!(r.http_status_code, Some(1002));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     let o0 = r.media_download_param.as_ref().expect("MediaDownloadParam");
     assert_eq!(o0.file_name.as_deref(), Some("FileName-3"));
     assert_eq!(
@@ -691,7 +691,7 @@ fn download_recording() {
     );
     assert_eq!(r.message.as_deref(), Some("Message-5"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-6"));
-    assert_eq!(r.success, Some(false));
+    assert_eq!(r.success, Some(true));
 }
 
 #[test]
@@ -744,8 +744,8 @@ fn list_call_detail_records() {
     assert_eq!(o0.page_number, Some(1027));
     assert_eq!(o0.page_size, Some(1028));
     assert_eq!(o0.total_count, Some(1029));
-    assert_eq!(r.code.as_deref(), Some("Code-30"));
-    assert_eq!(r.http_status_code, Some(1031));
+    assert_eq!(r.code.as_deref(), Some("OK"));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.message.as_deref(), Some("Message-32"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-33"));
     assert_eq!(r.success, Some(true));
@@ -756,9 +756,9 @@ fn encrypt() {
     let r: EncryptResponse = decode(include_str!("data/answers/2017-07-05/Encrypt.json"));
     assert_eq!(r.request_id.as_deref(), Some("RequestId-1"));
     assert_eq!(r.success, Some(true));
-    assert_eq!(r.code.as_deref(), Some("Code-3"));
+    assert_eq!(r.code.as_deref(), Some("OK"));
     assert_eq!(r.message.as_deref(), Some("Message-4"));
-    assert_eq!(r.http_status_code, Some(1005));
+    assert_eq!(r.http_status_code, Some(200));
     assert_eq!(r.public_key.as_deref(), Some("PublicKey-6"));
     assert_eq!(r.cypher_contents.len(), 1);
     let o0 = &r.cypher_contents[0];
@@ -770,7 +770,7 @@ fn encrypt() {
 fn pick_local_number() {
     let r: PickLocalNumberResponse =
         decode(include_str!("data/answers/2017-07-05/PickLocalNumber.json"));
-    assert_eq!(r.code.as_deref(), Some("Code-1"));
+    assert_eq!(r.code.as_deref(), Some("OK"));
     let o0 = r.data.as_ref().expect("Data");
     let o1 = o0.callee.as_ref().expect("Callee");
     assert_eq!(o1.city.as_deref(), Some("City-2"));

@@ -1,18 +1,24 @@
 //! The SIP link: a WebSocket flow kept up by itself.
 //!
-//! A task owns the [`WsFlow`]: it connects, reconnects with
-//! exponential backoff (with jitter) when the flow drops, sends a WebSocket ping every
-//! `keepalive` and declares the flow dead when nothing at all has arrived for
-//! `dead_after` (the guide's `ASM_SIP` is 30 s). Everything it sees comes out as
-//! [`LinkEvent`]s; what to do about an outage (re-register) is the SIP layer's call.
+//! It connects, reconnects with exponential backoff (with jitter) when the flow drops,
+//! sends a WebSocket ping every `keepalive` and declares the flow dead when nothing at
+//! all has arrived for `dead_after` (the guide's `ASM_SIP` is 30 s). Everything it sees
+//! comes out as [`LinkEvent`]s; what to do about an outage (re-register) is the SIP
+//! layer's call.
+//!
+//! [`Link`] runs that in a task of its own. [`SipClient`](crate::client::SipClient)
+//! runs the same machinery (`FlowKeeper`) inside its own task, so that an agent costs
+//! one task, not two.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::Duration;
 
 use backon::BackoffBuilder;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, sleep_until};
+use tokio::time::Instant;
 
 use crate::transport::{Frame, TransportError, WsConnect, WsFlow};
 
@@ -100,12 +106,207 @@ pub enum LinkError {
     Timeout,
 }
 
+/// How long one send may take before the flow is given up.
+const SEND_LIMIT: Duration = Duration::from_secs(10);
+
+type Connecting = Pin<Box<dyn Future<Output = Result<WsFlow, TransportError>> + Send>>;
+
+enum KeeperState {
+    /// Connecting; the attempt is boxed so that an idle link does not carry the size
+    /// of a TLS handshake in its future.
+    Connecting(Connecting),
+    Up {
+        flow: Box<WsFlow>,
+        last_heard: Instant,
+        next_ping: Instant,
+    },
+    /// Waiting to connect again.
+    Waiting(Instant),
+    Closed,
+}
+
+/// The flow-keeping machinery without a task: whoever owns it awaits
+/// [`FlowKeeper::next_event`] (input only: cancel-safe, for `select!`) and fires
+/// [`FlowKeeper::handle_deadline`] at [`FlowKeeper::deadline`], so the owner's one timer
+/// serves both.
+pub(crate) struct FlowKeeper {
+    config: LinkConfig,
+    state: KeeperState,
+    delays: backon::ExponentialBackoff,
+    /// An event to report before anything else (a flow lost while sending).
+    pending: Option<LinkEvent>,
+}
+
+impl FlowKeeper {
+    /// Starts connecting at once.
+    pub(crate) fn new(config: LinkConfig) -> Self {
+        let delays = backoff(&config);
+        let state = KeeperState::Connecting(connect(&config));
+        Self {
+            config,
+            state,
+            delays,
+            pending: None,
+        }
+    }
+
+    pub(crate) fn is_up(&self) -> bool {
+        matches!(self.state, KeeperState::Up { .. })
+    }
+
+    /// When [`FlowKeeper::handle_deadline`] is due.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        match &self.state {
+            KeeperState::Up {
+                last_heard,
+                next_ping,
+                ..
+            } => Some((*next_ping).min(*last_heard + self.config.dead_after)),
+            KeeperState::Waiting(until) => Some(*until),
+            KeeperState::Connecting(_) | KeeperState::Closed => None,
+        }
+    }
+
+    /// Fires what is due at `now`: a ping, the silence limit, the next attempt.
+    pub(crate) async fn handle_deadline(&mut self, now: Instant) {
+        match &mut self.state {
+            KeeperState::Up {
+                flow,
+                last_heard,
+                next_ping,
+            } => {
+                if *last_heard + self.config.dead_after <= now {
+                    let silent = DownReason::Silent(self.config.dead_after);
+                    self.pending = Some(self.down(silent));
+                } else if *next_ping <= now {
+                    *next_ping = now + self.config.keepalive;
+                    if let Err(e) = flow.ping().await {
+                        self.pending = Some(self.down(DownReason::Failed(e)));
+                    }
+                }
+            }
+            KeeperState::Waiting(until) if *until <= now => {
+                self.state = KeeperState::Connecting(connect(&self.config));
+            }
+            _ => {}
+        }
+    }
+
+    /// The next thing that arrives: a connection made or failed, a message, the flow
+    /// lost. Never ends while nothing happens (the owner's timer and commands go on).
+    pub(crate) async fn next_event(&mut self) -> LinkEvent {
+        if let Some(event) = self.pending.take() {
+            return event;
+        }
+        loop {
+            match &mut self.state {
+                KeeperState::Connecting(attempt) => {
+                    let attempt = attempt.as_mut().await;
+                    return match attempt {
+                        Ok(flow) => {
+                            self.delays = backoff(&self.config);
+                            let (local, peer) = (flow.local_addr(), flow.peer_addr());
+                            let now = Instant::now();
+                            self.state = KeeperState::Up {
+                                flow: Box::new(flow),
+                                last_heard: now,
+                                next_ping: now + self.config.keepalive,
+                            };
+                            LinkEvent::Connected { local, peer }
+                        }
+                        Err(error) => {
+                            let retry_in = self.next_delay();
+                            self.state = KeeperState::Waiting(Instant::now() + retry_in);
+                            LinkEvent::ConnectFailed { error, retry_in }
+                        }
+                    };
+                }
+                KeeperState::Up {
+                    flow, last_heard, ..
+                } => {
+                    let frame = flow.recv().await;
+                    *last_heard = Instant::now();
+                    match frame {
+                        Ok(Some(Frame::Message(bytes))) => return LinkEvent::Message(bytes),
+                        Ok(Some(Frame::CrlfPing)) => {
+                            if let Err(e) = flow.send_crlf_pong().await {
+                                return self.down(DownReason::Failed(e));
+                            }
+                        }
+                        Ok(Some(Frame::CrlfPong | Frame::Pong)) => {}
+                        Ok(None) => return self.down(DownReason::Closed),
+                        Err(e) => return self.down(DownReason::Failed(e)),
+                    }
+                }
+                KeeperState::Waiting(_) | KeeperState::Closed => {
+                    return std::future::pending().await;
+                }
+            }
+        }
+    }
+
+    /// Sends one SIP message on the current flow. A failure takes the flow down (and
+    /// is reported by [`FlowKeeper::next_event`]).
+    pub(crate) async fn send(&mut self, message: Bytes) -> Result<(), LinkError> {
+        let KeeperState::Up { flow, .. } = &mut self.state else {
+            return Err(match self.state {
+                KeeperState::Closed => LinkError::Shutdown,
+                _ => LinkError::Down,
+            });
+        };
+        match tokio::time::timeout(SEND_LIMIT, flow.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                self.pending = Some(self.down(DownReason::SendFailed));
+                Err(e.into())
+            }
+            Err(_) => {
+                self.pending = Some(self.down(DownReason::SendFailed));
+                Err(LinkError::Timeout)
+            }
+        }
+    }
+
+    /// Closes the flow (a WebSocket close handshake, bounded to one second) and stops.
+    pub(crate) async fn close(&mut self) {
+        if let KeeperState::Up { flow, .. } = &mut self.state {
+            flow.close().await;
+        }
+        self.state = KeeperState::Closed;
+    }
+
+    /// The flow is gone: wait, then connect again.
+    fn down(&mut self, reason: DownReason) -> LinkEvent {
+        let retry_in = self.next_delay();
+        self.state = KeeperState::Waiting(Instant::now() + retry_in);
+        LinkEvent::Disconnected(reason)
+    }
+
+    fn next_delay(&mut self) -> Duration {
+        self.delays.next().unwrap_or(self.config.max_backoff)
+    }
+}
+
+fn backoff(config: &LinkConfig) -> backon::ExponentialBackoff {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(config.min_backoff)
+        .with_max_delay(config.max_backoff)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+fn connect(config: &LinkConfig) -> Connecting {
+    let how = config.connect.clone();
+    Box::pin(async move { WsFlow::connect(&how).await })
+}
+
 enum Command {
     Send(Bytes, oneshot::Sender<Result<(), LinkError>>),
     Shutdown(oneshot::Sender<()>),
 }
 
-/// The handle of a running link. Dropping it stops the link.
+/// The handle of a link running in a task of its own. Dropping it stops the link.
 #[derive(Debug)]
 pub struct Link {
     commands: mpsc::Sender<Command>,
@@ -121,14 +322,12 @@ impl std::fmt::Debug for Command {
     }
 }
 
-const SEND_LIMIT: Duration = Duration::from_secs(10);
-
 impl Link {
     /// Starts the link on the current tokio runtime; it connects at once.
     pub fn spawn(config: LinkConfig) -> Self {
         let (commands, command_rx) = mpsc::channel(64);
         let (event_tx, events) = mpsc::channel(256);
-        tokio::spawn(run(config, command_rx, event_tx));
+        tokio::spawn(run(FlowKeeper::new(config), command_rx, event_tx));
         Self { commands, events }
     }
 
@@ -161,169 +360,40 @@ impl Link {
     }
 }
 
-/// How a served flow ended.
-enum Ended {
-    Down(DownReason),
-    Shutdown(Option<oneshot::Sender<()>>),
-}
-
 async fn run(
-    config: LinkConfig,
+    mut keeper: FlowKeeper,
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<LinkEvent>,
 ) {
-    let backoff = || {
-        backon::ExponentialBuilder::default()
-            .with_min_delay(config.min_backoff)
-            .with_max_delay(config.max_backoff)
-            .with_jitter()
-            .without_max_times()
-            .build()
-    };
-    let mut delays = backoff();
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
     loop {
-        let connecting = WsFlow::connect(&config.connect);
-        let attempt = tokio::select! {
-            attempt = connecting => attempt,
-            command = commands.recv() => match refuse_while_down(command) {
-                Some(done) => return finish(done),
-                None => continue,
-            },
-        };
-        let ended = match attempt {
-            Ok(flow) => {
-                delays = backoff();
-                let connected = LinkEvent::Connected {
-                    local: flow.local_addr(),
-                    peer: flow.peer_addr(),
-                };
-                if events.send(connected).await.is_err() {
-                    return;
-                }
-                serve(flow, &config, &mut commands, &events).await
-            }
-            Err(error) => {
-                let retry_in = delays.next().unwrap_or(config.max_backoff);
-                if events
-                    .send(LinkEvent::ConnectFailed { error, retry_in })
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-                match wait(retry_in, &mut commands).await {
-                    Some(done) => Ended::Shutdown(done),
-                    None => continue,
-                }
-            }
-        };
-        match ended {
-            Ended::Shutdown(done) => return finish(done),
-            Ended::Down(reason) => {
-                if events.send(LinkEvent::Disconnected(reason)).await.is_err() {
-                    return;
-                }
-                let retry_in = delays.next().unwrap_or(config.max_backoff);
-                if let Some(done) = wait(retry_in, &mut commands).await {
-                    return finish(done);
-                }
-            }
+        let deadline = keeper.deadline();
+        if let Some(at) = deadline {
+            timer.as_mut().reset(at);
         }
-    }
-}
-
-fn finish(done: Option<oneshot::Sender<()>>) {
-    if let Some(done) = done {
-        let _ = done.send(());
-    }
-}
-
-/// While no flow is up: sends fail at once; a shutdown (or a dropped handle) ends the
-/// link, with whom to tell.
-fn refuse_while_down(command: Option<Command>) -> Option<Option<oneshot::Sender<()>>> {
-    match command {
-        Some(Command::Send(_, reply)) => {
-            let _ = reply.send(Err(LinkError::Down));
-            None
-        }
-        Some(Command::Shutdown(done)) => Some(Some(done)),
-        None => Some(None),
-    }
-}
-
-/// Waits `delay` before the next attempt, answering commands meanwhile.
-async fn wait(
-    delay: Duration,
-    commands: &mut mpsc::Receiver<Command>,
-) -> Option<Option<oneshot::Sender<()>>> {
-    let until = Instant::now() + delay;
-    loop {
         tokio::select! {
-            () = sleep_until(until) => return None,
-            command = commands.recv() => {
-                if let Some(done) = refuse_while_down(command) {
-                    return Some(done);
+            event = keeper.next_event() => {
+                if events.send(event).await.is_err() {
+                    keeper.close().await;
+                    return;
                 }
             }
-        }
-    }
-}
-
-async fn serve(
-    mut flow: WsFlow,
-    config: &LinkConfig,
-    commands: &mut mpsc::Receiver<Command>,
-    events: &mpsc::Sender<LinkEvent>,
-) -> Ended {
-    let mut last_heard = Instant::now();
-    let mut next_ping = last_heard + config.keepalive;
-    loop {
-        let dead_at = last_heard + config.dead_after;
-        tokio::select! {
-            frame = flow.recv() => {
-                last_heard = Instant::now();
-                match frame {
-                    Ok(Some(Frame::Message(bytes))) => {
-                        if events.send(LinkEvent::Message(bytes)).await.is_err() {
-                            flow.close().await;
-                            return Ended::Shutdown(None);
-                        }
-                    }
-                    Ok(Some(Frame::CrlfPing)) => {
-                        if let Err(e) = flow.send_crlf_pong().await {
-                            return Ended::Down(DownReason::Failed(e));
-                        }
-                    }
-                    Ok(Some(Frame::CrlfPong | Frame::Pong)) => {}
-                    Ok(None) => return Ended::Down(DownReason::Closed),
-                    Err(e) => return Ended::Down(DownReason::Failed(e)),
-                }
-            }
+            () = &mut timer, if deadline.is_some() => keeper.handle_deadline(Instant::now()).await,
             command = commands.recv() => match command {
                 Some(Command::Send(bytes, reply)) => {
-                    let result = flow.send(bytes).await;
-                    let failed = result.is_err();
-                    let _ = reply.send(result.map_err(LinkError::from));
-                    if failed {
-                        return Ended::Down(DownReason::SendFailed);
-                    }
+                    let _ = reply.send(keeper.send(bytes).await);
                 }
                 Some(Command::Shutdown(done)) => {
-                    flow.close().await;
-                    return Ended::Shutdown(Some(done));
+                    keeper.close().await;
+                    let _ = done.send(());
+                    return;
                 }
                 None => {
-                    flow.close().await;
-                    return Ended::Shutdown(None);
+                    keeper.close().await;
+                    return;
                 }
             },
-            () = sleep_until(next_ping) => {
-                next_ping = Instant::now() + config.keepalive;
-                if let Err(e) = flow.ping().await {
-                    return Ended::Down(DownReason::Failed(e));
-                }
-            }
-            () = sleep_until(dead_at) => return Ended::Down(DownReason::Silent(config.dead_after)),
         }
     }
 }

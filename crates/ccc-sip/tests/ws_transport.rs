@@ -86,7 +86,7 @@ async fn wss_refuses_an_unknown_authority() {
     let err = WsFlow::connect(&how)
         .await
         .expect_err("a certificate from another CA");
-    assert!(matches!(err, TransportError::WebSocket(_)), "{err}");
+    assert!(matches!(err, TransportError::Tls(_)), "{err}");
     assert!(
         err.to_string().to_lowercase().contains("certificate"),
         "{err}"

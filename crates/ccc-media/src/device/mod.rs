@@ -2,7 +2,7 @@
 //! [`AudioSource`](crate::audio::AudioSource) and a [`Speaker`] that is an
 //! [`AudioSink`](crate::audio::AudioSink), both surviving the loss of their device.
 //!
-//! The sound system is reached through an [`AudioBackend`]: [`CpalBackend`] (cargo
+//! The sound system is reached through an [`AudioBackend`]: `CpalBackend` (cargo
 //! feature `device`, cpal; on Linux it needs ALSA's headers, `libasound2-dev`) for real
 //! devices, [`ScriptedBackend`] for devices that exist only in memory (tests, demos,
 //! machines without sound cards). Everything else here is the same for both.
@@ -25,10 +25,10 @@
 //! beyond [`DeviceOptions::buffer`], the speaker drops what does not fit, and plays
 //! silence when it runs dry (counted in [`DeviceStats`]).
 //!
-//! Threads: the backend's audio callbacks exchange samples with [`Microphone::fill`] and
-//! [`Speaker::write`] through lock-free single-producer single-consumer rings (rtrb);
+//! Threads: the backend's audio callbacks exchange samples with `Microphone::fill` and
+//! `Speaker::write` through lock-free single-producer single-consumer rings (rtrb);
 //! one thread per microphone or speaker watches the device, runs the
-//! selection ([`failover`]'s sans-IO core, tested on simulated time) and opens and
+//! selection (the sans-IO core of `device/failover.rs`, tested on simulated time) and opens and
 //! closes streams.
 
 mod backend;

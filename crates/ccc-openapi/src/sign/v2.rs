@@ -66,8 +66,14 @@ impl std::fmt::Debug for SignedRequest {
 /// assert_eq!(ccc_openapi::sign::percent_encode("a b*~+/é"), "a%20b%2A~%2B%2F%C3%A9");
 /// ```
 pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    percent_encode_into(&mut out, text);
+    out
+}
+
+/// [`percent_encode`] appended to `out`.
+pub fn percent_encode_into(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(text.len() * 3);
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));
@@ -76,6 +82,20 @@ pub fn percent_encode(text: &str) -> String {
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
+    }
+}
+
+/// `name=value&...` of `pairs`, both percent-encoded: the canonical query when sorted,
+/// and what goes in a URL query or a form body.
+pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::with_capacity(256);
+    for (i, (name, value)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        percent_encode_into(&mut out, name);
+        out.push('=');
+        percent_encode_into(&mut out, value);
     }
     out
 }
@@ -139,17 +159,12 @@ pub fn sign_v2(
 ) -> SignedRequest {
     // Plain byte order of the raw names: `ConfigItem.10` before `ConfigItem.2`.
     params.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let canonical_query = params
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let string_to_sign = format!(
-        "{}&{}&{}",
-        method.as_str(),
-        percent_encode("/"),
-        percent_encode(&canonical_query)
-    );
+    let canonical_query = encode_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut string_to_sign = String::with_capacity(canonical_query.len() * 5 / 4 + 16);
+    string_to_sign.push_str(method.as_str());
+    // `&` + percentEncode("/") + `&`.
+    string_to_sign.push_str("&%2F&");
+    percent_encode_into(&mut string_to_sign, &canonical_query);
     let key = hmac::Key::new(
         hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
         format!("{}&", credentials.secret()).as_bytes(),
@@ -161,6 +176,67 @@ pub fn sign_v2(
         string_to_sign,
         signature: base64::engine::general_purpose::STANDARD.encode(tag.as_ref()),
     }
+}
+
+/// Why a V2 signature was refused ([`verify_v2`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureRefused {
+    /// No `Signature` parameter (CCC: `IncompleteSignature`).
+    #[error("the request has no Signature parameter")]
+    Missing,
+    /// The signature is not ours (CCC: `SignatureDoesNotMatch`); CCC's message, with
+    /// the string the server signed.
+    #[error(
+        "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+    )]
+    Mismatch {
+        /// What the server signed.
+        string_to_sign: String,
+    },
+}
+
+/// The server's side: checks that `params` (query and form body together, `Signature`
+/// among them) are signed for `method` with `credentials`' secret, in constant time.
+///
+/// ```
+/// use ccc_openapi::Credentials;
+/// use ccc_openapi::sign::{HttpMethod, sign_v2, verify_v2};
+/// let c = Credentials::new("id", "secret");
+/// let mut params = vec![("Action".to_owned(), "A".to_owned())];
+/// let signed = sign_v2(HttpMethod::Post, params.clone(), &c);
+/// params.push(("Signature".to_owned(), signed.signature));
+/// assert!(verify_v2(HttpMethod::Post, &params, &c).is_ok());
+/// assert!(verify_v2(HttpMethod::Get, &params, &c).is_err());
+/// ```
+pub fn verify_v2(
+    method: HttpMethod,
+    params: &[(String, String)],
+    credentials: &Credentials,
+) -> Result<(), SignatureRefused> {
+    let signature = params
+        .iter()
+        .find(|(k, _)| k == "Signature")
+        .map(|(_, v)| v.as_str())
+        .ok_or(SignatureRefused::Missing)?;
+    let rest: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .cloned()
+        .collect();
+    let expected = sign_v2(method, rest, credentials);
+    let key = hmac::Key::new(
+        hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        format!("{}&", credentials.secret()).as_bytes(),
+    );
+    let tag = base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .unwrap_or_default();
+    hmac::verify(&key, expected.string_to_sign.as_bytes(), &tag).map_err(|_| {
+        SignatureRefused::Mismatch {
+            string_to_sign: expected.string_to_sign,
+        }
+    })
 }
 
 #[cfg(test)]

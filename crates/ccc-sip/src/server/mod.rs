@@ -2,7 +2,7 @@
 //! user agents open to it (WebSocket, secure WebSocket, or plain TCP for SIPp and
 //! proxies).
 //!
-//! [`Server`] is sans-IO like [`UserAgent`](crate::ua::UserAgent): tell it about flows
+//! [`Server`] is sans-IO like [`UserAgent`]: tell it about flows
 //! ([`Server::open_flow`], [`Server::close_flow`]), feed it what they carry
 //! ([`Server::handle_message`]) and the time ([`Server::handle_timeout`]), then drain
 //! [`Server::poll_transmit`] (messages, each for one flow), [`Server::poll_event`] and

@@ -10,11 +10,12 @@
 
 mod tcp;
 mod tls;
+mod upgrade;
 mod ws;
 
 pub use tcp::{StreamFramer, TcpFlow};
 pub use tls::{TlsIdentity, TlsRoots};
-pub use ws::{Frame, WsConnect, WsFlow, WsLimits};
+pub use ws::{ClientStream, Frame, WsConnect, WsFlow, WsLimits};
 
 /// What can go wrong on a flow.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,9 @@ pub enum TransportError {
         /// After how long.
         after: std::time::Duration,
     },
+    /// The WebSocket upgrade failed: the server refused it or answered wrongly.
+    #[error("WebSocket upgrade: {0}")]
+    Handshake(String),
     /// The peer does not speak the `sip` subprotocol.
     #[error("the peer did not accept the `sip` WebSocket subprotocol")]
     NoSipSubprotocol,

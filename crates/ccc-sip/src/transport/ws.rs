@@ -1,20 +1,22 @@
 //! [`WsFlow`]: one SIP flow over one WebSocket.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, Uri};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use super::{TlsRoots, TransportError};
+use super::{TlsRoots, TransportError, upgrade};
 
 const SUBPROTOCOL: &str = "sip";
 
@@ -24,8 +26,9 @@ pub struct WsLimits {
     /// The largest SIP message accepted from the peer (default 64 KiB); a larger one
     /// ends the flow with [`TransportError::MessageTooLarge`].
     pub max_message_size: usize,
-    /// The read buffer (default 4 KiB; the WebSocket library's own default is 128 KiB,
-    /// too much for thousands of idle flows).
+    /// The read buffer (default 1 KiB: most SIP messages fit, larger ones make it
+    /// grow; the WebSocket library's own default is 128 KiB, too much for thousands
+    /// of idle flows).
     pub read_buffer_size: usize,
 }
 
@@ -33,7 +36,7 @@ impl Default for WsLimits {
     fn default() -> Self {
         Self {
             max_message_size: 64 * 1024,
-            read_buffer_size: 4 * 1024,
+            read_buffer_size: 1024,
         }
     }
 }
@@ -102,9 +105,60 @@ pub enum Frame {
     Pong,
 }
 
+/// The connection under a client flow: TCP, or TLS over TCP. The TLS session is
+/// boxed: it is large, and most flows of a fleet are plain.
+#[derive(Debug)]
+pub struct ClientStream(Stream);
+
+#[derive(Debug)]
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for ClientStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match &mut self.get_mut().0 {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for ClientStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match &mut self.get_mut().0 {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match &mut self.get_mut().0 {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match &mut self.get_mut().0 {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
 /// One SIP flow over one WebSocket: whole messages in and out.
 #[derive(Debug)]
-pub struct WsFlow<S = MaybeTlsStream<TcpStream>> {
+pub struct WsFlow<S = ClientStream> {
     socket: WebSocketStream<S>,
     local: SocketAddr,
     peer: SocketAddr,
@@ -113,61 +167,75 @@ pub struct WsFlow<S = MaybeTlsStream<TcpStream>> {
 
 impl WsFlow {
     /// Connects as a client, asking for the `sip` subprotocol; a server that does not
-    /// accept it is refused ([`TransportError::NoSipSubprotocol`]).
+    /// accept it is refused ([`TransportError::NoSipSubprotocol`]). TCP, TLS and the
+    /// upgrade together must finish within [`WsConnect::timeout`].
     pub async fn connect(how: &WsConnect) -> Result<Self, TransportError> {
-        let secure = if how.url.starts_with("wss://") {
-            true
-        } else if how.url.starts_with("ws://") {
-            false
+        let bad_url = || TransportError::BadUrl(how.url.clone());
+        let (secure, rest) = if let Some(rest) = how.url.strip_prefix("wss://") {
+            (true, rest)
+        } else if let Some(rest) = how.url.strip_prefix("ws://") {
+            (false, rest)
         } else {
-            return Err(TransportError::BadUrl(how.url.clone()));
+            return Err(bad_url());
         };
-        let mut request = how
-            .url
-            .as_str()
-            .into_client_request()
-            .map_err(|_| TransportError::BadUrl(how.url.clone()))?;
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_static(SUBPROTOCOL),
-        );
-        let connector = if secure {
-            Connector::Rustls(how.roots.client_config()?)
+        let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
+        let uri: Uri = format!("http://{authority}{path}")
+            .parse()
+            .map_err(|_| bad_url())?;
+        let host = uri
+            .host()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(bad_url)?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let target = upgrade::Target {
+            host: authority,
+            path: uri.path_and_query().map_or("/", |p| p.as_str()),
+        };
+        let tls = if secure {
+            Some(how.roots.client_config()?)
         } else {
-            Connector::Plain
+            None
         };
-        let connecting = tokio_tungstenite::connect_async_tls_with_config(
-            request,
-            Some(how.limits.config()),
-            true,
-            Some(connector),
-        );
-        let (socket, response) = tokio::time::timeout(how.timeout, connecting)
+        let connecting = async {
+            let tcp = TcpStream::connect((host.as_str(), port)).await?;
+            tcp.set_nodelay(true)?;
+            let (local, peer) = (tcp.local_addr()?, tcp.peer_addr()?);
+            let mut stream = match tls {
+                Some(config) => {
+                    let name = ServerName::try_from(host.clone())
+                        .map_err(|_| TransportError::Tls(format!("not a server name: {host}")))?;
+                    let tls = tokio_rustls::TlsConnector::from(config)
+                        .connect(name, tcp)
+                        .await
+                        .map_err(|e| TransportError::Tls(e.to_string()))?;
+                    ClientStream(Stream::Tls(Box::new(tls)))
+                }
+                None => ClientStream(Stream::Plain(tcp)),
+            };
+            let already = upgrade::upgrade(&mut stream, &target).await?;
+            let socket = WebSocketStream::from_partially_read(
+                stream,
+                already,
+                Role::Client,
+                Some(how.limits.config()),
+            )
+            .await;
+            Ok::<_, TransportError>(Self {
+                socket,
+                local,
+                peer,
+                limits: how.limits,
+            })
+        };
+        tokio::time::timeout(how.timeout, connecting)
             .await
             .map_err(|_| TransportError::ConnectTimeout {
                 url: how.url.clone(),
                 after: how.timeout,
-            })??;
-        let agreed = response
-            .headers()
-            .get("Sec-WebSocket-Protocol")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case(SUBPROTOCOL));
-        if !agreed {
-            return Err(TransportError::NoSipSubprotocol);
-        }
-        let tcp = match socket.get_ref() {
-            MaybeTlsStream::Plain(tcp) => tcp,
-            MaybeTlsStream::Rustls(tls) => tls.get_ref().0,
-            _ => return Err(TransportError::Tls("an unexpected stream kind".into())),
-        };
-        let (local, peer) = (tcp.local_addr()?, tcp.peer_addr()?);
-        Ok(Self {
-            socket,
-            local,
-            peer,
-            limits: how.limits,
-        })
+            })?
     }
 }
 

@@ -216,6 +216,13 @@ impl UserAgent {
         }
     }
 
+    /// Says that the flow is a secure WebSocket (`wss://`): this side's Via then names
+    /// `WSS` (RFC 7118 section 5.2). [`SipClient`](crate::client::SipClient) does it from
+    /// the URL.
+    pub fn set_secure_flow(&mut self) {
+        self.ids.set_secure();
+    }
+
     /// The configuration.
     pub fn config(&self) -> &UaConfig {
         &self.config
@@ -436,12 +443,21 @@ impl UserAgent {
 
     /// The next message to send on the flow.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.transmits.pop_front()
+        let next = self.transmits.pop_front();
+        if next.is_none() {
+            // Drained: an idle agent keeps no queue (thousands of them in one process).
+            self.transmits = VecDeque::new();
+        }
+        next
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<UaEvent> {
-        self.events.pop_front()
+        let next = self.events.pop_front();
+        if next.is_none() {
+            self.events = VecDeque::new();
+        }
+        next
     }
 
     /// When [`UserAgent::handle_timeout`] must be called next.

@@ -178,6 +178,22 @@ fn register_answers_the_challenge_the_rfc_7118_way() {
 }
 
 #[test]
+fn a_secure_flow_says_wss_in_via() {
+    let mut h = Harness::new();
+    h.ua.set_secure_flow();
+    h.ua.register(h.now);
+    let register = h.one_sent();
+    let m = parse(&register).unwrap();
+    assert_eq!(m.via().unwrap().transport, "WSS");
+    let contact = m.contacts().next().unwrap().unwrap();
+    assert_eq!(
+        contact.sip_uri().unwrap().params.value("transport"),
+        Some("ws"),
+        "RFC 7118: the Contact's transport stays ws"
+    );
+}
+
+#[test]
 fn refreshes_before_expiry_with_the_known_challenge() {
     let mut h = Harness::new();
     let before = registered(&mut h);
@@ -431,23 +447,7 @@ fn invite(branch: &str) -> Vec<u8> {
 
 /// A request from the caller in the dialog, to our tag.
 fn in_dialog(method: &str, cseq: u32, our_tag: &str, branch: &str) -> Vec<u8> {
-    Builder::request(method, "sip:1001@h.invalid;transport=ws")
-        .header(
-            KnownHeader::Via,
-            format!("SIP/2.0/WS 127.0.0.1:8080;branch={branch}"),
-        )
-        .header(
-            KnownHeader::From,
-            "\"Customer\" <sip:1003@ccc.test>;tag=caller1",
-        )
-        .header(
-            KnownHeader::To,
-            format!("<sip:1001@ccc.test>;tag={our_tag}"),
-        )
-        .header(KnownHeader::CallId, "call-1")
-        .header(KnownHeader::CSeq, format!("{cseq} {method}"))
-        .build()
-        .unwrap()
+    in_dialog_with(method, cseq, our_tag, branch, &[], None)
 }
 
 fn incoming(h: &mut Harness) -> CallHandle {
@@ -981,4 +981,75 @@ fn blind_and_attended_transfers_by_refer() {
         )
     );
     assert!(!h.ua.refer(second, "sip:x@y", Some(CallHandle(999))));
+}
+
+mod glare;
+mod session_timer;
+mod transfer;
+
+/// An incoming call answered and acknowledged; returns it and this side's tag.
+fn established(h: &mut Harness) -> (CallHandle, String) {
+    let call = incoming(h);
+    assert!(h.ua.answer(h.now, call, b"v=0\r\no=- 9 9 IN IP4 10.0.0.1\r\n"));
+    let tag = our_tag(&h.one_sent());
+    h.receive(&in_dialog("ACK", 1, &tag, "z9hG4bK-ack"));
+    assert_eq!(h.events(), [UaEvent::CallEstablished { call }]);
+    (call, tag)
+}
+
+/// A request from the caller in the dialog with more headers and a body.
+fn in_dialog_with(
+    method: &str,
+    cseq: u32,
+    our_tag: &str,
+    branch: &str,
+    headers: &[(KnownHeader, &str)],
+    body: Option<(&str, &[u8])>,
+) -> Vec<u8> {
+    let mut b = Builder::request(method, "sip:1001@h.invalid;transport=ws")
+        .header(
+            KnownHeader::Via,
+            format!("SIP/2.0/WS 127.0.0.1:8080;branch={branch}"),
+        )
+        .header(
+            KnownHeader::From,
+            "\"Customer\" <sip:1003@ccc.test>;tag=caller1",
+        )
+        .header(
+            KnownHeader::To,
+            format!("<sip:1001@ccc.test>;tag={our_tag}"),
+        )
+        .header(KnownHeader::CallId, "call-1")
+        .header(KnownHeader::CSeq, format!("{cseq} {method}"));
+    for (name, value) in headers {
+        b = b.header(*name, *value);
+    }
+    if let Some((content_type, body)) = body {
+        b = b.body(content_type, body.to_vec());
+    }
+    b.build().unwrap()
+}
+
+/// The response `code` to `request` from the other side (with a To tag).
+fn reply(request: &[u8], code: u16, reason: &str, extra: &[(KnownHeader, &str)]) -> Vec<u8> {
+    let r = parse(request).unwrap();
+    let to = r.header(KnownHeader::To).unwrap();
+    let to = if r.to().unwrap().tag().is_some() {
+        to.to_owned()
+    } else {
+        format!("{to};tag=far")
+    };
+    let mut b = Builder::response(code, reason);
+    for via in r.headers_named(KnownHeader::Via) {
+        b = b.header(KnownHeader::Via, via);
+    }
+    b = b
+        .header(KnownHeader::From, r.header(KnownHeader::From).unwrap())
+        .header(KnownHeader::To, to)
+        .header(KnownHeader::CallId, r.call_id().unwrap())
+        .header(KnownHeader::CSeq, r.header(KnownHeader::CSeq).unwrap());
+    for (name, value) in extra {
+        b = b.header(*name, *value);
+    }
+    b.build().unwrap()
 }
