@@ -139,7 +139,7 @@ async fn hold_plays_music_and_a_consultation_moves_the_customer_to_another_phone
     .await;
     bob.until(&mut bob_ws, 12).await;
     assert_eq!(
-        bob_call.hears(&[440.0, 1_000.0]).await,
+        bob_call.hears_now(&[440.0, 1_000.0]).await,
         None,
         "Bob hears silence on hold"
     );

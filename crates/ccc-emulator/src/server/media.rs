@@ -32,7 +32,7 @@ pub(crate) const MIX_RATE: u32 = 8_000;
 /// The level of hold and queue music (a soft 425 Hz tone).
 const MUSIC_HZ: f64 = 425.0;
 /// Frames queued between a session and the tick, each way; older ones are dropped.
-const QUEUE: usize = 6;
+const QUEUE: usize = 10;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -350,7 +350,9 @@ impl MediaHub {
     pub(crate) async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut every =
             tokio::time::interval(Duration::from_millis(u64::from(ccc_media::audio::FRAME_MS)));
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        // A late tick (a busy machine) is made up at once, so every leg gets every
+        // frame; skipping ticks leaves gaps in everyone's audio.
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         loop {
             tokio::select! {
                 _ = every.tick() => self.tick(Instant::now()),

@@ -123,17 +123,31 @@ impl Phone {
 }
 
 impl PhoneCall {
-    /// The dominant tone among `candidates` in about the next second heard.
+    /// The dominant tone among `candidates` in about a second of what is heard once
+    /// sound arrives (media may still be connecting; under load that takes a while).
     pub async fn hears(&mut self, candidates: &[f64]) -> Option<f64> {
+        self.listen(candidates, true).await
+    }
+
+    /// The same for the next second as it comes, silent or not.
+    pub async fn hears_now(&mut self, candidates: &[f64]) -> Option<f64> {
+        self.listen(candidates, false).await
+    }
+
+    async fn listen(&mut self, candidates: &[f64], wait_for_sound: bool) -> Option<f64> {
         // Drop what is queued, then listen to fresh audio.
         while self.heard.try_recv().is_ok() {}
-        let mut samples = Vec::new();
-        let mut rate = 0;
-        for _ in 0..50 {
-            let frame = tokio::time::timeout(WAIT, self.heard.recv())
-                .await
-                .expect("audio in time")
-                .expect("open");
+        let mut first = next_frame(&mut self.heard).await;
+        if wait_for_sound {
+            let t0 = std::time::Instant::now();
+            while first.samples().iter().all(|s| s.unsigned_abs() < 100) && t0.elapsed() < WAIT {
+                first = next_frame(&mut self.heard).await;
+            }
+        }
+        let mut rate = first.rate();
+        let mut samples = first.samples().to_vec();
+        for _ in 0..49 {
+            let frame = next_frame(&mut self.heard).await;
             if frame.rate() != rate {
                 samples.clear();
                 rate = frame.rate();
@@ -142,6 +156,13 @@ impl PhoneCall {
         }
         dominant_tone(&samples, rate, candidates)
     }
+}
+
+async fn next_frame(heard: &mut mpsc::Receiver<AudioFrame>) -> AudioFrame {
+    tokio::time::timeout(WAIT, heard.recv())
+        .await
+        .expect("audio in time")
+        .expect("open")
 }
 
 /// The dominant tone in the last `seconds` of a WAV file (mono, what a customer heard).
