@@ -443,7 +443,9 @@ impl UserAgent {
 
     /// The next message to send on the flow.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let next = self.transmits.pop_front();
+        // A message that could not be written (the program's text with a line break
+        // in it) is left empty: it is not sent.
+        let next = std::iter::from_fn(|| self.transmits.pop_front()).find(|m| !m.is_empty());
         if next.is_none() {
             // Drained: an idle agent keeps no queue (thousands of them in one process).
             self.transmits = VecDeque::new();

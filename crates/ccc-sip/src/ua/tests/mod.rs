@@ -1053,3 +1053,46 @@ fn reply(request: &[u8], code: u16, reason: &str, extra: &[(KnownHeader, &str)])
     }
     b.build().unwrap()
 }
+
+/// RFC 3261 7.3.1: a header value may be folded onto more lines; the answers copy it
+/// (unfolded) rather than failing to be written.
+#[test]
+fn folded_headers_are_answered() {
+    let mut h = Harness::new();
+    h.receive(
+        b"OPTIONS sip:1001@h.invalid SIP/2.0\r\n\
+Via: SIP/2.0/WS 127.0.0.1:8080\r\n ;branch=z9hG4bK-fold\r\n\
+From: \"Folded\"\r\n\t<sip:1003@ccc.test>;tag=f1\r\n\
+To: <sip:1001@ccc.test>\r\n\
+Call-ID: fold-1\r\n\
+CSeq: 1\r\n  OPTIONS\r\n\
+Content-Length: 0\r\n\r\n",
+    );
+    let answer = h.one_sent();
+    let m = parse(&answer).unwrap();
+    assert_eq!(m.status(), Some(200));
+    assert_eq!(m.via().unwrap().branch(), Some("z9hG4bK-fold"));
+    assert_eq!(m.from().unwrap().tag(), Some("f1"));
+    assert_eq!(m.cseq().unwrap().method, "OPTIONS");
+    assert!(!answer.windows(3).any(|w| w == b"\r\n " || w == b"\r\n\t"));
+
+    let folded_invite = String::from_utf8(invite("z9hG4bK-inv1"))
+        .unwrap()
+        .replace("\"Customer\" <sip", "\"Customer\"\r\n <sip");
+    h.receive(folded_invite.as_bytes());
+    let events = h.events();
+    let [UaEvent::IncomingCall { call, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert!(h.ua.ringing(*call));
+    let ringing = h.one_sent();
+    let m = parse(&ringing).unwrap();
+    assert_eq!(m.status(), Some(180));
+    assert_eq!(m.from().unwrap().display, Some("Customer"));
+    // The program's reason phrase cannot break the answer either.
+    assert!(h.ua.reject(*call, 486, "Busy\r\nX-Evil: 1"));
+    let refusal = h.one_sent();
+    let m = parse(&refusal).unwrap();
+    assert_eq!(m.status(), Some(486));
+    assert_eq!(m.other_header("X-Evil"), None);
+}
