@@ -88,6 +88,9 @@ pub enum AuthError {
     /// The server offers only `auth-int`.
     #[error("the server requires qop {0:?}, which is not supported")]
     UnsupportedQop(String),
+    /// The response carries no challenge at all.
+    #[error("no Digest challenge")]
+    NoChallenge,
 }
 
 /// A digest challenge.
@@ -162,6 +165,36 @@ impl Challenge {
 }
 
 impl Challenge {
+    /// The challenge to answer among the `WWW-Authenticate` (or `Proxy-Authenticate`)
+    /// values of one response: the first one this side can answer. A server that
+    /// offers several algorithms sends one challenge each, the one it prefers first
+    /// (RFC 7616 section 3.7, RFC 8760 section 2.4), and may list some this side does
+    /// not know (`SHA-512-256`). When none can be answered, why the first Digest one
+    /// cannot.
+    ///
+    /// ```
+    /// use ccc_sip::auth::{Algorithm, Challenge};
+    /// let offered = [
+    ///     r#"Digest realm="r", nonce="n", algorithm=SHA-512-256, qop="auth""#,
+    ///     r#"Digest realm="r", nonce="n", algorithm=SHA-256, qop="auth""#,
+    ///     r#"Digest realm="r", nonce="n", algorithm=MD5, qop="auth""#,
+    /// ];
+    /// assert_eq!(Challenge::select(offered).unwrap().algorithm, Algorithm::Sha256);
+    /// ```
+    pub fn select<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Self, AuthError> {
+        let mut first_error = None;
+        for value in values {
+            match Self::parse(value) {
+                Ok(challenge) => return Ok(challenge),
+                Err(AuthError::NotDigest(_)) => {}
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(AuthError::NoChallenge))
+    }
+
     /// The header value that carries this challenge, as a server writes it.
     ///
     /// ```

@@ -230,19 +230,10 @@ impl Registration {
                 } else {
                     KnownHeader::ProxyAuthenticate
                 };
-                let parsed = response
-                    .headers_named(header)
-                    .map(Challenge::parse)
-                    .find(|c| !matches!(c, Err(crate::auth::AuthError::NotDigest(_))));
-                let challenge = match parsed {
-                    Some(Ok(challenge)) => challenge,
-                    Some(Err(e)) => {
+                let challenge = match Challenge::select(response.headers_named(header)) {
+                    Ok(challenge) => challenge,
+                    Err(e) => {
                         return Some(self.fail(RegistrationError::BadChallenge(e.to_string())));
-                    }
-                    None => {
-                        return Some(self.fail(RegistrationError::BadChallenge(
-                            "no Digest challenge".into(),
-                        )));
                     }
                 };
                 if !challenge.stale && self.answered >= 1 {

@@ -385,9 +385,7 @@ impl Calls {
                 } else {
                     KnownHeader::ProxyAuthenticate
                 };
-                let Some(Ok(challenge)) =
-                    response.headers_named(header).map(Challenge::parse).next()
-                else {
+                let Ok(challenge) = Challenge::select(response.headers_named(header)) else {
                     return false;
                 };
                 self.challenge = Some((challenge, code == 407));

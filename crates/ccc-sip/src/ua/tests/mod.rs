@@ -1096,3 +1096,53 @@ Content-Length: 0\r\n\r\n",
     assert_eq!(m.status(), Some(486));
     assert_eq!(m.other_header("X-Evil"), None);
 }
+
+/// RFC 7616 3.7 / RFC 8760 2.4: a server offering several algorithms sends one
+/// challenge each, its favourite first; the first one this side knows is answered.
+#[test]
+fn the_first_challenge_it_can_answer_is_answered() {
+    const OFFERED: [&str; 3] = [
+        "Digest realm=\"ccc.test\", nonce=\"n5\", algorithm=SHA-512-256, qop=\"auth\"",
+        "Digest realm=\"ccc.test\", nonce=\"n5\", algorithm=SHA-256, qop=\"auth\"",
+        "Digest realm=\"ccc.test\", nonce=\"n5\", algorithm=MD5, qop=\"auth\"",
+    ];
+    let offered: Vec<(KnownHeader, &str)> = OFFERED
+        .iter()
+        .map(|c| (KnownHeader::WwwAuthenticate, *c))
+        .collect();
+    let mut h = Harness::new();
+    h.ua.register(h.now);
+    let first = h.one_sent();
+    h.receive(&answer(&first, 401, "Unauthorized", &offered));
+    assert!(h.events().is_empty(), "not a failure");
+    let second = h.one_sent();
+    let auth = parse(&second)
+        .unwrap()
+        .header(KnownHeader::Authorization)
+        .unwrap()
+        .to_owned();
+    assert!(auth.contains("algorithm=SHA-256"), "{auth}");
+
+    let proxy: Vec<(KnownHeader, &str)> = OFFERED
+        .iter()
+        .map(|c| (KnownHeader::ProxyAuthenticate, *c))
+        .collect();
+    h.ua.invite(h.now, "sip:1002@ccc.test", b"v=0");
+    let invite = h.one_sent();
+    h.receive(&answer_invite(
+        &invite,
+        407,
+        "Proxy Authentication Required",
+        Some("px"),
+        &proxy,
+    ));
+    let sent = h.sent();
+    assert_eq!(sent.len(), 2, "the ACK and the INVITE again");
+    let retry = parse(&sent[1]).unwrap();
+    assert!(
+        retry
+            .header(KnownHeader::ProxyAuthorization)
+            .is_some_and(|a| a.contains("algorithm=SHA-256"))
+    );
+    assert!(h.events().is_empty());
+}
