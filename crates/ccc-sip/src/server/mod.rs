@@ -390,6 +390,7 @@ impl Server {
                     "Forbidden: register first",
                     &format!("{:016x}", self.seed ^ flow.0),
                     state.ua.config(),
+                    &[],
                 ) {
                     self.transmits.push_back((flow, bytes));
                 }

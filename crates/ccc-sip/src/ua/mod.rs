@@ -23,7 +23,7 @@ pub use register::RegistrationError;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::message::{Builder, KnownHeader, Message, parse};
+use crate::message::{Builder, KnownHeader, Message, parse, split_list};
 use call::{Calls, Ctx, Handled};
 use ids::Ids;
 use register::Registration;
@@ -304,6 +304,21 @@ impl UserAgent {
             }
             return;
         }
+        if let Some(unsupported) = unsupported_requirements(message) {
+            // RFC 3261 8.2.2.3: an extension the request requires and this side does
+            // not support (`100rel`, ...) gets 420 naming it; never for ACK and CANCEL.
+            if let Some(response) = response_to(
+                message,
+                420,
+                "Bad Extension",
+                &self.ids.tag_for(message),
+                &self.config,
+                &[(KnownHeader::Unsupported, unsupported)],
+            ) {
+                self.transmits.push_back(response);
+            }
+            return;
+        }
         if matches!(self.calls.on_request(now, message, cx!(self)), Handled::No) {
             self.answer_request(message);
         }
@@ -422,6 +437,7 @@ impl UserAgent {
             reason,
             &self.ids.tag_for(request),
             &self.config,
+            &[],
         ) {
             self.transmits.push_back(response);
         }
@@ -471,14 +487,30 @@ impl UserAgent {
     }
 }
 
+/// The option tags `request` requires that this side does not support, comma-separated
+/// (`None` when there are none, and for ACK and CANCEL, which cannot be refused).
+fn unsupported_requirements(request: &Message<'_>) -> Option<String> {
+    if matches!(request.method(), Some("ACK" | "CANCEL") | None) {
+        return None;
+    }
+    let unsupported: Vec<&str> = request
+        .list(KnownHeader::Require)
+        .filter(|tag| {
+            !split_list(config::SUPPORTED).any(|supported| supported.eq_ignore_ascii_case(tag))
+        })
+        .collect();
+    (!unsupported.is_empty()).then(|| unsupported.join(", "))
+}
+
 /// A response to `request`: its Via, From, To (with `tag` added when it has none),
-/// Call-ID and CSeq copied, as RFC 3261 8.2.6.2 says.
+/// Call-ID and CSeq copied, as RFC 3261 8.2.6.2 says, then `extra` headers.
 pub(crate) fn response_to(
     request: &Message<'_>,
     code: u16,
     reason: &str,
     tag: &str,
     config: &UaConfig,
+    extra: &[(KnownHeader, String)],
 ) -> Option<Vec<u8>> {
     let mut b = Builder::response(code, reason);
     for via in request.headers_named(KnownHeader::Via) {
@@ -505,6 +537,9 @@ pub(crate) fn response_to(
         b = b
             .header(KnownHeader::Accept, "application/sdp")
             .header(KnownHeader::Supported, config::SUPPORTED);
+    }
+    for (name, value) in extra {
+        b = b.header(*name, value.clone());
     }
     b.header(KnownHeader::UserAgent, config.user_agent.clone())
         .build()

@@ -229,7 +229,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Sends `request`'s answer, copied as RFC 3261 8.2.6.2 says.
     fn respond(&mut self, request: &Message<'_>, code: u16, reason: &str, tag: &str) {
-        if let Some(response) = super::response_to(request, code, reason, tag, self.config) {
+        if let Some(response) = super::response_to(request, code, reason, tag, self.config, &[]) {
             self.out.push_back(response);
         }
     }

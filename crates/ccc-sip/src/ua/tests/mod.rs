@@ -1146,3 +1146,26 @@ fn the_first_challenge_it_can_answer_is_answered() {
     );
     assert!(h.events().is_empty());
 }
+
+/// RFC 3261 8.2.2.3: a request that requires an extension this side lacks gets 420.
+#[test]
+fn a_required_extension_it_lacks_gets_420() {
+    let mut h = Harness::new();
+    let requiring = String::from_utf8(invite("z9hG4bK-100rel"))
+        .unwrap()
+        .replace("Call-ID:", "Require: timer, 100rel\r\nCall-ID:");
+    h.receive(requiring.as_bytes());
+    let refusal = h.one_sent();
+    let m = parse(&refusal).unwrap();
+    assert_eq!(m.status(), Some(420));
+    assert_eq!(m.header(KnownHeader::Unsupported), Some("100rel"));
+    assert!(h.events().is_empty(), "no call offered");
+    // What it supports is no reason to refuse.
+    let timer = String::from_utf8(invite("z9hG4bK-timer")).unwrap().replace(
+        "Call-ID:",
+        "Require: Timer\r\nSession-Expires: 1800\r\nCall-ID:",
+    );
+    h.receive(timer.as_bytes());
+    assert!(h.sent().is_empty());
+    assert!(matches!(h.events()[..], [UaEvent::IncomingCall { .. }]));
+}
