@@ -523,8 +523,8 @@ impl Server {
     }
 
     /// Asks the agent on the leg to call `target` instead (REFER).
-    pub fn refer(&mut self, leg: Leg, target: &str) -> bool {
-        self.with_ua(leg.flow, |ua| ua.refer(leg.call, target, None))
+    pub fn refer(&mut self, now: Instant, leg: Leg, target: &str) -> bool {
+        self.with_ua(leg.flow, |ua| ua.refer(now, leg.call, target, None))
             .unwrap_or(false)
     }
 

@@ -528,7 +528,7 @@ fn the_agent_asks_for_a_transfer_and_hears_how_it_goes() {
     w.pump();
     w.agent_saw(agent);
     w.server_saw();
-    assert!(w.ua(agent).refer(call, "sip:1002@ccc.test", None));
+    assert!(w.ua(agent).refer(now, call, "sip:1002@ccc.test", None));
     w.pump();
     assert_eq!(
         w.server_calls(),
@@ -554,7 +554,7 @@ fn the_agent_asks_for_a_transfer_and_hears_how_it_goes() {
         [UaEvent::TransferProgress { call, code: 200 }]
     );
     // A REFER the server refuses.
-    assert!(w.ua(agent).refer(call, "sip:1003@ccc.test", None));
+    assert!(w.ua(agent).refer(now, call, "sip:1003@ccc.test", None));
     w.pump();
     w.server_saw();
     assert!(w.server.reject_transfer(leg, 603, "Decline"));

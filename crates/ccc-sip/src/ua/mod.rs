@@ -374,9 +374,17 @@ impl UserAgent {
 
     /// Transfers the other party to `target` (blind: `replaces` is `None`), or, attended,
     /// to the far end of the call `replaces` (REFER with `Replaces`). False when the
-    /// call is not up or a REFER is pending.
-    pub fn refer(&mut self, call: CallHandle, target: &str, replaces: Option<CallHandle>) -> bool {
-        self.calls.refer(call, target, replaces, cx!(self))
+    /// call is not up, a REFER is pending, or `target` is not a SIP URI without URI
+    /// headers. The answer comes as [`UaEvent::TransferAccepted`] or
+    /// [`UaEvent::TransferFailed`] (408 when none came within Timer F).
+    pub fn refer(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        target: &str,
+        replaces: Option<CallHandle>,
+    ) -> bool {
+        self.calls.refer(now, call, target, replaces, cx!(self))
     }
 
     /// Follows the other party's REFER in `call` ([`UaEvent::TransferRequested`]):

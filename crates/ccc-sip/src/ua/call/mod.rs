@@ -184,8 +184,8 @@ struct Call {
     state: State,
     /// The ACK of this side's last answered INVITE, resent for a retransmitted 2xx.
     last_ack: Option<(u32, Vec<u8>)>,
-    /// The branch of this side's REFER waiting for its answer.
-    refer: Option<String>,
+    /// This side's REFER waiting for its answer: its branch, and since when.
+    refer: Option<(String, Instant)>,
     /// The SDP this side sent last (offer or answer): a session refresh repeats it.
     local_sdp: Vec<u8>,
     /// The `o=` line of the other side's last SDP: an offer with the same one is
@@ -445,6 +445,18 @@ impl Calls {
                 // The program did not decide in time: the REFER is refused.
                 refer.refuse(603, "Decline", cx);
             }
+            if call
+                .refer
+                .as_ref()
+                .is_some_and(|(_, since)| *since + TIMER_F <= now)
+            {
+                // No answer to this side's REFER (Timer F): it failed.
+                call.refer = None;
+                cx.event(UaEvent::TransferFailed {
+                    call: call.handle,
+                    code: 408,
+                });
+            }
             call.send_waiting_offer(now, cx);
             if call.session_timer_due(now, cx) {
                 expired.push(call.handle);
@@ -604,6 +616,7 @@ impl Call {
             self.waiting_offer.as_ref().map(|r| r.at),
             self.session_timer.as_ref().map(SessionTimer::deadline),
             self.incoming_refer.as_ref().map(IncomingRefer::deadline),
+            self.refer.as_ref().map(|(_, since)| *since + TIMER_F),
         ]
         .into_iter()
         .flatten()

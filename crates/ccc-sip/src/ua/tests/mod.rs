@@ -914,7 +914,7 @@ fn answered_outgoing(h: &mut Harness, target: &str, callee_tag: &str) -> CallHan
 fn blind_and_attended_transfers_by_refer() {
     let mut h = Harness::new();
     let first = answered_outgoing(&mut h, "sip:1002@ccc.test", "b-tag");
-    assert!(h.ua.refer(first, "sip:1003@ccc.test", None));
+    assert!(h.ua.refer(h.now, first, "sip:1003@ccc.test", None));
     let refer = h.one_sent();
     let m = parse(&refer).unwrap();
     assert_eq!(m.method(), Some("REFER"));
@@ -923,7 +923,10 @@ fn blind_and_attended_transfers_by_refer() {
         m.header(KnownHeader::ReferredBy),
         Some("<sip:1001@ccc.test>")
     );
-    assert!(!h.ua.refer(first, "sip:x@y", None), "one REFER at a time");
+    assert!(
+        !h.ua.refer(h.now, first, "sip:x@y", None),
+        "one REFER at a time"
+    );
     let accepted = Builder::response(202, "Accepted")
         .header(KnownHeader::Via, m.header(KnownHeader::Via).unwrap())
         .header(KnownHeader::From, m.header(KnownHeader::From).unwrap())
@@ -965,7 +968,7 @@ fn blind_and_attended_transfers_by_refer() {
 
     // Attended: the second call replaces the new one at the far end.
     let second = answered_outgoing(&mut h, "sip:1003@ccc.test", "c;tag");
-    assert!(h.ua.refer(second, "sip:1003@ccc.test", Some(first)));
+    assert!(h.ua.refer(h.now, second, "sip:1003@ccc.test", Some(first)));
     let refer = h.one_sent();
     let refer_to = parse(&refer)
         .unwrap()
@@ -980,7 +983,7 @@ fn blind_and_attended_transfers_by_refer() {
             first_call_id
         )
     );
-    assert!(!h.ua.refer(second, "sip:x@y", Some(CallHandle(999))));
+    assert!(!h.ua.refer(h.now, second, "sip:x@y", Some(CallHandle(999))));
 }
 
 mod glare;
@@ -1168,4 +1171,31 @@ fn a_required_extension_it_lacks_gets_420() {
     h.receive(timer.as_bytes());
     assert!(h.sent().is_empty());
     assert!(matches!(h.events()[..], [UaEvent::IncomingCall { .. }]));
+}
+
+/// A REFER the other side never answers fails after Timer F, and frees the call for
+/// another; a target that is not a plain SIP URI is refused up front.
+#[test]
+fn an_unanswered_refer_settles() {
+    let mut h = Harness::new();
+    let call = answered_outgoing(&mut h, "sip:1002@ccc.test", "b-tag");
+    for bad in [
+        "tel:+8613800000000",
+        "sip:1003@ccc.test>;x=<sip:evil@x",
+        "sip:1003@ccc.test?Replaces=x",
+        "sip:1003@ccc.test\r\nX: y",
+    ] {
+        assert!(!h.ua.refer(h.now, call, bad, None), "{bad:?}");
+    }
+    assert!(h.sent().is_empty());
+    assert!(h.ua.refer(h.now, call, "sip:1003@ccc.test", None));
+    h.one_sent();
+    h.advance(TIMER_F - Duration::from_millis(1));
+    assert!(h.events().is_empty());
+    h.advance(Duration::from_millis(1));
+    assert_eq!(h.events(), [UaEvent::TransferFailed { call, code: 408 }]);
+    assert!(
+        h.ua.refer(h.now, call, "sip:1003@ccc.test", None),
+        "free again"
+    );
 }
