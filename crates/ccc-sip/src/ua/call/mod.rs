@@ -101,7 +101,7 @@ struct OutgoingInvite {
 }
 
 /// How long this side's INVITE may wait: 32 s for any answer (Timer B), 3 minutes once
-/// it rings.
+/// a provisional answer (100 Trying included) came.
 const RING_LIMIT: Duration = Duration::from_secs(180);
 
 #[derive(Debug, Clone)]

@@ -1199,3 +1199,22 @@ fn an_unanswered_refer_settles() {
         "free again"
     );
 }
+
+/// A proxy's 100 Trying is a provisional answer: Timer B no longer runs (RFC 3261
+/// 17.1.1.2), and a CANCEL may go at once (9.1); it is not reported as progress.
+#[test]
+fn a_100_trying_ends_timer_b_and_lets_a_cancel_go() {
+    let mut h = Harness::new();
+    let call = h.ua.invite(h.now, "sip:1002@ccc.test", b"v=0");
+    let invite = h.one_sent();
+    h.receive(&answer_invite(&invite, 100, "Trying", None, &[]));
+    assert!(h.events().is_empty(), "100 is not the callee's progress");
+    h.advance(TIMER_F + Duration::from_secs(10));
+    assert!(
+        h.events().is_empty(),
+        "no Timer B after a provisional answer"
+    );
+    assert!(h.ua.hang_up(h.now, call));
+    let cancel = parse(&h.one_sent()).unwrap().method().map(str::to_owned);
+    assert_eq!(cancel.as_deref(), Some("CANCEL"));
+}
