@@ -41,7 +41,11 @@ pub enum UaEvent {
         /// What the registrar granted.
         expires: u32,
     },
-    /// The registration failed; the user agent will not retry by itself.
+    /// The registration failed. While it is wanted, a transient failure (no answer
+    /// within Timer F, 408, 480, 5xx) is tried again by itself, after the registrar's
+    /// `Retry-After` or after 30 s doubling with each failure up to 30 minutes (RFC 5626
+    /// section 4.5), and at once when the flow comes back; a refusal (credentials,
+    /// 403, 404, a challenge it cannot answer) is not.
     RegistrationFailed(RegistrationError),
     /// Unregistered (an answer to [`UserAgent::unregister`]).
     Unregistered,

@@ -307,7 +307,90 @@ fn no_answer_times_out_after_timer_f() {
         h.events(),
         [UaEvent::RegistrationFailed(RegistrationError::Timeout)]
     );
+    // Tried again by itself, 15-30 s later (RFC 5626 4.5), then after 30-60 s.
+    h.advance(Duration::from_secs(14));
+    assert!(h.sent().is_empty());
+    h.advance(Duration::from_secs(16));
+    let retry = h.one_sent();
+    assert_eq!(parse(&retry).unwrap().method(), Some("REGISTER"));
+    h.advance(TIMER_F);
+    assert_eq!(
+        h.events(),
+        [UaEvent::RegistrationFailed(RegistrationError::Timeout)]
+    );
+    h.advance(Duration::from_secs(29));
+    assert!(h.sent().is_empty(), "the wait doubles");
+    h.advance(Duration::from_secs(31));
+    assert_eq!(h.sent().len(), 1);
 }
+
+/// A registrar that is down for a while (503) is asked again when it says, and a
+/// refresh that fails so does not leave the agent unregistered for good.
+#[test]
+fn transient_refusals_are_retried_and_others_are_not() {
+    let mut h = Harness::new();
+    registered(&mut h);
+    h.advance(Duration::from_secs(270));
+    let refresh = h.one_sent();
+    h.receive(&answer(
+        &refresh,
+        503,
+        "Service Unavailable",
+        &[(KnownHeader::RetryAfter, "120 (maintenance)")],
+    ));
+    assert!(matches!(
+        h.events()[..],
+        [UaEvent::RegistrationFailed(RegistrationError::Rejected {
+            code: 503,
+            ..
+        })]
+    ));
+    h.advance(Duration::from_secs(119));
+    assert!(h.sent().is_empty());
+    h.advance(Duration::from_secs(1));
+    let again = h.one_sent();
+    assert_eq!(parse(&again).unwrap().method(), Some("REGISTER"));
+    h.receive(&answer(&again, 200, "OK", &[(KnownHeader::Expires, "300")]));
+    assert_eq!(h.events(), [UaEvent::Registered { expires: 300 }]);
+    // Refused for good: not retried.
+    h.advance(Duration::from_secs(270));
+    let refresh = h.one_sent();
+    h.receive(&answer(&refresh, 404, "Not Found", &[]));
+    h.events();
+    h.advance(RETRY_MAX_FOR_TESTS);
+    assert!(h.sent().is_empty());
+    assert_eq!(h.ua.poll_timeout(), None);
+}
+
+/// A registrar that answers every REGISTER with a stale nonce is given up on.
+#[test]
+fn endless_stale_nonces_end() {
+    let mut h = Harness::new();
+    h.ua.register(h.now);
+    let mut sent = h.one_sent();
+    for n in 0..4 {
+        let stale = format!("Digest realm=\"ccc.test\", nonce=\"s{n}\", stale=true");
+        h.receive(&answer(
+            &sent,
+            401,
+            "Unauthorized",
+            &[(KnownHeader::WwwAuthenticate, &stale)],
+        ));
+        if n < 3 {
+            sent = h.one_sent();
+            assert!(h.events().is_empty());
+        }
+    }
+    assert!(h.sent().is_empty());
+    assert!(matches!(
+        h.events()[..],
+        [UaEvent::RegistrationFailed(
+            RegistrationError::BadChallenge(_)
+        )]
+    ));
+}
+
+const RETRY_MAX_FOR_TESTS: Duration = Duration::from_secs(3600);
 
 #[test]
 fn other_failures_are_reported() {
