@@ -310,8 +310,14 @@ impl DigestAnswer {
         })
     }
 
+    /// Whether the answer is computed with `qop=auth` (else in the RFC 2069 form).
+    pub fn qop_auth(&self) -> bool {
+        self.qop_auth
+    }
+
     /// Whether the answer is right for a request of `method` with `password` (the
-    /// nonce, realm and URI are the caller's to check). Compared in constant time.
+    /// nonce, realm, URI, algorithm and qop are the caller's to check). Compared in
+    /// constant time.
     pub fn verify(&self, method: &str, password: &str) -> bool {
         let hash = |s: &str| self.algorithm.hash(s);
         let cnonce = self.cnonce.as_deref().unwrap_or("");

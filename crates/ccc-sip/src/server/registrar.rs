@@ -129,7 +129,11 @@ impl Registrar {
             return;
         }
         let nonce = self.check_nonce(now, &answered.nonce, config);
+        // Answered as challenged: the algorithm and `qop=auth` asked for, not a weaker
+        // form the client picked.
         let right = nonce.is_some()
+            && answered.algorithm == config.digest_algorithm
+            && answered.qop_auth()
             && answered.uri == request.request_uri().unwrap_or("")
             && accounts
                 .password(&user)
