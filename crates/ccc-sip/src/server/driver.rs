@@ -648,7 +648,8 @@ async fn serve_flow(
                         }
                     }
                     Ok(Some(Frame::CrlfPing)) => {
-                        if socket.send(Bytes::from_static(b"\r\n")).await.is_err() {
+                        let pong = socket.send(Bytes::from_static(b"\r\n"));
+                        if !matches!(tokio::time::timeout(COMMAND_LIMIT, pong).await, Ok(Ok(()))) {
                             return;
                         }
                     }
