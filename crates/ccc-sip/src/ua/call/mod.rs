@@ -100,6 +100,9 @@ struct OutgoingInvite {
     progress_reported: Option<u16>,
 }
 
+/// The most calls one user agent keeps at once; a new INVITE beyond gets 503.
+pub(crate) const MAX_CALLS: usize = 1024;
+
 /// How long this side's INVITE may wait: 32 s for any answer (Timer B), 3 minutes once
 /// a provisional answer (100 Trying included) came.
 const RING_LIMIT: Duration = Duration::from_secs(180);
@@ -229,7 +232,19 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Sends `request`'s answer, copied as RFC 3261 8.2.6.2 says.
     fn respond(&mut self, request: &Message<'_>, code: u16, reason: &str, tag: &str) {
-        if let Some(response) = super::response_to(request, code, reason, tag, self.config, &[]) {
+        self.respond_with(request, code, reason, tag, &[]);
+    }
+
+    /// [`Ctx::respond`] with more headers.
+    fn respond_with(
+        &mut self,
+        request: &Message<'_>,
+        code: u16,
+        reason: &str,
+        tag: &str,
+        extra: &[(KnownHeader, String)],
+    ) {
+        if let Some(response) = super::response_to(request, code, reason, tag, self.config, extra) {
             self.out.push_back(response);
         }
     }

@@ -1301,3 +1301,21 @@ fn a_100_trying_ends_timer_b_and_lets_a_cancel_go() {
     let cancel = parse(&h.one_sent()).unwrap().method().map(str::to_owned);
     assert_eq!(cancel.as_deref(), Some("CANCEL"));
 }
+
+/// A flood of INVITEs nobody answers holds a bounded number of calls.
+#[test]
+fn calls_are_bounded() {
+    let mut h = Harness::new();
+    let template = String::from_utf8(invite("z9hG4bK-flood")).unwrap();
+    for n in 0..=call::MAX_CALLS {
+        let flood = template
+            .replace("call-1", &format!("flood-{n}"))
+            .replace("z9hG4bK-flood", &format!("z9hG4bK-flood{n}"));
+        h.receive(flood.as_bytes());
+    }
+    assert_eq!(h.events().len(), call::MAX_CALLS, "one call offered each");
+    let refusal = h.one_sent();
+    let m = parse(&refusal).unwrap();
+    assert_eq!(m.status(), Some(503));
+    assert_eq!(m.header(KnownHeader::RetryAfter), Some("10"));
+}
