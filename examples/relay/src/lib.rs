@@ -11,7 +11,8 @@
 //! 2. allows only the workbench's actions, the supervisor ones only to supervisors
 //!    (403 otherwise);
 //! 3. keeps only the parameters the action's model knows and pins `InstanceId` and
-//!    `UserId` to the user, so no agent can act as another;
+//!    `UserId` to the user, so no agent can act as another (parameters that name other
+//!    agents, `ResetUserStatus`'s `RamIdList`, are a supervisor's: 403 otherwise);
 //! 4. signs with its AccessKey and forwards to CCC;
 //! 5. passes CCC's JSON back, in the shape the caller uses (C3 `useOpenApiSdk`: the
 //!    request's keys tell, unless configured).
@@ -269,7 +270,20 @@ impl Relay {
             }
         };
         let shape = self.shape.unwrap_or_else(|| shape_of(&request));
-        let params = self.pinned(model, &request_to_wire(&request, version), user);
+        let wire = request_to_wire(&request, version);
+        if !user.supervisor
+            && let Some((name, _)) = wire
+                .pairs()
+                .iter()
+                .find(|(name, _)| !allow::agent_may_send(version, action, name))
+        {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "Forbidden.Parameter",
+                &format!("{name} names other agents: a supervisor's parameter"),
+            );
+        }
+        let params = self.pinned(model, &wire, user);
         tracing::info!(user = %user.name, action, %version, "relay");
         let call = Request::raw(action, version, params);
         match self.ccc.call(&call).await {
