@@ -16,6 +16,7 @@ use sha2::{Digest as _, Sha256};
 
 /// A digest hash algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Algorithm {
     /// `MD5` (the default when the challenge names none).
     Md5,

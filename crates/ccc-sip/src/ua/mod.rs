@@ -316,7 +316,7 @@ impl UserAgent {
                 420,
                 "Bad Extension",
                 &self.ids.tag_for(message),
-                &self.config,
+                &self.config.user_agent,
                 &[(KnownHeader::Unsupported, unsupported)],
             ) {
                 self.transmits.push_back(response);
@@ -448,7 +448,7 @@ impl UserAgent {
             code,
             reason,
             &self.ids.tag_for(request),
-            &self.config,
+            &self.config.user_agent,
             &[],
         ) {
             self.transmits.push_back(response);
@@ -515,13 +515,14 @@ fn unsupported_requirements(request: &Message<'_>) -> Option<String> {
 }
 
 /// A response to `request`: its Via, From, To (with `tag` added when it has none),
-/// Call-ID and CSeq copied, as RFC 3261 8.2.6.2 says, then `extra` headers.
+/// Call-ID and CSeq copied, as RFC 3261 8.2.6.2 says, then `extra` headers and
+/// `Server: server`. `None` when the request lacks one of those headers.
 pub(crate) fn response_to(
     request: &Message<'_>,
     code: u16,
     reason: &str,
     tag: &str,
-    config: &UaConfig,
+    server: &str,
     extra: &[(KnownHeader, String)],
 ) -> Option<Vec<u8>> {
     let mut b = Builder::response(code, reason);
@@ -553,9 +554,7 @@ pub(crate) fn response_to(
     for (name, value) in extra {
         b = b.header(*name, value.clone());
     }
-    b.header(KnownHeader::UserAgent, config.user_agent.clone())
-        .build()
-        .ok()
+    b.header(KnownHeader::Server, server).build().ok()
 }
 
 #[cfg(test)]

@@ -244,7 +244,9 @@ impl Ctx<'_> {
         tag: &str,
         extra: &[(KnownHeader, String)],
     ) {
-        if let Some(response) = super::response_to(request, code, reason, tag, self.config, extra) {
+        if let Some(response) =
+            super::response_to(request, code, reason, tag, &self.config.user_agent, extra)
+        {
             self.out.push_back(response);
         }
     }

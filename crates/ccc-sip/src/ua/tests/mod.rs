@@ -1161,6 +1161,9 @@ Content-Length: 0\r\n\r\n",
     assert_eq!(m.from().unwrap().tag(), Some("f1"));
     assert_eq!(m.cseq().unwrap().method, "OPTIONS");
     assert!(!answer.windows(3).any(|w| w == b"\r\n " || w == b"\r\n\t"));
+    // RFC 3261 20.35: a response names its software in Server, not User-Agent.
+    assert!(m.header(KnownHeader::Server).is_some());
+    assert!(m.header(KnownHeader::UserAgent).is_none());
 
     let folded_invite = String::from_utf8(invite("z9hG4bK-inv1"))
         .unwrap()
