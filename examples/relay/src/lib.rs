@@ -39,8 +39,8 @@ use serde_json::{Value, json};
 pub use allow::{SUPERVISOR_ONLY, WORKBENCH_2017, WORKBENCH_2020};
 use session::Sessions;
 
-/// One user of the relay.
-#[derive(Debug, Clone)]
+/// One user of the relay. `Debug` hides the password.
+#[derive(Clone)]
 pub struct User {
     /// The login name.
     pub name: String,
@@ -50,6 +50,17 @@ pub struct User {
     pub agent_id: String,
     /// Whether the user may monitor, barge in, intercept and coach.
     pub supervisor: bool,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("password", &"<redacted>")
+            .field("agent_id", &self.agent_id)
+            .field("supervisor", &self.supervisor)
+            .finish()
+    }
 }
 
 /// What the relay needs.
@@ -361,5 +372,25 @@ fn answer(status: u16, body: Body, shape: Shape) -> Response {
                 status.as_u16()
             ),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_password_stays_out_of_debug() {
+        let user = User {
+            name: "alice".into(),
+            password: "alice-password".into(),
+            agent_id: "alice@ccc-test".into(),
+            supervisor: false,
+        };
+        let debug = format!("{user:?}");
+        assert!(
+            debug.contains("alice@ccc-test") && !debug.contains("alice-password"),
+            "{debug}"
+        );
     }
 }
