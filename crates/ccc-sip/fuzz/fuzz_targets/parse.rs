@@ -3,7 +3,7 @@
 //! become one space).
 #![no_main]
 
-use ccc_sip::message::{Builder, KnownHeader, SipUri, StartLine, parse};
+use ccc_sip::message::{Builder, KnownHeader, Limits, SipUri, StartLine, parse};
 use libfuzzer_sys::fuzz_target;
 
 /// A header value as it reads after being written: each fold one space, trimmed.
@@ -44,6 +44,10 @@ fuzz_target!(|data: &[u8]| {
         .iter()
         .filter(|h| !h.name.is(KnownHeader::ContentLength.as_str()))
         .collect();
+    if headers.len() >= Limits::default().max_headers {
+        // With the Content-Length the builder adds it would be one line too many.
+        return;
+    }
     for h in &headers {
         b = b.other_header(h.name.as_str(), h.value);
     }
