@@ -31,10 +31,16 @@ fn request_suffix(id: Option<&str>) -> String {
 impl ApiError {
     /// Whether retrying later may help: throttling or a 5xx.
     pub fn is_retryable(&self) -> bool {
-        self.code.starts_with("Throttling")
+        self.is_throttling()
             || self.code == "ServiceUnavailable"
             || self.http_status == 429
             || self.http_status >= 500
+    }
+
+    /// Whether CCC refused the call for its rate (`Throttling*`, HTTP 429) before doing
+    /// anything, so another try later cannot do the work twice.
+    pub fn is_throttling(&self) -> bool {
+        self.code.starts_with("Throttling") || self.http_status == 429
     }
 }
 
