@@ -131,6 +131,8 @@ pub struct MediaSession {
     config: CallConfig,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     local_hold: std::sync::atomic::AtomicBool,
+    /// Set once [`Self::close`] has released everything; `Drop` then has nothing to do.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for MediaSession {
@@ -394,6 +396,7 @@ impl MediaSession {
                 config,
                 task: std::sync::Mutex::new(Some(handle)),
                 local_hold: std::sync::atomic::AtomicBool::new(false),
+                closed: std::sync::atomic::AtomicBool::new(false),
             },
             MediaEvents { rx: events_rx },
         ))
@@ -760,7 +763,8 @@ impl MediaSession {
     }
 
     /// Hangs up the media: stops the audio, closes the recording, releases TURN
-    /// allocations and sockets. [`MediaEvent::Ended`] is the last event.
+    /// allocations and sockets. [`MediaEvent::Ended`] is the last event. A session
+    /// dropped without it is closed all the same, in the background.
     pub async fn close(&self) -> Result<(), MediaError> {
         let (tx, rx) = oneshot::channel();
         if self.inputs.send(Input::Close(tx)).await.is_ok() {
@@ -771,7 +775,38 @@ impl MediaSession {
             let _ = tokio::time::timeout(self.config.operation_timeout, task).await;
         }
         self.bounded("close the peer connection", self.pc.close())
-            .await
+            .await?;
+        self.closed.store(true, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// A session dropped without [`MediaSession::close`] (an early return, a panic, a
+/// program that forgot) must not keep running: webrtc-rs's driver task, which holds the
+/// sockets and any TURN allocation, runs until its peer connection is closed, and the
+/// media task would go on pacing the call every 20 ms. So the media task is told to
+/// stop (it closes the recording and sends `Ended`) and the peer connection is closed
+/// on the runtime in the background.
+impl Drop for MediaSession {
+    fn drop(&mut self) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let (done, _) = oneshot::channel();
+        if self.inputs.try_send(Input::Close(done)).is_err()
+            && let Some(task) = self.task.lock().ok().and_then(|mut t| t.take())
+        {
+            // The task's queue is full or it is gone: stop it where it is (the
+            // recording is still closed, by the recorder's own drop).
+            task.abort();
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let pc = Arc::clone(&self.pc);
+            let limit = self.config.operation_timeout;
+            runtime.spawn(async move {
+                let _ = tokio::time::timeout(limit, pc.close()).await;
+            });
+        }
     }
 }
 
