@@ -30,6 +30,7 @@ mod config;
 mod jitter;
 mod pipeline;
 mod rtcp;
+mod sdp;
 mod session;
 
 pub use config::{

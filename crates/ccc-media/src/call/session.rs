@@ -26,6 +26,7 @@ use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit,
 use super::config::{AnswerDtlsRole, CallConfig, ConnectProfile, HostCandidates, IcePolicy};
 use super::pipeline::{OutsideFigures, Pipeline, PipelineEvent, ReceiveSetup, SendSetup};
 use super::rtcp::{RtcpWatch, SharedReport};
+use super::sdp::{answer_direction, ice_ufrag, offered_direction, without_duplicate_formats};
 use super::{CallAudio, DtmfMode, FailReason, MediaError, MediaEvent, MediaEvents};
 use crate::audio::{AudioSink, AudioSource, CallRecorder};
 use crate::codec::Codec;
@@ -442,7 +443,7 @@ impl MediaSession {
                 .await
                 .map_err(|_| MediaError::Timeout("read the local description"))?
                 .ok_or(MediaError::Sdp("no local description".into()))?;
-        Ok(description.sdp)
+        Ok(without_duplicate_formats(&description.sdp))
     }
 
     async fn make_offer(&self, restart: bool) -> Result<String, MediaError> {
@@ -1006,99 +1007,5 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
-    }
-}
-
-/// The direction an SDP offers for its audio (RFC 3264 section 5.1): the audio
-/// section's attribute, else the session's, else sendrecv.
-fn offered_direction(sdp: &str) -> RTCRtpTransceiverDirection {
-    let parse = |line: &str| match line.trim() {
-        "a=sendrecv" => Some(RTCRtpTransceiverDirection::Sendrecv),
-        "a=sendonly" => Some(RTCRtpTransceiverDirection::Sendonly),
-        "a=recvonly" => Some(RTCRtpTransceiverDirection::Recvonly),
-        "a=inactive" => Some(RTCRtpTransceiverDirection::Inactive),
-        _ => None,
-    };
-    let mut session = None;
-    let mut in_audio = false;
-    let mut seen_media = false;
-    for line in sdp.lines() {
-        let line = line.trim();
-        if line.starts_with("m=") {
-            if in_audio {
-                break;
-            }
-            seen_media = true;
-            in_audio = line.starts_with("m=audio");
-            continue;
-        }
-        match (parse(line), seen_media, in_audio) {
-            (Some(d), false, _) => session = Some(d),
-            (Some(d), true, true) => return d,
-            _ => {}
-        }
-    }
-    session.unwrap_or(RTCRtpTransceiverDirection::Sendrecv)
-}
-
-/// Our answer's direction to an offered one, holding ourselves or not (RFC 3264 6.1).
-fn answer_direction(
-    offered: RTCRtpTransceiverDirection,
-    local_hold: bool,
-) -> RTCRtpTransceiverDirection {
-    use RTCRtpTransceiverDirection as D;
-    // We may send if they receive, and receive if they send (and we are not holding).
-    let send = matches!(offered, D::Sendrecv | D::Recvonly);
-    let receive = matches!(offered, D::Sendrecv | D::Sendonly) && !local_hold;
-    match (send, receive) {
-        (true, true) => D::Sendrecv,
-        (true, false) => D::Sendonly,
-        (false, true) => D::Recvonly,
-        (false, false) => D::Inactive,
-    }
-}
-
-/// The first `a=ice-ufrag` of an SDP.
-fn ice_ufrag(sdp: &str) -> Option<String> {
-    sdp.lines()
-        .find_map(|line| line.trim().strip_prefix("a=ice-ufrag:"))
-        .map(str::to_owned)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use RTCRtpTransceiverDirection as D;
-
-    #[test]
-    fn directions_follow_rfc_3264() {
-        let sdp = |dir: &str| format!("v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\n{dir}\r\n");
-        assert_eq!(offered_direction(&sdp("a=sendonly")), D::Sendonly);
-        assert_eq!(offered_direction(&sdp("")), D::Sendrecv);
-        assert_eq!(
-            offered_direction("v=0\r\na=inactive\r\nm=audio 9 RTP/AVP 0\r\n"),
-            D::Inactive,
-            "the session level applies"
-        );
-        assert_eq!(
-            offered_direction("m=video 9 RTP/AVP 96\r\na=sendonly\r\nm=audio 9 RTP/AVP 0\r\n"),
-            D::Sendrecv,
-            "another section's attribute does not"
-        );
-        assert_eq!(answer_direction(D::Sendonly, false), D::Recvonly);
-        assert_eq!(answer_direction(D::Sendonly, true), D::Inactive);
-        assert_eq!(answer_direction(D::Inactive, false), D::Inactive);
-        assert_eq!(answer_direction(D::Recvonly, false), D::Sendonly);
-        assert_eq!(answer_direction(D::Sendrecv, true), D::Sendonly);
-        assert_eq!(answer_direction(D::Sendrecv, false), D::Sendrecv);
-    }
-
-    #[test]
-    fn ice_ufrag_is_read() {
-        assert_eq!(
-            ice_ufrag("v=0\r\na=ice-ufrag:abc\r\n").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(ice_ufrag("v=0\r\n"), None);
     }
 }

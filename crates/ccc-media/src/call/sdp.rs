@@ -1,0 +1,160 @@
+//! What the session reads from and fixes in SDP text beside webrtc-rs: the offered
+//! direction (RFC 3264), the ICE user fragment, and the duplicate formats webrtc-rs
+//! 0.21.1 can write into an answer.
+
+use webrtc::rtp_transceiver::RTCRtpTransceiverDirection;
+
+/// The direction an SDP offers for its audio (RFC 3264 section 5.1): the audio
+/// section's attribute, else the session's, else sendrecv.
+pub(super) fn offered_direction(sdp: &str) -> RTCRtpTransceiverDirection {
+    let parse = |line: &str| match line.trim() {
+        "a=sendrecv" => Some(RTCRtpTransceiverDirection::Sendrecv),
+        "a=sendonly" => Some(RTCRtpTransceiverDirection::Sendonly),
+        "a=recvonly" => Some(RTCRtpTransceiverDirection::Recvonly),
+        "a=inactive" => Some(RTCRtpTransceiverDirection::Inactive),
+        _ => None,
+    };
+    let mut session = None;
+    let mut in_audio = false;
+    let mut seen_media = false;
+    for line in sdp.lines() {
+        let line = line.trim();
+        if line.starts_with("m=") {
+            if in_audio {
+                break;
+            }
+            seen_media = true;
+            in_audio = line.starts_with("m=audio");
+            continue;
+        }
+        match (parse(line), seen_media, in_audio) {
+            (Some(d), false, _) => session = Some(d),
+            (Some(d), true, true) => return d,
+            _ => {}
+        }
+    }
+    session.unwrap_or(RTCRtpTransceiverDirection::Sendrecv)
+}
+
+/// Our answer's direction to an offered one, holding ourselves or not (RFC 3264 6.1).
+pub(super) fn answer_direction(
+    offered: RTCRtpTransceiverDirection,
+    local_hold: bool,
+) -> RTCRtpTransceiverDirection {
+    use RTCRtpTransceiverDirection as D;
+    // We may send if they receive, and receive if they send (and we are not holding).
+    let send = matches!(offered, D::Sendrecv | D::Recvonly);
+    let receive = matches!(offered, D::Sendrecv | D::Sendonly) && !local_hold;
+    match (send, receive) {
+        (true, true) => D::Sendrecv,
+        (true, false) => D::Sendonly,
+        (false, true) => D::Recvonly,
+        (false, false) => D::Inactive,
+    }
+}
+
+/// The first `a=ice-ufrag` of an SDP.
+pub(super) fn ice_ufrag(sdp: &str) -> Option<String> {
+    sdp.lines()
+        .find_map(|line| line.trim().strip_prefix("a=ice-ufrag:"))
+        .map(str::to_owned)
+}
+
+/// `sdp` with each media format listed once. webrtc-rs 0.21.1 matches the far end's
+/// codecs against ours without their clock rate, so a browser's offer of
+/// `telephone-event/48000` and `/8000` (payload types 110 and 126) beside our one
+/// telephone-event comes out as `m=audio ... 110 110` with the `a=rtpmap:110` line twice:
+/// an answer that strict parsers refuse. The second mention of a payload type on the
+/// `m=` line goes, and so does a repeated attribute line within a media section.
+pub(super) fn without_duplicate_formats(sdp: &str) -> String {
+    let mut out = String::with_capacity(sdp.len());
+    let mut seen_lines: Vec<&str> = Vec::new();
+    for line in sdp.split_inclusive('\n') {
+        let text = line.trim_end_matches(['\r', '\n']);
+        let ending = &line[text.len()..];
+        if let Some(media) = text.strip_prefix("m=") {
+            seen_lines.clear();
+            let mut fields = media.split(' ');
+            let head: Vec<&str> = fields.by_ref().take(3).collect();
+            let mut formats: Vec<&str> = Vec::new();
+            for format in fields {
+                if !formats.contains(&format) {
+                    formats.push(format);
+                }
+            }
+            out.push_str("m=");
+            out.push_str(&head.join(" "));
+            for format in formats {
+                out.push(' ');
+                out.push_str(format);
+            }
+            out.push_str(ending);
+            continue;
+        }
+        let per_format = ["a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"]
+            .iter()
+            .any(|p| text.starts_with(p));
+        if per_format {
+            if seen_lines.contains(&text) {
+                continue;
+            }
+            seen_lines.push(text);
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RTCRtpTransceiverDirection as D;
+
+    #[test]
+    fn directions_follow_rfc_3264() {
+        let sdp = |dir: &str| format!("v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\n{dir}\r\n");
+        assert_eq!(offered_direction(&sdp("a=sendonly")), D::Sendonly);
+        assert_eq!(offered_direction(&sdp("")), D::Sendrecv);
+        assert_eq!(
+            offered_direction("v=0\r\na=inactive\r\nm=audio 9 RTP/AVP 0\r\n"),
+            D::Inactive,
+            "the session level applies"
+        );
+        assert_eq!(
+            offered_direction("m=video 9 RTP/AVP 96\r\na=sendonly\r\nm=audio 9 RTP/AVP 0\r\n"),
+            D::Sendrecv,
+            "another section's attribute does not"
+        );
+        assert_eq!(answer_direction(D::Sendonly, false), D::Recvonly);
+        assert_eq!(answer_direction(D::Sendonly, true), D::Inactive);
+        assert_eq!(answer_direction(D::Inactive, false), D::Inactive);
+        assert_eq!(answer_direction(D::Recvonly, false), D::Sendonly);
+        assert_eq!(answer_direction(D::Sendrecv, true), D::Sendonly);
+        assert_eq!(answer_direction(D::Sendrecv, false), D::Sendrecv);
+    }
+
+    #[test]
+    fn ice_ufrag_is_read() {
+        assert_eq!(
+            ice_ufrag("v=0\r\na=ice-ufrag:abc\r\n").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(ice_ufrag("v=0\r\n"), None);
+    }
+
+    #[test]
+    fn duplicate_formats_are_listed_once() {
+        let answer = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8 110 110\r\na=mid:0\r\n\
+                      a=rtpmap:111 opus/48000/2\r\na=rtpmap:110 telephone-event/48000\r\n\
+                      a=rtpmap:110 telephone-event/48000\r\na=sendrecv\r\n";
+        assert_eq!(
+            without_duplicate_formats(answer),
+            "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8 110\r\na=mid:0\r\n\
+             a=rtpmap:111 opus/48000/2\r\na=rtpmap:110 telephone-event/48000\r\na=sendrecv\r\n"
+        );
+        // Another section may repeat what the first said; a clean SDP is left alone.
+        let two = "m=audio 9 RTP/AVP 0\na=rtpmap:0 PCMU/8000\nm=audio 9 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n";
+        assert_eq!(without_duplicate_formats(two), two);
+        assert_eq!(without_duplicate_formats(""), "");
+    }
+}

@@ -1,0 +1,101 @@
+//! SDP as browsers write it: the offers of Chrome (and so of JsSIP, which hands the
+//! browser's SDP on) are answered with one format per payload type, Opus first, and the
+//! telephone-event whose clock matches Opus.
+
+mod common;
+
+use ccc_media::call::{CallConfig, DtmfMode};
+use common::peer;
+
+/// An audio-only offer as Chrome 120-130 makes it (candidates gathered, no trickle).
+const CHROME_OFFER: &str = "v=0\r
+o=- 4611731400430051336 2 IN IP4 127.0.0.1\r
+s=-\r
+t=0 0\r
+a=group:BUNDLE 0\r
+a=extmap-allow-mixed\r
+a=msid-semantic: WMS stream\r
+m=audio 50000 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r
+c=IN IP4 127.0.0.1\r
+a=rtcp:9 IN IP4 0.0.0.0\r
+a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0 network-id 1\r
+a=ice-ufrag:Zx4b\r
+a=ice-pwd:2bTWAZbzcxLqTWD3ZHXBuVCs\r
+a=ice-options:trickle\r
+a=fingerprint:sha-256 5B:2E:3C:6F:0A:F0:D6:7F:8A:1A:12:3D:9A:AB:33:10:2F:5D:A8:9E:77:C1:0B:14:7A:5C:E4:1A:3C:64:3F:7A\r
+a=setup:actpass\r
+a=mid:0\r
+a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r
+a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r
+a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r
+a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r
+a=sendrecv\r
+a=msid:stream track\r
+a=rtcp-mux\r
+a=rtpmap:111 opus/48000/2\r
+a=rtcp-fb:111 transport-cc\r
+a=fmtp:111 minptime=10;useinbandfec=1\r
+a=rtpmap:63 red/48000/2\r
+a=fmtp:63 111/111\r
+a=rtpmap:9 G722/8000\r
+a=rtpmap:0 PCMU/8000\r
+a=rtpmap:8 PCMA/8000\r
+a=rtpmap:13 CN/8000\r
+a=rtpmap:110 telephone-event/48000\r
+a=rtpmap:126 telephone-event/8000\r
+a=ssrc:1234 cname:xyz\r
+a=ssrc:1234 msid:stream track\r
+";
+
+/// The formats of the `m=audio` line, and the `a=rtpmap` lines.
+fn formats(sdp: &str) -> (Vec<String>, Vec<String>) {
+    let m = sdp
+        .lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .expect("an m=audio line");
+    let formats = m.split(' ').skip(2).map(str::to_owned).collect();
+    let rtpmaps = sdp
+        .lines()
+        .filter(|l| l.starts_with("a=rtpmap:"))
+        .map(str::to_owned)
+        .collect();
+    (formats, rtpmaps)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chrome_offer_is_answered_with_each_format_once() {
+    let agent = peer(CallConfig::loopback(), 440.0).await;
+    let answer = agent.session.answer(CHROME_OFFER).await.unwrap();
+    let (formats, rtpmaps) = formats(&answer);
+    let mut unique = formats.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        formats.len(),
+        "a payload type twice:\n{answer}"
+    );
+    let mut unique_maps = rtpmaps.clone();
+    unique_maps.sort();
+    unique_maps.dedup();
+    assert_eq!(
+        unique_maps.len(),
+        rtpmaps.len(),
+        "an rtpmap twice:\n{answer}"
+    );
+    assert_eq!(formats.first().map(String::as_str), Some("111"), "{answer}");
+    assert!(
+        answer.contains("a=rtpmap:110 telephone-event/48000"),
+        "{answer}"
+    );
+    assert!(answer.contains("a=setup:active") && answer.contains("a=sendrecv"));
+    assert_eq!(
+        agent.session.dtmf_mode(),
+        Some(DtmfMode::Rfc4733 {
+            payload_type: 110,
+            clock_rate: 48_000
+        }),
+        "Chrome sends DTMF only on the telephone-event of its send codec's clock"
+    );
+    agent.session.close().await.unwrap();
+}
