@@ -666,9 +666,9 @@ impl MediaSession {
                 .rtp_codec
                 .mime_type
                 .eq_ignore_ascii_case(TELEPHONE_EVENT_MIME)
-                && !receive.dtmf.contains(&p.payload_type)
+                && !receive.dtmf.iter().any(|(pt, _)| *pt == p.payload_type)
             {
-                receive.dtmf.push(p.payload_type);
+                receive.dtmf.push((p.payload_type, p.rtp_codec.clock_rate));
             }
         }
         if let Some(send) = send {

@@ -10,7 +10,7 @@ mod receiver;
 mod sender;
 
 pub use payload::{EventPayload, digit_of, event_code};
-pub use receiver::DtmfReceiver;
+pub use receiver::{DtmfReceiver, EventPacket};
 pub use sender::{DtmfPacket, DtmfSender, DtmfTiming};
 
 /// A telephone-event payload that cannot be read.

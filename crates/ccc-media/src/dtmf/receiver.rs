@@ -8,7 +8,19 @@ use super::payload::{EventPayload, digit_of};
 /// the digit.
 #[derive(Debug, Clone, Default)]
 pub struct DtmfReceiver {
-    last_event: Option<(u32, u8)>,
+    /// The event being received: its timestamp, code, and the longest duration seen.
+    last_event: Option<(u32, u8, u16)>,
+}
+
+/// What one telephone-event packet says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventPacket {
+    /// The digit, if this packet starts a new event.
+    pub digit: Option<char>,
+    /// How many clock units of the telephone-event's rate the event grew by with this
+    /// packet: the time its packets stand for in place of audio (0 for the repeated end
+    /// packets).
+    pub grew_by: u16,
 }
 
 impl DtmfReceiver {
@@ -20,13 +32,30 @@ impl DtmfReceiver {
     /// Takes one packet of the telephone-event payload type: the digit if this packet
     /// starts a new event, `None` if it continues one, an error if it is malformed.
     pub fn receive(&mut self, timestamp: u32, payload: &[u8]) -> Result<Option<char>, DtmfError> {
+        self.take(timestamp, payload).map(|p| p.digit)
+    }
+
+    /// Takes one packet as [`Self::receive`] does, and says how long it stands for.
+    pub fn take(&mut self, timestamp: u32, payload: &[u8]) -> Result<EventPacket, DtmfError> {
         let event = EventPayload::decode(payload)?;
         let digit = digit_of(event.event)?;
-        if self.last_event == Some((timestamp, event.event)) {
-            return Ok(None);
+        match self.last_event {
+            Some((ts, code, longest)) if ts == timestamp && code == event.event => {
+                let grew_by = event.duration.saturating_sub(longest);
+                self.last_event = Some((ts, code, longest.max(event.duration)));
+                Ok(EventPacket {
+                    digit: None,
+                    grew_by,
+                })
+            }
+            _ => {
+                self.last_event = Some((timestamp, event.event, event.duration));
+                Ok(EventPacket {
+                    digit: Some(digit),
+                    grew_by: event.duration,
+                })
+            }
         }
-        self.last_event = Some((timestamp, event.event));
-        Ok(Some(digit))
     }
 }
 
@@ -113,6 +142,23 @@ mod tests {
             "60 ms of audio between digits"
         );
         assert!(ticks[11], "the second digit");
+    }
+
+    #[test]
+    fn each_packet_says_how_long_it_stands_for() {
+        let (_, packets) = play("5", 8000, false);
+        let mut receiver = DtmfReceiver::new();
+        let grown: Vec<u16> = packets
+            .iter()
+            .map(|p| {
+                receiver
+                    .take(p.timestamp, &p.payload.encode())
+                    .unwrap()
+                    .grew_by
+            })
+            .collect();
+        // 20 ms a packet while the tone lasts; the repeated end packets take no time.
+        assert_eq!(grown, [160, 160, 160, 160, 160, 0, 0, 0]);
     }
 
     #[test]
