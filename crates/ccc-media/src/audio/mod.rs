@@ -47,9 +47,10 @@ impl AudioFrame {
         }
     }
 
-    /// How many samples a frame holds at `rate` Hz.
+    /// How many samples a frame holds at `rate` Hz (882 at 44.1 kHz: the rate is not
+    /// rounded to whole kHz first, or 44.1 kHz audio would run 0.2 % short).
     pub const fn len_at(rate: u32) -> usize {
-        (rate / 1000 * FRAME_MS) as usize
+        (rate as u64 * FRAME_MS as u64 / 1000) as usize
     }
 
     /// The sample rate.
