@@ -486,7 +486,7 @@ impl MediaSession {
             self.pc.set_remote_description(offer),
         )
         .await?;
-        let _ = self.inputs.send(Input::RemoteApplied).await;
+        let _ = self.input(Input::RemoteApplied).await;
         // webrtc-rs 0.21 answers a=sendrecv to a=sendonly; the answer's direction is set
         // here as RFC 3264 section 6.1 has it, from the offer's and our own hold.
         let direction = answer_direction(offered, self.local_hold.load(Ordering::Relaxed));
@@ -543,7 +543,7 @@ impl MediaSession {
             self.pc.set_remote_description(answer),
         )
         .await?;
-        let _ = self.inputs.send(Input::RemoteApplied).await;
+        let _ = self.input(Input::RemoteApplied).await;
         self.apply_negotiation(inactive).await
     }
 
@@ -691,15 +691,13 @@ impl MediaSession {
         };
         let sending = can_send && !remote_inactive && !self.local_hold.load(Ordering::Relaxed);
         let receiving = receiving && !remote_inactive;
-        self.inputs
-            .send(Input::Negotiated {
-                send,
-                receive,
-                sending,
-                receiving,
-            })
-            .await
-            .map_err(|_| MediaError::Closed)
+        self.input(Input::Negotiated {
+            send,
+            receive,
+            sending,
+            receiving,
+        })
+        .await
     }
 
     /// How DTMF goes on this call, once negotiated: RFC 4733 in the RTP stream, or SIP
@@ -712,10 +710,7 @@ impl MediaSession {
     /// mode: with [`DtmfMode::SipInfo`] nothing was sent and the caller sends SIP INFO.
     pub async fn send_dtmf(&self, digits: &str) -> Result<DtmfMode, MediaError> {
         let (tx, rx) = oneshot::channel();
-        self.inputs
-            .send(Input::Dtmf(digits.to_owned(), tx))
-            .await
-            .map_err(|_| MediaError::Closed)?;
+        self.input(Input::Dtmf(digits.to_owned(), tx)).await?;
         let sent = tokio::time::timeout(self.config.operation_timeout, rx)
             .await
             .map_err(|_| MediaError::Timeout("queue DTMF"))?
@@ -768,7 +763,7 @@ impl MediaSession {
     /// dropped without it is closed all the same, in the background.
     pub async fn close(&self) -> Result<(), MediaError> {
         let (tx, rx) = oneshot::channel();
-        if self.inputs.send(Input::Close(tx)).await.is_ok() {
+        if self.input(Input::Close(tx)).await.is_ok() {
             let _ = tokio::time::timeout(self.config.operation_timeout, rx).await;
         }
         let task = self.task.lock().ok().and_then(|mut t| t.take());

@@ -166,6 +166,14 @@ mod tests {
         let mut sender = DtmfSender::new(8000, DtmfTiming::default());
         assert!(sender.send("12x").is_err());
         assert!(!sender.is_busy(), "nothing queued from a bad string");
+        // A runaway string: refused whole, the queue stays bounded.
+        assert_eq!(
+            sender.send(&"1".repeat(1_000_000)),
+            Err(crate::dtmf::DtmfError::TooMany)
+        );
+        assert!(!sender.is_busy());
+        sender.send(&"2".repeat(256)).unwrap();
+        assert_eq!(sender.send("3"), Err(crate::dtmf::DtmfError::TooMany));
         let mut receiver = DtmfReceiver::new();
         assert!(receiver.receive(0, &[99, 0, 0, 1]).is_err());
         assert!(receiver.receive(0, &[1]).is_err());
