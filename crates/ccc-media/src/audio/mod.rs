@@ -8,7 +8,7 @@ mod wav;
 pub use channel::{FramePusher, PulledSink, PushedSource, pulled_sink, pushed_source};
 pub use resample::{FrameResampler, resample};
 pub use tone::{Silence, Tone};
-pub use wav::{CallRecorder, WavSource};
+pub use wav::{CallRecorder, MAX_WAV_DURATION, WavSource};
 
 /// What can go wrong with audio files and conversion.
 #[derive(Debug, thiserror::Error)]
