@@ -222,8 +222,14 @@ impl std::fmt::Debug for CallRecorder {
 }
 
 impl CallRecorder {
-    /// Creates (or replaces) `path`, recording at `rate` Hz.
+    /// Creates (or replaces) `path`, recording at `rate` Hz (8 to 192 kHz, a multiple of
+    /// 50 Hz so that 20 ms is whole).
     pub fn create(path: impl AsRef<Path>, rate: u32) -> Result<Self, AudioError> {
+        if !(8_000..=192_000).contains(&rate) || !rate.is_multiple_of(50) {
+            return Err(AudioError::Format(format!(
+                "cannot record at {rate} Hz (8 to 192 kHz, a multiple of 50 Hz)"
+            )));
+        }
         let spec = hound::WavSpec {
             channels: 2,
             sample_rate: rate,
@@ -441,6 +447,12 @@ mod tests {
             recorder.write(&agent, &remote),
             Err(AudioError::Closed)
         ));
+        for rate in [0, 7, 44_101, u32::MAX] {
+            assert!(matches!(
+                CallRecorder::create(dir.join("bad.wav"), rate),
+                Err(AudioError::Format(_))
+            ));
+        }
         let mut reader = hound::WavReader::open(&path).unwrap();
         assert_eq!(
             (reader.spec().channels, reader.spec().sample_rate),

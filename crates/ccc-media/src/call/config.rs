@@ -156,8 +156,8 @@ pub struct CallConfig {
     pub recording: Option<PathBuf>,
     /// The recording's sample rate (default 16 kHz).
     pub recording_rate: u32,
-    /// Received packets buffered before playout starts (default 2): 40 ms at the usual
-    /// 20 ms packet time, more when the far end sends longer packets.
+    /// Received packets buffered before playout starts (default 2, at most 20): 40 ms at
+    /// the usual 20 ms packet time, more when the far end sends longer packets.
     pub jitter_depth: usize,
 }
 

@@ -159,6 +159,11 @@ pub(crate) struct Pipeline {
 
 /// At most this many events wait to be drained (the shell drains after every input).
 const MAX_EVENTS: usize = 256;
+/// The deepest playout buffer a call may ask for, in packets.
+const MAX_JITTER_DEPTH: usize = 20;
+/// At most this many received packets wait in the playout buffer (a burst beyond it
+/// drops the oldest).
+const MAX_QUEUED_PACKETS: usize = 25;
 /// At most this much decoded audio waits to be played: one packet of the longest
 /// (120 ms) and more. Only a far end that sends faster than it should gets here; the
 /// oldest audio goes.
@@ -197,8 +202,8 @@ impl Pipeline {
             sink,
             receive: ReceiveSetup::default(),
             decoders: HashMap::new(),
-            jitter: JitterBuffer::new(jitter_depth, 25),
-            jitter_depth: jitter_depth.max(1),
+            jitter: JitterBuffer::new(jitter_depth.clamp(1, MAX_JITTER_DEPTH), MAX_QUEUED_PACKETS),
+            jitter_depth: jitter_depth.clamp(1, MAX_JITTER_DEPTH),
             pcm: VecDeque::new(),
             pcm_rate: 8000,
             last_packet_samples: AudioFrame::len_at(8000),
@@ -1024,6 +1029,24 @@ mod tests {
         assert_eq!(a.volume, 1.0);
         a.tick(now, Duration::from_millis(50));
         assert_eq!(a.late_ticks, 1);
+    }
+
+    #[test]
+    fn a_wild_jitter_depth_is_held_in_bounds() {
+        let (sink, _rx) = pulled_sink(10);
+        let mut p = Pipeline::new(
+            Instant::now(),
+            1,
+            Box::new(Silence),
+            Box::new(sink),
+            None,
+            DtmfTiming::default(),
+            Thresholds::default(),
+            usize::MAX,
+        );
+        let stats = p.measure(Instant::now(), OutsideFigures::default());
+        assert!(stats.mos >= 1.0);
+        assert_eq!(p.jitter_depth, MAX_JITTER_DEPTH);
     }
 
     #[test]

@@ -173,6 +173,19 @@ mod tests {
         );
         assert!(!sender.is_busy());
         sender.send(&"2".repeat(256)).unwrap();
+        // Timing from a caller may be anything: no overflow.
+        let mut wild = DtmfSender::new(
+            u32::MAX,
+            DtmfTiming {
+                tone_ms: u32::MAX,
+                gap_ms: u32::MAX,
+                volume: 255,
+            },
+        );
+        wild.send("1").unwrap();
+        for i in 0..100 {
+            let _ = wild.tick(i);
+        }
         assert_eq!(sender.send("3"), Err(crate::dtmf::DtmfError::TooMany));
         let mut receiver = DtmfReceiver::new();
         assert!(receiver.receive(0, &[99, 0, 0, 1]).is_err());

@@ -102,7 +102,8 @@ impl DtmfSender {
     }
 
     fn units(&self, ms: u32) -> u32 {
-        self.clock_rate / 1000 * ms
+        // Saturating: the timing is the caller's, and may be anything.
+        self.clock_rate.saturating_mul(ms) / 1000
     }
 
     /// Called on every 20 ms tick with the RTP timestamp the audio packet would carry:
@@ -124,7 +125,7 @@ impl DtmfSender {
                     start,
                     elapsed,
                 } => {
-                    let elapsed = elapsed + frame;
+                    let elapsed = elapsed.saturating_add(frame);
                     let duration = u16::try_from(elapsed).unwrap_or(u16::MAX);
                     let packet = DtmfPacket {
                         payload: EventPayload {
