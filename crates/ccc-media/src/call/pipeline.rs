@@ -120,6 +120,9 @@ pub(crate) struct Pipeline {
     dtmf_timing: DtmfTiming,
     opus_complexity: u8,
     sending: bool,
+    /// The next audio packet starts a talkspurt (the first, or the first after hold):
+    /// it carries the RTP marker bit (RFC 3551 section 4.1).
+    talkspurt: bool,
     muted: bool,
     packets_sent: u64,
     bytes_sent: u64,
@@ -195,6 +198,7 @@ impl Pipeline {
             dtmf_timing,
             opus_complexity: crate::codec::opus::COMPLEXITY,
             sending: true,
+            talkspurt: true,
             muted: false,
             packets_sent: 0,
             bytes_sent: 0,
@@ -273,6 +277,9 @@ impl Pipeline {
 
     /// Whether we send (not on hold) — the negotiated direction.
     pub(crate) fn set_sending(&mut self, sending: bool) {
+        if sending && !self.sending {
+            self.talkspurt = true;
+        }
         self.sending = sending;
     }
 
@@ -358,7 +365,11 @@ impl Pipeline {
             if encoder.encode(&self.frame, &mut self.payload).is_err() {
                 return None;
             }
-            (setup.payload_type, false, timestamp)
+            (
+                setup.payload_type,
+                std::mem::take(&mut self.talkspurt),
+                timestamp,
+            )
         };
         let sequence = self.sequence;
         self.sequence = self.sequence.wrapping_add(1);
@@ -1012,7 +1023,9 @@ mod tests {
         let (send, _) = setup(Codec::Pcmu);
         a.set_send(send).unwrap();
         let now = Instant::now();
-        assert!(a.tick(now, Duration::ZERO).is_some());
+        let first = a.tick(now, Duration::ZERO).unwrap();
+        assert!(first.header.marker, "the first packet starts a talkspurt");
+        assert!(!a.tick(now, Duration::ZERO).unwrap().header.marker);
         a.set_muted(true);
         let muted = a.tick(now, Duration::ZERO).unwrap();
         assert!(muted.payload.iter().all(|b| *b == 0xFF), "mu-law silence");
@@ -1021,6 +1034,26 @@ mod tests {
             a.tick(now, Duration::ZERO).is_none(),
             "on hold nothing is sent"
         );
+        a.set_sending(true);
+        let resumed = a.tick(now, Duration::ZERO).unwrap();
+        assert!(
+            resumed.header.marker,
+            "the first packet after hold starts a talkspurt"
+        );
+        assert_eq!(
+            resumed
+                .header
+                .timestamp
+                .wrapping_sub(first.header.timestamp),
+            4 * 160,
+            "the clock ran on while held"
+        );
+        assert_eq!(
+            resumed.header.sequence_number,
+            first.header.sequence_number.wrapping_add(3),
+            "no number skipped"
+        );
+        a.set_sending(false);
         assert!(a.send_dtmf("1").is_ok());
         assert!(a.send_dtmf("x").is_err());
         a.set_volume(f32::NAN);
