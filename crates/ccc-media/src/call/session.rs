@@ -37,8 +37,20 @@ const TELEPHONE_EVENT: [(u8, u32); 2] = [(101, 8000), (110, 48_000)];
 const TELEPHONE_EVENT_MIME: &str = "audio/telephone-event";
 /// Received packets waiting for the media task; more are dropped (and counted lost).
 const RTP_QUEUE: usize = 256;
-/// Events waiting for the program; stats are dropped past this, never the others.
+/// Events waiting for the program.
 const EVENT_QUEUE: usize = 512;
+/// Places in the event queue kept for the events that matter (DTMF, failure, the end):
+/// stats and quality alerts are dropped once fewer are left.
+const RESERVED_EVENTS: usize = 64;
+
+/// Whether `event` may take a place when `room` places are left: a program that stops
+/// reading loses its stats first, and still finds its digits, failures and `Ended`.
+fn keeps_room(event: &MediaEvent, room: usize) -> bool {
+    match event {
+        MediaEvent::Stats(_) | MediaEvent::Quality(_) => room > RESERVED_EVENTS,
+        _ => true,
+    }
+}
 /// At most an hour of one-second stats are kept for upload.
 const MAX_KEPT_STATS: usize = 3600;
 
@@ -824,7 +836,7 @@ struct MediaTask {
 
 impl MediaTask {
     fn emit(&self, event: MediaEvent) {
-        if self.events.try_send(event).is_err() {
+        if !keeps_room(&event, self.events.capacity()) || self.events.try_send(event).is_err() {
             tracing::debug!("media event dropped: the program does not read its events");
         }
     }
@@ -1002,5 +1014,31 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_give_way_to_the_events_that_matter() {
+        let stats = MediaEvent::Quality(crate::quality::QualityAlert {
+            metric: crate::quality::Metric::Jitter,
+            value: 50.0,
+            threshold: 30.0,
+            raised: true,
+        });
+        assert!(keeps_room(&stats, EVENT_QUEUE));
+        assert!(!keeps_room(&stats, RESERVED_EVENTS));
+        for event in [
+            MediaEvent::Dtmf { digit: '5' },
+            MediaEvent::Ended,
+            MediaEvent::Failed {
+                reason: FailReason::IceFailed,
+            },
+        ] {
+            assert!(keeps_room(&event, 1));
+        }
     }
 }
