@@ -2,7 +2,7 @@
 //! one task that paces the media [`Pipeline`] every 20 ms.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rtc::media_stream::MediaStreamTrack;
@@ -82,7 +82,6 @@ struct Shared {
     negotiation_started: std::sync::Mutex<Option<Instant>>,
     dtmf_mode: std::sync::Mutex<Option<DtmfMode>>,
     kept: std::sync::Mutex<Vec<CallStats>>,
-    dropped_rtp: AtomicU64,
     /// The far end's ICE user fragment, to see its ICE restarts.
     remote_ufrag: std::sync::Mutex<Option<String>>,
 }
@@ -111,16 +110,15 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
         let rtp = self.rtp.clone();
-        let shared = Arc::clone(&self.shared);
         tokio::spawn(async move {
             while let Some(event) = track.poll().await {
                 match event {
                     TrackRemoteEvent::OnRtpPacket(packet) => match rtp.try_send(packet) {
                         Ok(()) => {}
                         Err(mpsc::error::TrySendError::Closed(_)) => break,
-                        Err(mpsc::error::TrySendError::Full(_)) => {
-                            shared.dropped_rtp.fetch_add(1, Ordering::Relaxed);
-                        }
+                        // The media task is that far behind: the packet is dropped, and
+                        // the receive figures count it lost.
+                        Err(mpsc::error::TrySendError::Full(_)) => {}
                     },
                     TrackRemoteEvent::OnEnded => break,
                     _ => {}
@@ -311,7 +309,6 @@ impl MediaSession {
             negotiation_started: std::sync::Mutex::new(None),
             dtmf_mode: std::sync::Mutex::new(None),
             kept: std::sync::Mutex::new(Vec::new()),
-            dropped_rtp: AtomicU64::new(0),
             remote_ufrag: std::sync::Mutex::new(None),
         });
         let handler = Handler {
