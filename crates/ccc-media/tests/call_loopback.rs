@@ -305,3 +305,25 @@ async fn a_refused_hold_offer_is_withdrawn_and_the_call_goes_on() {
     a.session.close().await.unwrap();
     b.session.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_limit_timeouts_are_taken_as_no_limit() {
+    // Duration::MAX for "never give up": Instant + Duration::MAX used to panic the
+    // media task as soon as the remote description came.
+    let config = CallConfig {
+        connect_timeout: Duration::MAX,
+        gathering_timeout: Duration::MAX,
+        operation_timeout: Duration::MAX,
+        stats_interval: Duration::MAX,
+        ..CallConfig::loopback()
+    };
+    let mut a = peer(config, 440.0).await;
+    let mut b = peer(CallConfig::loopback(), 1000.0).await;
+    connect(&a, &b).await;
+    connected(&mut a).await;
+    connected(&mut b).await;
+    assert_eq!(tone(&listen(&mut a, 500).await), Some(1000.0));
+    a.session.set_muted(true).await.unwrap();
+    a.session.close().await.unwrap();
+    b.session.close().await.unwrap();
+}

@@ -946,7 +946,10 @@ impl MediaTask {
             }
             Input::RemoteApplied => {
                 if !self.ever_connected && self.deadline.is_none() {
-                    self.deadline = Some(tokio::time::Instant::now() + self.config.connect_timeout);
+                    self.deadline = Some(crate::time::tokio_after(
+                        tokio::time::Instant::now(),
+                        self.config.connect_timeout,
+                    ));
                 }
             }
             Input::Dtmf(digits, reply) => {
