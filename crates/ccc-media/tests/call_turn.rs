@@ -228,6 +228,7 @@ async fn the_round_trip_time_shows_the_path_s_delay() {
         other => panic!("no RTT: {other:?}"),
     };
     let rtt = stats.rtt_ms.unwrap();
+    eprintln!("RTT {rtt:.1} ms, MOS {:.2}", stats.mos);
     assert!(
         (60.0..100.0).contains(&rtt),
         "RTT {rtt} ms over a 2 x 30 ms path"
