@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 
 use crate::quality::sequence::{Place, Sequence};
 
-/// What one tick plays.
+/// What the buffer gives when the player needs the next packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Playout<P> {
     /// The payload due now.
     Packet(P),
@@ -27,6 +28,7 @@ pub enum Playout<P> {
 
 /// Counters of what the buffer has done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JitterCounters {
     /// Packets that came after their turn and were dropped.
     pub late: u64,

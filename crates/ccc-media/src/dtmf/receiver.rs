@@ -14,6 +14,7 @@ pub struct DtmfReceiver {
 
 /// What one telephone-event packet says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EventPacket {
     /// The digit, if this packet starts a new event.
     pub digit: Option<char>,
