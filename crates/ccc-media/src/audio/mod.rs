@@ -28,6 +28,14 @@ pub enum AudioError {
     Closed,
 }
 
+/// A sample in -1..1 as 16-bit PCM, rounded, clamped at full scale.
+pub(crate) fn to_i16(x: f32) -> i16 {
+    // Clamped into range first, so the cast cannot overflow.
+    #[allow(clippy::cast_possible_truncation)]
+    let s = (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+    s
+}
+
 /// How long one frame lasts: 20 ms, the packet time of every codec here.
 pub const FRAME_MS: u32 = 20;
 

@@ -79,11 +79,8 @@ impl WavSource {
                     if samples.len() as u64 >= most {
                         return Err(too_long());
                     }
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
-                    let s = (sum / channels as f32 * 32768.0)
-                        .round()
-                        .clamp(-32768.0, 32767.0) as i16;
-                    samples.push(s);
+                    #[allow(clippy::cast_precision_loss)]
+                    samples.push(super::to_i16(sum / channels as f32));
                     sum = 0.0;
                     n = 0;
                 }
@@ -100,8 +97,13 @@ impl WavSource {
                     .map(|s| s.map(|s| s as f32 / scale)))?;
             }
         }
-        Ok(Self {
-            rate: spec.sample_rate,
+        Ok(Self::of(spec.sample_rate, samples))
+    }
+
+    /// Mono samples at `rate`, from the start.
+    fn of(rate: u32, samples: Vec<i16>) -> Self {
+        Self {
+            rate,
             samples,
             position: 0,
             looping: false,
@@ -109,7 +111,7 @@ impl WavSource {
             converted: None,
             chunk: Vec::new(),
             after_end: 0,
-        })
+        }
     }
 
     /// The same, starting again at the end instead of falling silent.
@@ -380,17 +382,7 @@ mod tests {
         // Ten minutes at 48 kHz into an 8 kHz call: converting it whole on the first
         // frame stalled the call's media task (and every call on its thread) for as
         // long as that took, and held a second copy of the file.
-        let samples = vec![0i16; 48_000 * 600];
-        let mut source = WavSource {
-            rate: 48_000,
-            samples,
-            position: 0,
-            looping: false,
-            converter: None,
-            converted: None,
-            chunk: Vec::new(),
-            after_end: 0,
-        };
+        let mut source = WavSource::of(48_000, vec![0i16; 48_000 * 600]);
         let mut frame = AudioFrame::silent(8000);
         assert!(source.fill(&mut frame));
         assert!(source.converted.is_none(), "no whole-file copy");
