@@ -349,17 +349,13 @@ impl Pipeline {
             return None;
         }
         self.payload.clear();
-        let (payload_type, marker, rtp_timestamp) = if let Some((pt, rate)) = setup.dtmf
-            && let Some(dtmf) = self
-                .dtmf_out
-                .tick(scale(timestamp, setup.codec.clock_rate(), rate))
+        // The event's RTP timestamp is the audio's at its start (one SSRC, one clock);
+        // only its duration field counts in the telephone-event's own clock units.
+        let (payload_type, marker, rtp_timestamp) = if let Some((pt, _)) = setup.dtmf
+            && let Some(dtmf) = self.dtmf_out.tick(timestamp)
         {
             self.payload.extend_from_slice(&dtmf.payload.encode());
-            (
-                pt,
-                dtmf.marker,
-                unscale(dtmf.timestamp, setup.codec.clock_rate(), rate),
-            )
+            (pt, dtmf.marker, dtmf.timestamp)
         } else {
             let encoder = self.encoder.as_mut()?;
             if encoder.encode(&self.frame, &mut self.payload).is_err() {
@@ -643,21 +639,6 @@ fn decoder<'a>(
         std::collections::hash_map::Entry::Occupied(e) => Some(e.into_mut()),
         std::collections::hash_map::Entry::Vacant(e) => Some(e.insert(Decoder::new(codec).ok()?)),
     }
-}
-
-/// An RTP timestamp on the audio clock, on the telephone-event clock (they differ only
-/// when telephone-event was negotiated at another rate than the codec's).
-fn scale(timestamp: u32, from: u32, to: u32) -> u32 {
-    if from == to {
-        return timestamp;
-    }
-    #[allow(clippy::cast_possible_truncation)]
-    let scaled = (u64::from(timestamp) * u64::from(to) / u64::from(from.max(1))) as u32;
-    scaled
-}
-
-fn unscale(timestamp: u32, audio: u32, event: u32) -> u32 {
-    scale(timestamp, event, audio)
 }
 
 #[cfg(test)]
@@ -1080,6 +1061,42 @@ mod tests {
         let stats = p.measure(Instant::now(), OutsideFigures::default());
         assert!(stats.mos >= 1.0);
         assert_eq!(p.jitter_depth, MAX_JITTER_DEPTH);
+    }
+
+    #[test]
+    fn an_event_beside_opus_carries_the_audio_s_timestamp() {
+        // Opus (48 kHz clock) with telephone-event/8000: the event starts where the
+        // audio stands, to the unit, and its duration counts 8 kHz units. (SSRC 1 gives
+        // a first timestamp that is no multiple of 6, which a round trip through the
+        // 8 kHz clock would have moved.)
+        let (sink, _rx) = pulled_sink(10);
+        let mut a = Pipeline::new(
+            Instant::now(),
+            1,
+            Box::new(Silence),
+            Box::new(sink),
+            None,
+            DtmfTiming::default(),
+            Thresholds::default(),
+            2,
+        );
+        a.set_send(SendSetup {
+            codec: Codec::Opus,
+            payload_type: 111,
+            dtmf: Some((101, 8000)),
+        })
+        .unwrap();
+        let now = Instant::now();
+        let audio = a.tick(now, Duration::ZERO).unwrap();
+        a.send_dtmf("7").unwrap();
+        let event = a.tick(now, Duration::ZERO).unwrap();
+        assert_eq!(event.header.payload_type, 101);
+        assert_eq!(
+            event.header.timestamp,
+            audio.header.timestamp.wrapping_add(960)
+        );
+        let payload = crate::dtmf::EventPayload::decode(&event.payload).unwrap();
+        assert_eq!(payload.duration, 160);
     }
 
     #[test]
