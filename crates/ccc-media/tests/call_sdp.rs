@@ -5,7 +5,8 @@
 mod common;
 
 use ccc_media::call::{CallConfig, DtmfMode};
-use common::peer;
+use ccc_media::dsp::dominant_tone;
+use common::{connected, listen, peer};
 
 /// An audio-only offer as Chrome 120-130 makes it (candidates gathered, no trickle).
 const CHROME_OFFER: &str = "v=0\r
@@ -98,4 +99,132 @@ async fn a_chrome_offer_is_answered_with_each_format_once() {
         "Chrome sends DTMF only on the telephone-event of its send codec's clock"
     );
     agent.session.close().await.unwrap();
+}
+
+/// An offer as SIP-WebRTC gateways write it (FreeSWITCH, Asterisk, rtpengine in front of
+/// a G.711 trunk): ICE-lite, G.711 with telephone-event/8000, 60 ms packets, session-level
+/// fingerprint and setup.
+const GATEWAY_OFFER: &str = "v=0\r
+o=FreeSWITCH 1700000000 1700000001 IN IP4 127.0.0.1\r
+s=FreeSWITCH\r
+c=IN IP4 127.0.0.1\r
+t=0 0\r
+a=msid-semantic: WMS ccc\r
+a=ice-lite\r
+m=audio 31000 UDP/TLS/RTP/SAVPF 8 0 101\r
+a=rtpmap:8 PCMA/8000\r
+a=rtpmap:0 PCMU/8000\r
+a=rtpmap:101 telephone-event/8000\r
+a=fmtp:101 0-16\r
+a=ptime:60\r
+a=maxptime:60\r
+a=sendrecv\r
+a=fingerprint:sha-256 5B:2E:3C:6F:0A:F0:D6:7F:8A:1A:12:3D:9A:AB:33:10:2F:5D:A8:9E:77:C1:0B:14:7A:5C:E4:1A:3C:64:3F:7A\r
+a=setup:actpass\r
+a=rtcp-mux\r
+a=rtcp:31000 IN IP4 127.0.0.1\r
+a=ice-ufrag:gw1aBcDe\r
+a=ice-pwd:gwPassWordPassWordPassWord\r
+a=candidate:1 1 udp 2130706431 127.0.0.1 31000 typ host generation 0\r
+a=end-of-candidates\r
+a=ssrc:4242 cname:gw\r
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_s_g711_offer_is_answered_in_its_order_with_dtmf() {
+    let agent = peer(CallConfig::loopback(), 440.0).await;
+    let answer = agent.session.answer(GATEWAY_OFFER).await.unwrap();
+    let (formats, _) = formats(&answer);
+    assert_eq!(formats, ["8", "0", "101"], "{answer}");
+    assert!(
+        !answer.contains("m=audio 0 "),
+        "the audio is accepted, not rejected with port 0:\n{answer}"
+    );
+    assert!(
+        !answer.contains("a=group:BUNDLE"),
+        "no group the offer did not have"
+    );
+    assert!(
+        answer.contains("a=rtpmap:101 telephone-event/8000"),
+        "{answer}"
+    );
+    assert!(answer.contains("a=setup:active"), "{answer}");
+    assert_eq!(
+        agent.session.dtmf_mode(),
+        Some(DtmfMode::Rfc4733 {
+            payload_type: 101,
+            clock_rate: 8000
+        })
+    );
+    agent.session.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_s_answer_to_our_offer_picks_g711_and_its_dtmf() {
+    let agent = peer(CallConfig::loopback(), 440.0).await;
+    let offer = agent.session.offer().await.unwrap();
+    assert!(
+        offer.contains("a=rtpmap:101 telephone-event/8000"),
+        "{offer}"
+    );
+    let answer = GATEWAY_OFFER
+        .replace(
+            "m=audio 31000 UDP/TLS/RTP/SAVPF 8 0 101",
+            "m=audio 31000 UDP/TLS/RTP/SAVPF 0 101",
+        )
+        .replace("a=rtpmap:8 PCMA/8000\r\n", "")
+        .replace("a=setup:actpass", "a=setup:passive");
+    agent.session.set_remote(&answer).await.unwrap();
+    assert_eq!(
+        agent.session.dtmf_mode(),
+        Some(DtmfMode::Rfc4733 {
+            payload_type: 101,
+            clock_rate: 8000
+        })
+    );
+    agent.session.close().await.unwrap();
+}
+
+/// `sdp` as a SIP stack without BUNDLE writes it: no `a=group`, no `a=mid`.
+fn unbundled(sdp: &str) -> String {
+    sdp.split_inclusive('\n')
+        .filter(|l| !l.starts_with("a=group:") && !l.starts_with("a=mid:"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_without_bundle_or_mid_connects_and_carries_audio() {
+    // Both directions of SDP stripped of a=group and a=mid, as gateways without BUNDLE
+    // send them: the answer accepts the audio, and the call connects and carries it.
+    let mut a = peer(CallConfig::loopback(), 440.0).await;
+    let mut b = peer(CallConfig::loopback(), 1000.0).await;
+    let offer = unbundled(&a.session.offer().await.unwrap());
+    let answer = b.session.answer(&offer).await.unwrap();
+    assert!(
+        !answer.contains("m=audio 0 ") && !answer.contains("a=group:"),
+        "{answer}"
+    );
+    a.session.set_remote(&unbundled(&answer)).await.unwrap();
+    connected(&mut a).await;
+    connected(&mut b).await;
+    let tones = [440.0, 1000.0];
+    let (rate, heard) = listen(&mut a, 500).await;
+    assert_eq!(
+        dominant_tone(&heard[heard.len() / 3..], rate, &tones),
+        Some(1000.0)
+    );
+    let (rate, heard) = listen(&mut b, 500).await;
+    assert_eq!(
+        dominant_tone(&heard[heard.len() / 3..], rate, &tones),
+        Some(440.0)
+    );
+    // A re-INVITE without mid (hold) lands on the same transceiver.
+    let hold = unbundled(&b.session.hold().await.unwrap());
+    let held = a.session.answer(&hold).await.unwrap();
+    assert!(
+        held.contains("a=recvonly") && !held.contains("m=audio 0 "),
+        "{held}"
+    );
+    a.session.close().await.unwrap();
+    b.session.close().await.unwrap();
 }

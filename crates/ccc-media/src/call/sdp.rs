@@ -60,6 +60,93 @@ pub(super) fn ice_ufrag(sdp: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The `a=mid` of each media section of `sdp`, in order (`None` where it has none).
+pub(super) fn mids(sdp: &str) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = Vec::new();
+    for line in sdp.lines() {
+        let line = line.trim();
+        if line.starts_with("m=") {
+            out.push(None);
+        } else if let (Some(mid), Some(last)) = (line.strip_prefix("a=mid:"), out.last_mut()) {
+            *last = Some(mid.trim().to_owned());
+        }
+    }
+    out
+}
+
+/// `sdp` with an `a=mid` in every media section. webrtc-rs 0.21.1 refuses an SDP with a
+/// section without one ("media section without mid value"), but mid (RFC 5888) is only
+/// needed with BUNDLE, and SIP-WebRTC gateways and SIP phones often leave it out.
+/// Section `i` without one gets `mid_for(i)`: for an answer, the mid of our offer's
+/// section `i`; for an offer, a fresh one.
+pub(super) fn with_mids(sdp: &str, mid_for: impl Fn(usize) -> String) -> String {
+    let present = mids(sdp);
+    if present.iter().all(Option::is_some) {
+        return sdp.to_owned();
+    }
+    let ending = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = String::with_capacity(sdp.len() + 16 * present.len());
+    let mut section: Option<usize> = None;
+    let close = |out: &mut String, section: Option<usize>| {
+        if let Some(i) = section
+            && present.get(i).is_some_and(Option::is_none)
+        {
+            out.push_str("a=mid:");
+            out.push_str(&mid_for(i));
+            out.push_str(ending);
+        }
+    };
+    for line in sdp.split_inclusive('\n') {
+        if line.starts_with("m=") {
+            close(&mut out, section);
+            section = Some(section.map_or(0, |i| i + 1));
+        }
+        out.push_str(line);
+        if !line.ends_with('\n') {
+            out.push_str(ending);
+        }
+    }
+    close(&mut out, section);
+    out
+}
+
+/// Whether `sdp` groups its sections with BUNDLE (RFC 8843).
+pub(super) fn has_bundle_group(sdp: &str) -> bool {
+    sdp.lines()
+        .any(|line| line.trim().starts_with("a=group:BUNDLE"))
+}
+
+/// `sdp` with its media sections (which all have an `a=mid`, see [`with_mids`]) in one
+/// BUNDLE group, added at the session level. webrtc-rs 0.21.1 answers an offer without
+/// a BUNDLE group with every section at port 0, which rejects the audio (RFC 3264
+/// section 6): it takes "no group" for "a group that has none of them". Its transport
+/// is one 5-tuple whatever the SDP says, so for the single audio section of a SIP call
+/// the group changes nothing else.
+pub(super) fn with_bundle_group(sdp: &str) -> String {
+    let group: Vec<String> = mids(sdp).into_iter().flatten().collect();
+    let ending = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = String::with_capacity(sdp.len() + 32);
+    let mut added = false;
+    for line in sdp.split_inclusive('\n') {
+        if !added && line.starts_with("m=") {
+            out.push_str("a=group:BUNDLE ");
+            out.push_str(&group.join(" "));
+            out.push_str(ending);
+            added = true;
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// `sdp` without its BUNDLE group: our answer to an offer that had none must not add
+/// one (RFC 8843 section 7.3).
+pub(super) fn without_bundle_group(sdp: &str) -> String {
+    sdp.split_inclusive('\n')
+        .filter(|line| !line.starts_with("a=group:BUNDLE"))
+        .collect()
+}
+
 /// `sdp` with each media format listed once. webrtc-rs 0.21.1 matches the far end's
 /// codecs against ours without their clock rate, so a browser's offer of
 /// `telephone-event/48000` and `/8000` (payload types 110 and 126) beside our one
@@ -140,6 +227,38 @@ mod tests {
             Some("abc")
         );
         assert_eq!(ice_ufrag("v=0\r\n"), None);
+    }
+
+    #[test]
+    fn sections_without_a_mid_get_one() {
+        let gateway = "v=0\r\ns=-\r\nm=audio 4000 RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n\
+                       m=video 0 RTP/SAVPF 96\r\na=mid:v\r\n";
+        assert_eq!(mids(gateway), [None, Some("v".to_owned())]);
+        let fixed = with_mids(gateway, |i| format!("m{i}"));
+        assert_eq!(
+            fixed,
+            "v=0\r\ns=-\r\nm=audio 4000 RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\na=mid:m0\r\n\
+             m=video 0 RTP/SAVPF 96\r\na=mid:v\r\n"
+        );
+        // The last line without its line break, and a complete SDP left alone.
+        assert_eq!(
+            with_mids("m=audio 9 RTP/AVP 0", |_| "0".into()),
+            "m=audio 9 RTP/AVP 0\na=mid:0\n"
+        );
+        assert_eq!(with_mids(&fixed, |_| unreachable!()), fixed);
+    }
+
+    #[test]
+    fn a_bundle_group_is_added_and_taken_away() {
+        let offer = "v=0\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/SAVPF 0\r\na=mid:0\r\n";
+        assert!(!has_bundle_group(offer));
+        let grouped = with_bundle_group(offer);
+        assert_eq!(
+            grouped,
+            "v=0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=audio 4000 RTP/SAVPF 0\r\na=mid:0\r\n"
+        );
+        assert!(has_bundle_group(&grouped));
+        assert_eq!(without_bundle_group(&grouped), offer);
     }
 
     #[test]

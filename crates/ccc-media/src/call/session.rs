@@ -26,7 +26,10 @@ use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit,
 use super::config::{AnswerDtlsRole, CallConfig, ConnectProfile, HostCandidates, IcePolicy};
 use super::pipeline::{OutsideFigures, Pipeline, PipelineEvent, ReceiveSetup, SendSetup};
 use super::rtcp::{RtcpWatch, SharedReport};
-use super::sdp::{answer_direction, ice_ufrag, offered_direction, without_duplicate_formats};
+use super::sdp::{
+    answer_direction, has_bundle_group, ice_ufrag, mids, offered_direction, with_bundle_group,
+    with_mids, without_bundle_group, without_duplicate_formats,
+};
 use super::{CallAudio, DtmfMode, FailReason, MediaError, MediaEvent, MediaEvents};
 use crate::audio::{AudioSink, AudioSource, CallRecorder};
 use crate::codec::Codec;
@@ -487,6 +490,25 @@ impl MediaSession {
         } else {
             remote_offer.to_owned()
         };
+        // A gateway's offer may have no a=mid, which webrtc-rs requires: section i is
+        // given "i" (the same in every re-INVITE, so the transceiver stays the same).
+        let taken = mids(&sdp);
+        let sdp = with_mids(&sdp, |i| {
+            let mid = i.to_string();
+            if taken.iter().flatten().any(|m| *m == mid) {
+                format!("ccc{i}")
+            } else {
+                mid
+            }
+        });
+        // And webrtc-rs rejects (port 0) every section of an offer without a BUNDLE
+        // group; such an offer gets one, and our answer goes out without it.
+        let bundled = has_bundle_group(&sdp);
+        let sdp = if bundled {
+            sdp
+        } else {
+            with_bundle_group(&sdp)
+        };
         let offer =
             RTCSessionDescription::offer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
         let before = self.shared.gathering.borrow().0;
@@ -528,7 +550,11 @@ impl MediaSession {
         let sdp = self.complete_local(restarting.then_some(before)).await?;
         self.apply_negotiation(offered == RTCRtpTransceiverDirection::Inactive)
             .await?;
-        Ok(sdp)
+        Ok(if bundled {
+            sdp
+        } else {
+            without_bundle_group(&sdp)
+        })
     }
 
     /// Applies the far end's answer to our last offer.
@@ -545,6 +571,21 @@ impl MediaSession {
         } else {
             remote_answer.to_owned()
         };
+        // An answer without a=mid (a gateway's, a SIP phone's): each section takes the
+        // mid of our offer's section in the same place.
+        let ours =
+            match tokio::time::timeout(self.config.operation_timeout, self.pc.local_description())
+                .await
+            {
+                Ok(Some(local)) => mids(&local.sdp),
+                _ => Vec::new(),
+            };
+        let sdp = with_mids(&sdp, |i| {
+            ours.get(i)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| i.to_string())
+        });
         let answer =
             RTCSessionDescription::answer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.bounded(
