@@ -228,3 +228,37 @@ async fn a_call_without_bundle_or_mid_connects_and_carries_audio() {
     a.session.close().await.unwrap();
     b.session.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_that_insists_on_a_dtls_role_is_answered_with_the_other() {
+    // A gateway that offers a=setup:active (it will be the DTLS client) must read
+    // a=setup:passive back, or both ends wait for the other. Media-level and
+    // session-level (where some gateways put it with the fingerprint), both connect.
+    for session_level in [false, true] {
+        let mut a = peer(CallConfig::loopback(), 440.0).await;
+        let mut b = peer(CallConfig::loopback(), 1000.0).await;
+        let offer = a.session.offer().await.unwrap();
+        let offer = if session_level {
+            offer
+                .replace("a=setup:actpass\r\n", "")
+                .replace("t=0 0\r\n", "t=0 0\r\na=setup:active\r\n")
+        } else {
+            offer.replace("a=setup:actpass", "a=setup:active")
+        };
+        let answer = b.session.answer(&offer).await.unwrap();
+        assert!(
+            answer.contains("a=setup:passive") && !answer.contains("a=setup:active"),
+            "session level {session_level}:\n{answer}"
+        );
+        a.session.set_remote(&answer).await.unwrap();
+        connected(&mut a).await;
+        connected(&mut b).await;
+        let (rate, heard) = listen(&mut b, 400).await;
+        assert_eq!(
+            dominant_tone(&heard[heard.len() / 3..], rate, &[440.0, 1000.0]),
+            Some(440.0)
+        );
+        a.session.close().await.unwrap();
+        b.session.close().await.unwrap();
+    }
+}

@@ -110,6 +110,108 @@ pub(super) fn with_mids(sdp: &str, mid_for: impl Fn(usize) -> String) -> String 
     out
 }
 
+/// The DTLS role an SDP asks for (RFC 4145 `a=setup`, RFC 5763): the first media
+/// section's, else the session's.
+pub(super) fn setup(sdp: &str) -> Option<String> {
+    let mut session = None;
+    let mut in_media = false;
+    for line in sdp.lines() {
+        let line = line.trim();
+        if line.starts_with("m=") {
+            in_media = true;
+        } else if let Some(value) = line.strip_prefix("a=setup:") {
+            if in_media {
+                return Some(value.trim().to_owned());
+            }
+            session.get_or_insert_with(|| value.trim().to_owned());
+        }
+    }
+    session
+}
+
+/// `sdp` with a session-level `a=setup` repeated in each media section that has none:
+/// webrtc-rs 0.21.1 reads the far end's role from the media sections only, and took a
+/// gateway's session-level `a=setup:active` for `actpass`.
+pub(super) fn with_media_level_setup(sdp: &str) -> String {
+    let mut session = None;
+    let mut in_media = false;
+    let mut sections_without = 0;
+    let mut this_has = true;
+    for line in sdp.lines() {
+        let line = line.trim();
+        if line.starts_with("m=") {
+            if in_media && !this_has {
+                sections_without += 1;
+            }
+            in_media = true;
+            this_has = false;
+        } else if let Some(value) = line.strip_prefix("a=setup:") {
+            if in_media {
+                this_has = true;
+            } else {
+                session = Some(value.trim().to_owned());
+            }
+        }
+    }
+    if in_media && !this_has {
+        sections_without += 1;
+    }
+    let Some(value) = session.filter(|_| sections_without > 0) else {
+        return sdp.to_owned();
+    };
+    let ending = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = String::with_capacity(sdp.len() + 24 * sections_without);
+    let mut in_media = false;
+    let mut this_has = true;
+    let close = |out: &mut String, in_media: bool, this_has: bool| {
+        if in_media && !this_has {
+            out.push_str("a=setup:");
+            out.push_str(&value);
+            out.push_str(ending);
+        }
+    };
+    for line in sdp.split_inclusive('\n') {
+        if line.starts_with("m=") {
+            close(&mut out, in_media, this_has);
+            in_media = true;
+            this_has = false;
+        } else if in_media && line.starts_with("a=setup:") {
+            this_has = true;
+        }
+        out.push_str(line);
+        if !line.ends_with('\n') {
+            out.push_str(ending);
+        }
+    }
+    close(&mut out, in_media, this_has);
+    out
+}
+
+/// Our answer with the DTLS role the offer leaves us (RFC 5763 section 5): passive to
+/// `active`, active to `passive`. webrtc-rs 0.21.1 takes that role on the wire but
+/// writes its configured answering role into the answer whatever the offer said, so a
+/// gateway that offers `active` read `active` back, and both ends waited for the other
+/// to be the DTLS server.
+pub(super) fn with_answer_setup(answer: &str, offered: Option<&str>) -> String {
+    let ours = match offered {
+        Some("active") => "passive",
+        Some("passive") => "active",
+        _ => return answer.to_owned(),
+    };
+    answer
+        .split_inclusive('\n')
+        .map(|line| {
+            let text = line.trim_end_matches(['\r', '\n']);
+            match text.strip_prefix("a=setup:") {
+                Some(value) if value != ours => {
+                    format!("a=setup:{ours}{}", &line[text.len()..])
+                }
+                _ => line.to_owned(),
+            }
+        })
+        .collect()
+}
+
 /// Whether `sdp` groups its sections with BUNDLE (RFC 8843).
 pub(super) fn has_bundle_group(sdp: &str) -> bool {
     sdp.lines()
@@ -246,6 +348,27 @@ mod tests {
             "m=audio 9 RTP/AVP 0\na=mid:0\n"
         );
         assert_eq!(with_mids(&fixed, |_| unreachable!()), fixed);
+    }
+
+    #[test]
+    fn the_dtls_role_follows_the_offer() {
+        let session_level = "v=0\r\na=setup:active\r\nm=audio 9 RTP/SAVPF 0\r\na=mid:0\r\n";
+        assert_eq!(setup(session_level).as_deref(), Some("active"));
+        assert_eq!(
+            with_media_level_setup(session_level),
+            "v=0\r\na=setup:active\r\nm=audio 9 RTP/SAVPF 0\r\na=mid:0\r\na=setup:active\r\n"
+        );
+        let media_level = "v=0\r\nm=audio 9 RTP/SAVPF 0\r\na=setup:passive\r\n";
+        assert_eq!(setup(media_level).as_deref(), Some("passive"));
+        assert_eq!(with_media_level_setup(media_level), media_level);
+        let answer = "v=0\r\nm=audio 9 RTP/SAVPF 0\r\na=setup:active\r\n";
+        assert_eq!(
+            with_answer_setup(answer, Some("active")),
+            "v=0\r\nm=audio 9 RTP/SAVPF 0\r\na=setup:passive\r\n"
+        );
+        assert_eq!(with_answer_setup(answer, Some("passive")), answer);
+        assert_eq!(with_answer_setup(answer, Some("actpass")), answer);
+        assert_eq!(with_answer_setup(answer, None), answer);
     }
 
     #[test]

@@ -27,8 +27,9 @@ use super::config::{AnswerDtlsRole, CallConfig, ConnectProfile, HostCandidates, 
 use super::pipeline::{OutsideFigures, Pipeline, PipelineEvent, ReceiveSetup, SendSetup};
 use super::rtcp::{RtcpWatch, SharedReport};
 use super::sdp::{
-    answer_direction, has_bundle_group, ice_ufrag, mids, offered_direction, with_bundle_group,
-    with_mids, without_bundle_group, without_duplicate_formats,
+    answer_direction, has_bundle_group, ice_ufrag, mids, offered_direction, setup,
+    with_answer_setup, with_bundle_group, with_media_level_setup, with_mids, without_bundle_group,
+    without_duplicate_formats,
 };
 use super::{CallAudio, DtmfMode, FailReason, MediaError, MediaEvent, MediaEvents};
 use crate::audio::{AudioSink, AudioSource, CallRecorder};
@@ -509,6 +510,8 @@ impl MediaSession {
         } else {
             with_bundle_group(&sdp)
         };
+        let offered_setup = setup(&sdp);
+        let sdp = with_media_level_setup(&sdp);
         let offer =
             RTCSessionDescription::offer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
         let before = self.shared.gathering.borrow().0;
@@ -550,6 +553,7 @@ impl MediaSession {
         let sdp = self.complete_local(restarting.then_some(before)).await?;
         self.apply_negotiation(offered == RTCRtpTransceiverDirection::Inactive)
             .await?;
+        let sdp = with_answer_setup(&sdp, offered_setup.as_deref());
         Ok(if bundled {
             sdp
         } else {
@@ -586,6 +590,7 @@ impl MediaSession {
                 .flatten()
                 .unwrap_or_else(|| i.to_string())
         });
+        let sdp = with_media_level_setup(&sdp);
         let answer =
             RTCSessionDescription::answer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.bounded(
