@@ -99,9 +99,11 @@ struct Handler {
 #[async_trait::async_trait]
 impl PeerConnectionEventHandler for Handler {
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        // Every completion counts, not only a change of state: webrtc-rs 0.21.1 reports
+        // the gathering of an ICE restart as Complete again without a Gathering between.
         let complete = state == RTCIceGatheringState::Complete;
         self.shared.gathering.send_modify(|(count, now)| {
-            if complete && !*now {
+            if complete {
                 *count += 1;
             }
             *now = complete;
