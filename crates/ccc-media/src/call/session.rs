@@ -607,25 +607,35 @@ impl MediaSession {
     /// Puts the call on hold: an offer with `a=sendonly` to send in a re-INVITE; our
     /// audio stops too. Apply the answer with [`Self::set_remote`].
     pub async fn hold(&self) -> Result<String, MediaError> {
-        self.local_hold.store(true, Ordering::Relaxed);
-        self.bounded(
-            "set the direction",
-            self.transceiver
-                .set_direction(RTCRtpTransceiverDirection::Sendonly),
-        )
-        .await?;
-        self.offer().await
+        self.change_hold(true, RTCRtpTransceiverDirection::Sendonly)
+            .await
     }
 
     /// Takes the call off hold: an offer with `a=sendrecv`.
     pub async fn unhold(&self) -> Result<String, MediaError> {
-        self.local_hold.store(false, Ordering::Relaxed);
-        self.bounded(
-            "set the direction",
-            self.transceiver
-                .set_direction(RTCRtpTransceiverDirection::Sendrecv),
-        )
-        .await?;
+        self.change_hold(false, RTCRtpTransceiverDirection::Sendrecv)
+            .await
+    }
+
+    /// Holds or unholds and makes the offer. If the direction cannot be set, the hold
+    /// state stays what it was (so a later answer to the far end's offer is not held by
+    /// mistake); if the offer fails after, [`Self::cancel_offer`] puts both back.
+    async fn change_hold(
+        &self,
+        hold: bool,
+        direction: RTCRtpTransceiverDirection,
+    ) -> Result<String, MediaError> {
+        let was = self.local_hold.swap(hold, Ordering::Relaxed);
+        if let Err(e) = self
+            .bounded(
+                "set the direction",
+                self.transceiver.set_direction(direction),
+            )
+            .await
+        {
+            self.local_hold.store(was, Ordering::Relaxed);
+            return Err(e);
+        }
         self.offer().await
     }
 
