@@ -44,7 +44,11 @@ pub(crate) enum LinkEvent {
     Up {
         /// Whether the push WebSocket is up (else polling works).
         push: bool,
+        /// This end of the push connection.
+        local: Option<std::net::SocketAddr>,
     },
+    /// The push WebSocket took this long to connect (the guide's `WSConnectSlowly`).
+    Slow(Duration),
     /// Neither push nor poll works.
     Down(String),
     /// The agent's state.
@@ -132,7 +136,7 @@ struct Task {
 impl Task {
     async fn tell(&mut self, event: LinkEvent) -> bool {
         let told = match &event {
-            LinkEvent::Up { push } => Told::Up(*push),
+            LinkEvent::Up { push, .. } => Told::Up(*push),
             LinkEvent::Down(_) => Told::Down,
             _ => self.told,
         };
@@ -179,14 +183,24 @@ async fn run(
     let mut backoff = min;
     loop {
         let token = task.token.borrow().clone();
+        let started = Instant::now();
         let connected = tokio::select! {
             c = connect(&task.params, &token) => c,
             _ = &mut stopped => return,
         };
+        let took = started.elapsed();
+        if took >= task.params.options.slow_connect {
+            let _ = task.tx.send(LinkEvent::Slow(took)).await;
+        }
         match connected {
             Ok(ws) => {
                 backoff = min;
-                if !task.tell(LinkEvent::Up { push: true }).await {
+                let local = match ws.get_ref() {
+                    MaybeTlsStream::Plain(s) => s.local_addr().ok(),
+                    MaybeTlsStream::Rustls(s) => s.get_ref().0.local_addr().ok(),
+                    _ => None,
+                };
+                if !task.tell(LinkEvent::Up { push: true, local }).await {
                     return;
                 }
                 // Read the state again: whatever changed while the link was down.
@@ -211,7 +225,13 @@ async fn run(
         loop {
             let outcome = task.poll().await;
             let alive = match outcome {
-                Ok(()) => task.tell(LinkEvent::Up { push: false }).await,
+                Ok(()) => {
+                    task.tell(LinkEvent::Up {
+                        push: false,
+                        local: None,
+                    })
+                    .await
+                }
                 Err(why) => task.tell(LinkEvent::Down(why)).await,
             };
             if !alive {

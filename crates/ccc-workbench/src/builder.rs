@@ -56,6 +56,9 @@ pub struct LinkOptions {
     pub max_backoff: Duration,
     /// Limit for one connection attempt, TLS and handshake included (default 10 s).
     pub connect_timeout: Duration,
+    /// A connection that takes longer than this is reported as `WSConnectSlowly`
+    /// (default 3 s).
+    pub slow_connect: Duration,
     /// Whom `wss://` servers' certificates must come from.
     pub roots: TlsRoots,
     /// How the SIP device authenticates.
@@ -73,6 +76,7 @@ impl Default for LinkOptions {
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
+            slow_connect: Duration::from_secs(3),
             roots: TlsRoots::Platform,
             sip_auth: SipAuth::LoginToken,
             sip_expires: 600,

@@ -374,7 +374,11 @@ impl Workbench {
     /// reached (or a firewall blocks them), all at once within 5 s.
     pub async fn check_network(&self) -> Result<NetworkReport, Error> {
         let (urls, access) = self.addresses().await?;
-        let mut targets = vec![Target::sip(urls.0), Target::agent_link(urls.1)];
+        let mut targets = Vec::new();
+        if !urls.0.is_empty() {
+            targets.push(Target::sip(urls.0));
+        }
+        targets.push(Target::agent_link(urls.1));
         targets.extend(
             access
                 .points

@@ -190,7 +190,12 @@ pub(crate) struct Driver {
     stopping: Option<Option<oneshot::Sender<()>>>,
     /// Which agent-link snapshots an action answer has made stale.
     order: order::Order,
+    /// The ring timeout's break, due once the platform has had its moment.
+    ring_backstop: Option<(Instant, &'static str)>,
 }
+
+/// How long after the ring timeout the workbench acts in the platform's place.
+const RING_GRACE: Duration = Duration::from_secs(2);
 
 /// Everything the handle keeps of the driver.
 pub(crate) struct Handle {
@@ -224,6 +229,7 @@ impl Driver {
             session: None,
             stopping: None,
             order: order::Order::default(),
+            ring_backstop: None,
         };
         tokio::spawn(driver.run());
         Handle {
@@ -312,12 +318,14 @@ impl Driver {
             .filter(|s| !s.refreshing)
             .map(|s| s.next_refresh);
         let order = self.order.deadline().map(Instant::from_std);
+        let backstop = self.ring_backstop.map(|(at, _)| at);
         machine
             .into_iter()
             .chain(waiters)
             .chain(register)
             .chain(refresh)
             .chain(order)
+            .chain(backstop)
             .min()
     }
 
@@ -341,35 +349,52 @@ impl Driver {
 
     /// Drains the machine's events and actions, publishes the status, settles waiters.
     fn pump(&mut self) {
-        let before = self.status.borrow().code;
-        while let Some(event) = self.agent.poll_event() {
-            let event = match event {
-                ccc_core::Event::Register => match &self.session {
-                    Some(s) => Event::Register(Arc::clone(&s.info)),
-                    None => continue,
-                },
-                ccc_core::Event::Init => continue,
-                other => Event::from(other),
+        // What one step feeds may make more (a status change feeds the machine again):
+        // drain until it is quiet, a bounded number of rounds.
+        for _ in 0..16 {
+            let mut changes = Vec::new();
+            let mut busy = false;
+            while let Some(event) = self.agent.poll_event() {
+                busy = true;
+                let event = match event {
+                    ccc_core::Event::Register => match &self.session {
+                        Some(s) => Event::Register(Arc::clone(&s.info)),
+                        None => continue,
+                    },
+                    ccc_core::Event::Init => continue,
+                    ccc_core::Event::StatusChange(change) => {
+                        changes.push((change.last_code, change.code));
+                        Event::StatusChange(change)
+                    }
+                    other => Event::from(other),
+                };
+                let _ = self.events.send(event);
+            }
+            let code = StatusCode {
+                code: self.agent.status(),
+                last_code: self.agent.last_status(),
             };
-            let _ = self.events.send(event);
-        }
-        while let Some(action) = self.agent.poll_action() {
-            self.action(action);
-        }
-        let code = StatusCode {
-            code: self.agent.status(),
-            last_code: self.agent.last_status(),
-        };
-        if *self.status.borrow() != code {
-            self.status.send_replace(code);
-        }
-        if code.code != before {
-            self.status_changed(before, code.code);
+            if *self.status.borrow() != code {
+                self.status.send_replace(code);
+            }
+            for (from, to) in changes {
+                self.status_changed(from, to);
+            }
+            while let Some(action) = self.agent.poll_action() {
+                busy = true;
+                self.action(action);
+            }
+            if !busy {
+                break;
+            }
         }
     }
 
     /// What a status change means for the driver: waiters, the call leg, the session.
     fn status_changed(&mut self, before: Status, now: Status) {
+        if before == Status::Ringing {
+            self.ring_backstop = None;
+        }
         let mut keep = Vec::with_capacity(self.waiters.len());
         for waiter in self.waiters.drain(..) {
             if waiter.until.reached(now) {
@@ -395,6 +420,10 @@ impl Driver {
         }
         self.remember_call();
         self.leg_status_changed(now);
+        if now == Status::Ringing && !self.s.sip_device {
+            // No SIP device to wait for: the call rings at the agent's other device.
+            self.feed([Input::SipIncoming]);
+        }
         if now == Status::Unregistered && before != Status::Unregistered && self.session.is_some() {
             // Signed out for good (link loss, kick-out, failed registration): the guide
             // says register again; release the links now.
@@ -452,18 +481,16 @@ impl Driver {
     fn action(&mut self, action: Action) {
         match action {
             Action::GoReady => {
-                let Some(s) = &self.session else { return };
-                let _ = s;
-                self.spawn(ops::ready_job(self.api.clone(), &self.s, None, "ready"));
+                if self.session.is_some() {
+                    self.spawn(ops::ready_job(self.api.clone(), &self.s, None, "ready"));
+                }
             }
             Action::Answer { .. } => self.answer_now(None),
             Action::TakeBreak { code } => {
-                self.spawn(ops::break_job(
-                    self.api.clone(),
-                    &self.s,
-                    code.to_owned(),
-                    None,
-                ));
+                // The ring timeout. The platform has its own (it puts the agent on
+                // break with `RingingTimeout` and requeues the call), normally as long
+                // as the guide's: give it a moment to act first, then act in its place.
+                self.ring_backstop = Some((Instant::now() + RING_GRACE, code));
             }
             _ => {}
         }
@@ -711,6 +738,9 @@ impl Driver {
     async fn timers(&mut self) {
         let now = Instant::now();
         self.agent.handle_timeout(now.into_std());
+        if let Some((_, code)) = self.ring_backstop.take_if(|(at, _)| *at <= now) {
+            self.ring_timed_out(code).await;
+        }
         if self.order.expired(now.into_std()) && self.session.is_some() {
             // The push that confirms an action answer did not come: read the state.
             self.spawn(ops::poll_job(self.api.clone(), &self.s));
@@ -768,6 +798,35 @@ impl Driver {
         }
     }
 
+    /// The call rang past the ring timeout and the platform did nothing: refuse it as a
+    /// phone would (486 from the SIP device; `ReleaseCall` without one), which gives
+    /// it back to its queue, and go on break with the guide's code.
+    async fn ring_timed_out(&mut self, code: &'static str) {
+        if self.agent.status() != Status::Ringing {
+            return;
+        }
+        let job = self.agent.call_context().and_then(|c| c.job_id.clone());
+        let refused = match &self.session {
+            Some(s) => match (&s.sip, &s.leg) {
+                (Some(sip), Some(leg)) if leg.offer.is_some() => tokio::time::timeout(
+                    Duration::from_secs(2),
+                    sip.reject(leg.handle, 486, "Busy Here"),
+                )
+                .await
+                .unwrap_or(false),
+                _ => false,
+            },
+            None => return,
+        };
+        let release = if refused { None } else { job };
+        self.spawn(ops::ring_timeout_job(
+            self.api.clone(),
+            &self.s,
+            release,
+            code.to_owned(),
+        ));
+    }
+
     // ----- the agent link -----
 
     async fn link_event(&mut self, event: Option<LinkEvent>) {
@@ -778,8 +837,29 @@ impl Driver {
                     self.agent.handle(now, Input::Snapshot(*snapshot));
                 }
             }
-            Some(LinkEvent::Up { push }) => {
+            Some(LinkEvent::Slow(took)) => {
+                let notify = ErrorNotify::new(
+                    "agentLink",
+                    ErrorCode::SignOut(SignOutReason::WsConnectSlowly),
+                    format!("the agent link took {took:?} to connect"),
+                );
+                self.feed([Input::Error(notify)]);
+            }
+            Some(LinkEvent::Up { push, local }) => {
                 tracing::debug!(user = %self.s.user_id, push, "agent link up");
+                if let Some(local) = local
+                    && !self.s.sip_device
+                    && self
+                        .session
+                        .as_mut()
+                        .is_some_and(|s| !std::mem::replace(&mut s.device_reported, true))
+                {
+                    self.spawn(ops::add_device(
+                        self.api.clone(),
+                        self.s.browser_version.clone(),
+                        local,
+                    ));
+                }
                 let first = self
                     .session
                     .as_mut()

@@ -85,6 +85,37 @@ pub(super) fn poll_job(api: Api, s: &Settings) -> impl Future<Output = Done> + S
     act(api, request, OpDone::new("PollUserStatus", None), snapshot)
 }
 
+/// The ring timeout's break: release the offered call (if it still rings), then
+/// `TakeBreak` with the code.
+pub(super) fn ring_timeout_job(
+    api: Api,
+    s: &Settings,
+    ringing: Option<Arc<str>>,
+    code: String,
+) -> impl Future<Output = Done> + Send + 'static {
+    let device = s.device_id.clone();
+    async move {
+        let mut done = OpDone::new("applyForBreak", None);
+        if let Some(job) = ringing {
+            let release = v2020::ReleaseCall::new(api.instance(), job.to_string())
+                .user_id(api.user())
+                .device_id(device.clone());
+            match api.send(release).await {
+                Ok(answer) => done.feed.extend(snapshot(answer)),
+                Err(e) => done.fail(Error::Operation(e)),
+            }
+        }
+        let request = v2020::TakeBreak::new(api.instance(), code)
+            .user_id(api.user())
+            .device_id(device);
+        match api.send(request).await {
+            Ok(answer) => done.feed.extend(user_context(answer)),
+            Err(e) => done.fail(Error::Operation(e)),
+        }
+        Done::Op(done)
+    }
+}
+
 pub(super) fn break_job(
     api: Api,
     s: &Settings,

@@ -173,3 +173,57 @@ pub async fn build(builder: WorkbenchBuilder) -> (Workbench, Recorder) {
     let workbench = builder.build().await.expect("the workbench builds");
     (workbench, recorder)
 }
+
+impl Rig {
+    /// A request to the emulator's admin API (faults): `POST path` with `body`.
+    pub async fn admin(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let info = self.emulator.info();
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .build()
+            .unwrap();
+        let response = client
+            .post(format!("{}{path}", info.admin_url))
+            .bearer_auth(&info.admin_token)
+            .json(&body)
+            .send()
+            .await
+            .expect("the admin API answers");
+        assert!(
+            response.status().is_success(),
+            "admin {path}: {}",
+            response.status()
+        );
+        response.json().await.expect("admin JSON")
+    }
+
+    /// The customer of call `job` hangs up.
+    pub fn customer_hangs_up(&self, job: &str) {
+        self.emulator.with_platform(|p, now| {
+            p.handle(
+                now,
+                ccc_emulator::platform::Input::CustomerHangUp { job_id: job.into() },
+            );
+        });
+    }
+
+    /// The live calls at the platform.
+    pub fn calls(&self) -> Vec<ccc_emulator::platform::CallInfo> {
+        self.emulator.with_platform(|p, _| p.calls())
+    }
+
+    /// An agent registered and ready, with its events recorded from there on.
+    pub async fn ready_agent(&self, user: &str, config: Config) -> (Workbench, Recorder) {
+        let (wb, rec) = build(self.builder(user, config)).await;
+        wb.register(None, "default").await.expect("register");
+        rec.wait_status(Status::Ready).await;
+        rec.clear();
+        (wb, rec)
+    }
+}
