@@ -480,10 +480,8 @@ impl Driver {
     /// Carries out what the machine decided.
     fn action(&mut self, action: Action) {
         match action {
-            Action::GoReady => {
-                if self.session.is_some() {
-                    self.spawn(ops::ready_job(self.api.clone(), &self.s, None, "ready"));
-                }
+            Action::GoReady if self.session.is_some() => {
+                self.spawn(ops::ready_job(self.api.clone(), &self.s, None, "ready"));
             }
             Action::Answer { .. } => self.answer_now(None),
             Action::TakeBreak { code } => {
