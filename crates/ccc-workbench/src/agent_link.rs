@@ -194,18 +194,11 @@ async fn run(
         }
         match connected {
             Ok(ws) => {
-                backoff = min;
-                let local = match ws.get_ref() {
-                    MaybeTlsStream::Plain(s) => s.local_addr().ok(),
-                    MaybeTlsStream::Rustls(s) => s.get_ref().0.local_addr().ok(),
-                    _ => None,
-                };
-                if !task.tell(LinkEvent::Up { push: true, local }).await {
-                    return;
+                let (ended, heard) = serve(&mut task, ws, &mut stopped).await;
+                if heard {
+                    backoff = min;
                 }
-                // Read the state again: whatever changed while the link was down.
-                let _ = task.poll().await;
-                match serve(&mut task, ws, &mut stopped).await {
+                match ended {
                     Ended::SignedOut(reason) => {
                         let _ = task.tx.send(LinkEvent::SignedOut(reason)).await;
                         return;
@@ -250,9 +243,27 @@ async fn run(
     }
 }
 
-/// Reads frames until the connection ends.
-async fn serve(task: &mut Task, mut ws: Ws, stopped: &mut oneshot::Receiver<()>) -> Ended {
+/// Reads frames until the connection ends, and says whether anything was heard. The
+/// link counts as up from the first frame on (the server sends the agent's state, or
+/// at least its pings): a connection that opens and then says nothing is no link.
+async fn serve(task: &mut Task, ws: Ws, stopped: &mut oneshot::Receiver<()>) -> (Ended, bool) {
+    let mut heard = false;
+    let ended = read(task, ws, stopped, &mut heard).await;
+    (ended, heard)
+}
+
+async fn read(
+    task: &mut Task,
+    mut ws: Ws,
+    stopped: &mut oneshot::Receiver<()>,
+    heard: &mut bool,
+) -> Ended {
     let options = task.params.options.clone();
+    let local = match ws.get_ref() {
+        MaybeTlsStream::Plain(s) => s.local_addr().ok(),
+        MaybeTlsStream::Rustls(s) => s.get_ref().0.local_addr().ok(),
+        _ => None,
+    };
     let mut heartbeat =
         tokio::time::interval(options.heartbeat_every.max(Duration::from_millis(100)));
     heartbeat.tick().await;
@@ -262,6 +273,14 @@ async fn serve(task: &mut Task, mut ws: Ws, stopped: &mut oneshot::Receiver<()>)
         tokio::select! {
             frame = ws.next() => {
                 last_heard = Instant::now();
+                if !*heard && matches!(frame, Some(Ok(_))) {
+                    *heard = true;
+                    if !task.tell(LinkEvent::Up { push: true, local }).await {
+                        return Ended::Stopped;
+                    }
+                    // Read the state again: whatever changed while the link was down.
+                    let _ = task.poll().await;
+                }
                 match frame {
                     Some(Ok(Message::Text(text))) => {
                         match serde_json::from_str::<AgentSnapshot>(text.as_str()) {

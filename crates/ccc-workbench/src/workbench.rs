@@ -378,7 +378,13 @@ impl Workbench {
         if !urls.0.is_empty() {
             targets.push(Target::sip(urls.0));
         }
-        targets.push(Target::agent_link(urls.1));
+        // The agent link answers its upgrade only with the login token; the report
+        // names the address without it.
+        let with_token = self.view().link_check.clone();
+        let plain_link = urls.1.clone();
+        targets.push(Target::agent_link(
+            with_token.as_ref().map_or(urls.1, |u| u.0.clone()),
+        ));
         targets.extend(
             access
                 .points
@@ -390,7 +396,13 @@ impl Workbench {
             roots: media_roots(&self.inner.settings.links.roots),
             ..NetworkCheckOptions::default()
         };
-        Ok(check_network(&targets, &options).await)
+        let mut report = check_network(&targets, &options).await;
+        for t in &mut report.targets {
+            if t.target.service == ccc_media::check::Service::AgentLink {
+                t.target.url.clone_from(&plain_link);
+            }
+        }
+        Ok(report)
     }
 
     /// The SIP and agent-link URLs and the access points: the session's, or fetched.

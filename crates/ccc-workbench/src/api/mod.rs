@@ -3,8 +3,22 @@
 
 use std::sync::Arc;
 
-use ccc_core::ErrorNotify;
-use ccc_openapi::{Action, Client};
+use ccc_core::{ErrorCode, ErrorNotify};
+use ccc_openapi::transport::Request;
+use ccc_openapi::{Action, Client, Placement, Version};
+
+/// 2017 actions whose model names no agent but which act for one (its token, its
+/// device, its recordings, its call log, its faults). A backend that signs with an
+/// administrator's AccessKey learns the agent from `UserId`; a proxy that pins the
+/// agent overrides it. Sent beside the model's parameters.
+const FOR_THE_AGENT: [&str; 6] = [
+    "RefreshToken",
+    "AddAgentDevice",
+    "ModifyAgentDevice",
+    "GetRecordOssUploadParam",
+    "ListRecentCallRecords",
+    "CreateFault",
+];
 
 /// The client with the instance and the agent every request names.
 #[derive(Debug, Clone)]
@@ -25,7 +39,27 @@ impl Api {
 
     /// Sends `action`: its typed answer, or the error as `onErrorNotify` carries it.
     pub(crate) async fn send<A: Action>(&self, action: A) -> Result<A::Response, ErrorNotify> {
-        self.client.send(action).await.map_err(|e| e.to_notify())
+        let for_the_agent = A::VERSION == Version::V20170705
+            && FOR_THE_AGENT.contains(&A::NAME)
+            && A::MODEL.param("UserId").is_none();
+        if !for_the_agent {
+            return self.client.send(action).await.map_err(|e| e.to_notify());
+        }
+        let mut params = action.params();
+        params.put("UserId", Placement::Query, &self.user.to_string());
+        let request = Request::raw(A::NAME, A::VERSION, params);
+        let answer = self
+            .client
+            .call(&request)
+            .await
+            .map_err(|e| e.to_notify())?;
+        serde_json::from_value(answer).map_err(|e| {
+            ErrorNotify::new(
+                A::NAME,
+                ErrorCode::NetworkError,
+                format!("the answer does not decode: {e}"),
+            )
+        })
     }
 
     /// The instance, owned (action constructors take `impl Into<String>`).

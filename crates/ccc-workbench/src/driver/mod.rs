@@ -471,6 +471,17 @@ impl Driver {
                 job_id: s.last_job.clone(),
                 customer: s.last_customer.clone(),
                 inbound: s.last_inbound,
+                link_check: {
+                    let params = crate::agent_link::Params {
+                        url: s.login.agent_server_url.clone(),
+                        user_id: self.s.user_id.clone(),
+                        device_id: self.s.device_id.clone(),
+                        options: self.s.links.clone(),
+                    };
+                    crate::agent_link::link_url(&params, &s.token.borrow())
+                        .ok()
+                        .map(|u| session::Redacted(u.to_string()))
+                },
             },
             None => View::default(),
         };
@@ -583,9 +594,11 @@ impl Driver {
                 .device_id(self.s.device_id.clone());
             let _ = tokio::time::timeout(Duration::from_secs(3), self.api.send(request)).await;
         }
+        // Taken first: the sign-out below must not close it in the background.
+        let session = self.session.take();
         self.feed([Input::Unregistered]);
         self.pump();
-        if let Some(session) = self.session.take() {
+        if let Some(session) = session {
             close_session(session, &self.api).await;
         }
         self.publish_view();

@@ -361,6 +361,18 @@ pub(crate) struct View {
     pub(crate) customer: Option<Arc<str>>,
     /// Whether the last call was an inbound one.
     pub(crate) inbound: bool,
+    /// The agent link's address with the login token, for `checkNetwork`.
+    pub(crate) link_check: Option<Redacted>,
+}
+
+/// A string holding a secret: never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Redacted(pub(crate) String);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 #[cfg(test)]
