@@ -437,6 +437,7 @@ mod tests {
         let token = Token {
             sign_data: "agent@ccc:8001:99".into(),
             signature: "a+b/c=".into(),
+            sip_password: None,
         };
         let url = link_url(&params, &token).unwrap();
         assert_eq!(

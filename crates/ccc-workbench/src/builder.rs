@@ -21,10 +21,11 @@ use ccc_openapi::Client;
 #[derive(Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SipAuth {
-    /// As the login info says: the extension as the digest user, the login token's
-    /// `Signature` as the password (what the platform issued for its servers).
+    /// As the platform hands it out: the extension as the digest user and
+    /// `GetLoginDetails`' `Signature2` (the signature for SIP registration) as the
+    /// password; the login token's `Signature` when that action gives none.
     #[default]
-    LoginToken,
+    Platform,
     /// The extension as the digest user, with this password (a deployment that gives
     /// agents SIP passwords of their own).
     Password(String),
@@ -33,7 +34,7 @@ pub enum SipAuth {
 impl std::fmt::Debug for SipAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::LoginToken => f.write_str("LoginToken"),
+            Self::Platform => f.write_str("Platform"),
             Self::Password(_) => f.write_str("Password(<redacted>)"),
         }
     }
@@ -78,7 +79,7 @@ impl Default for LinkOptions {
             connect_timeout: Duration::from_secs(10),
             slow_connect: Duration::from_secs(3),
             roots: TlsRoots::Platform,
-            sip_auth: SipAuth::LoginToken,
+            sip_auth: SipAuth::Platform,
             sip_expires: 600,
         }
     }
@@ -358,7 +359,17 @@ fn default_device_id(instance_id: &str, user_id: &str) -> String {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("ccc-rs-{h:016x}")
+    // A URN, so that the same id serves as the SIP registration's `+sip.instance`
+    // (RFC 5626), and a kick-out of the device closes exactly its links.
+    let hex = format!("{h:016x}{:016x}", h.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15);
+    format!(
+        "urn:uuid:{}-{}-4{}-8{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
 }
 
 #[cfg(test)]
@@ -370,6 +381,6 @@ mod tests {
         let a = default_device_id("ccc-test", "alice@ccc-test");
         assert_eq!(a, default_device_id("ccc-test", "alice@ccc-test"));
         assert_ne!(a, default_device_id("ccc-test", "bob@ccc-test"));
-        assert!(a.starts_with("ccc-rs-") && a.len() == 23);
+        assert!(a.starts_with("urn:uuid:") && a.len() == 45, "{a}");
     }
 }

@@ -627,7 +627,10 @@ impl Driver {
                     s.refreshing = false;
                     s.next_refresh = Instant::now() + every;
                     match result {
-                        Ok(token) => {
+                        Ok(mut token) => {
+                            token
+                                .sip_password
+                                .clone_from(&s.token.borrow().sip_password);
                             s.token.send_replace(token);
                         }
                         Err(e) => {
@@ -803,6 +806,7 @@ impl Driver {
                             .signature
                             .map(|s| s.expose().to_owned())
                             .unwrap_or_default(),
+                        sip_password: None,
                     })
                 }))
             }));

@@ -242,8 +242,12 @@ async fn lock(s: &Settings) -> Result<Option<crate::local::LocalLock>, Error> {
     Ok(Some(lock))
 }
 
-/// A `urn:uuid:` made from the device id (RFC 5626 `+sip.instance`).
+/// The device id as the SIP registration's `+sip.instance` (RFC 5626): itself when it is
+/// a URN (the default ids are), else a `urn:uuid:` made from it.
 fn instance_urn(device_id: &str) -> String {
+    if device_id.starts_with("urn:") {
+        return device_id.to_owned();
+    }
     let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     for b in device_id.bytes() {
         h ^= u128::from(b);
@@ -378,7 +382,10 @@ impl Driver {
             .unwrap_or_else(|| "invalid".to_owned());
         let password = match &links.sip_auth {
             SipAuth::Password(p) => p.clone(),
-            _ => token.signature.clone(),
+            _ => token
+                .sip_password
+                .clone()
+                .unwrap_or_else(|| token.signature.clone()),
         };
         let mut ua = UaConfig::new(
             login.extension.clone(),
@@ -1327,6 +1334,7 @@ mod tests {
     fn instance_urns_are_uuids() {
         let urn = instance_urn("ccc-rs-0123456789abcdef");
         assert_eq!(urn, instance_urn("ccc-rs-0123456789abcdef"));
+        assert_eq!(instance_urn("urn:uuid:1-2"), "urn:uuid:1-2");
         let uuid = urn.strip_prefix("urn:uuid:").unwrap();
         let parts: Vec<usize> = uuid.split('-').map(str::len).collect();
         assert_eq!(parts, vec![8, 4, 4, 4, 12]);

@@ -20,6 +20,8 @@ use crate::error::Error;
 pub(crate) struct Token {
     pub(crate) sign_data: String,
     pub(crate) signature: String,
+    /// The SIP registration's password (`GetLoginDetails`' `Signature2`).
+    pub(crate) sip_password: Option<String>,
 }
 
 impl fmt::Debug for Token {
@@ -27,6 +29,10 @@ impl fmt::Debug for Token {
         f.debug_struct("Token")
             .field("sign_data", &self.sign_data)
             .field("signature", &"<redacted>")
+            .field(
+                "sip_password",
+                &self.sip_password.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -125,6 +131,7 @@ fn login_of(
             .signature
             .map(|s| s.expose().to_owned())
             .unwrap_or_default(),
+        sip_password: None,
     };
     Ok((login, token))
 }
@@ -287,10 +294,19 @@ pub(crate) async fn prepare(
         api.user(),
     ));
     let turn = api.send(v2017::GetTURNServerList::new(api.instance()));
+    // The 2020 login details carry what SIP registration needs (`Signature2`).
+    let details =
+        api.send(ccc_openapi::v2020::GetLoginDetails::new(api.instance()).user_id(api.user()));
     let config = api.send(v2017::ListConfig::new(api.instance()));
-    let (login, skills, personal, turn, config) =
-        tokio::join!(login, skills, personal, turn, config);
-    let (login, token, credentials) = login.map_err(Error::Operation)?;
+    let (login, skills, personal, turn, config, details) =
+        tokio::join!(login, skills, personal, turn, config, details);
+    let (login, mut token, credentials) = login.map_err(Error::Operation)?;
+    token.sip_password = details
+        .ok()
+        .and_then(|d| d.data)
+        .and_then(|d| d.signature2)
+        .map(|s| s.expose().to_owned())
+        .filter(|s| !s.is_empty());
     let skills = skills.map_err(Error::Operation)?;
     let groups = match chosen {
         Some(groups) if groups.len() > MAX_LOGIN_SKILL_GROUPS => {
