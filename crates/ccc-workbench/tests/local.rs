@@ -41,7 +41,7 @@ async fn a_second_workbench_may_take_over_and_the_first_is_kicked_out() {
     let rig = Rig::start().await;
     let config = rig.config().build().unwrap();
     let (first, rec) = rig.ready_agent(ALICE, config.clone()).await;
-    let (second, _rec2) = build(rig.builder(ALICE, config).take_over(true)).await;
+    let (second, rec2) = build(rig.builder(ALICE, config).take_over(true)).await;
     second.register(None, "default").await.expect("take over");
     rec.wait_for("onLogOut(KA_register)", |e| {
         matches!(
@@ -53,7 +53,13 @@ async fn a_second_workbench_may_take_over_and_the_first_is_kicked_out() {
     })
     .await;
     assert_eq!(first.status_code().await.code, Status::Unregistered);
-    assert_eq!(second.status_code().await.code, Status::Ready);
+    assert_eq!(
+        second.status_code().await.code,
+        Status::Ready,
+        "{:?} / first {:?}",
+        rec2.hooks_and_codes(),
+        rec.hooks_and_codes()
+    );
     first.shutdown().await.unwrap();
     second.shutdown().await.unwrap();
 }

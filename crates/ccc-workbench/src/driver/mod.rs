@@ -127,6 +127,8 @@ struct Registering {
     reply: Option<Reply>,
     deadline: Instant,
     signing_in: bool,
+    /// `SignInGroup` answered: from here the state is the sign-in's and what follows.
+    signed_in: bool,
 }
 
 /// What the driver holds once `register` has the login info.
@@ -413,7 +415,7 @@ impl Driver {
         }
         self.waiters = keep;
         if now == Status::Ready
-            && let Some(r) = self.registering.take_if(|r| r.signing_in)
+            && let Some(r) = self.registering.take_if(|r| r.signed_in)
             && let Some(reply) = r.reply
         {
             let _ = reply.send(Ok(Output::Unit));
@@ -557,6 +559,7 @@ impl Driver {
             reply: None,
             deadline: Instant::now() + self.s.register_timeout,
             signing_in: false,
+            signed_in: false,
         });
         let api = self.api.clone();
         let s = Arc::clone(&self.s);
@@ -666,7 +669,12 @@ impl Driver {
             // register's sign-in step.
             match result {
                 Err(e) if self.registering.is_some() => self.register_failed(e),
-                _ => self.feed(feed),
+                _ => {
+                    if let Some(r) = &mut self.registering {
+                        r.signed_in = true;
+                    }
+                    self.feed(feed);
+                }
             }
             return;
         }
@@ -848,7 +856,11 @@ impl Driver {
         match event {
             Some(LinkEvent::Snapshot(snapshot)) => {
                 let now = Self::now();
-                if self.order.admit(&snapshot, now) {
+                // Before the sign-in answers, the state is the one `register` is about
+                // to replace (a session of an earlier run, say): showing it would show
+                // 3 before the guide's 2.
+                let before_sign_in = self.registering.as_ref().is_some_and(|r| !r.signed_in);
+                if !before_sign_in && self.order.admit(&snapshot, now) {
                     self.agent.handle(now, Input::Snapshot(*snapshot));
                 }
             }

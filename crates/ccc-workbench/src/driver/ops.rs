@@ -363,6 +363,7 @@ impl Driver {
                 reply: None,
                 deadline: tokio::time::Instant::now() + self.s.register_timeout,
                 signing_in: false,
+                signed_in: false,
             });
         }
     }
