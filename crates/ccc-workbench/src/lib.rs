@@ -46,6 +46,7 @@ pub mod hook;
 #[cfg(unix)]
 pub mod local;
 mod records;
+mod transport;
 mod types;
 mod workbench;
 
@@ -54,6 +55,7 @@ pub use builder::{LinkOptions, SipAuth, WorkbenchBuilder};
 pub use error::Error;
 pub use event::{Event, EventStream, RegisterInfo};
 pub use hook::{BeforeCallDialing, Dial};
+pub use transport::proxy_client;
 pub use types::{CallLogPage, CallRequest, Dialed, EnvironmentReport, Recording, StatusCode};
 pub use workbench::Workbench;
 
