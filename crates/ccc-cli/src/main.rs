@@ -1,8 +1,8 @@
 //! `ccc`: the command-line tool of ccc-rs.
 //!
 //! Subcommands arrive with the crates behind them: today `api` (one OpenAPI call),
-//! `turn-test` (ccc-media's access-point speed test) and `emulator` (ccc-emulator).
-//! `phone`, `agent` and `ctl` follow.
+//! `turn-test` (ccc-media's access-point speed test), `emulator` (ccc-emulator), `agent`
+//! (a headless ccc-workbench agent) and `ctl` (C23 through a registered workbench).
 
 mod commands;
 
@@ -27,6 +27,11 @@ enum Command {
     TurnTest(commands::turn_test::Args),
     /// Run a local Call Center (OpenAPI, agent link) and print its URLs and credentials.
     Emulator(commands::emulator::Args),
+    /// A headless agent: commands on stdin, every event as a JSON line on stdout.
+    Agent(commands::agent::Args),
+    /// Call, hang up or read the status through this machine's registered workbench.
+    #[cfg(unix)]
+    Ctl(commands::ctl::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +51,9 @@ fn main() -> ExitCode {
             Command::Api(args) => commands::api::run(args).await,
             Command::TurnTest(args) => commands::turn_test::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
+            Command::Agent(args) => commands::agent::run(args).await,
+            #[cfg(unix)]
+            Command::Ctl(args) => commands::ctl::run(args).await,
         }
     });
     match result {

@@ -59,6 +59,7 @@ pub use transport::proxy_client;
 pub use types::{CallLogPage, CallRequest, Dialed, EnvironmentReport, Recording, StatusCode};
 pub use workbench::Workbench;
 
+pub use ccc_core::config;
 pub use ccc_core::config::Config;
 pub use ccc_core::helpers::LoginSkillGroup;
 pub use ccc_core::{Status, StatusDescription};
