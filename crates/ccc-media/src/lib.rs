@@ -1,8 +1,11 @@
 //! WebRTC audio calls for ccc-rs: codecs, audio sources and sinks, DTMF, quality
 //! figures and access-point testing.
 //!
-//! Built so far, the parts that need no network:
-//! - [`codec`]: G.711 mu-law and A-law;
+//! - [`call`]: [`call::MediaSession`], one audio call over WebRTC (webrtc-rs 0.21.1)
+//!   driven by SDP offers and answers: ICE with TURN (all or relay-only), DTLS-SRTP,
+//!   hold, ICE restart, 20 ms pacing, jitter buffer, mute, volume, recording, RFC 4733
+//!   DTMF, stats with RTT, quality warnings (see `docs/media.md`);
+//! - [`codec`]: an encoder and decoder per codec: G.711 mu-law and A-law, Opus;
 //! - [`audio`]: 20 ms frames, source and sink traits, silence, tone and WAV sources,
 //!   frames pushed and pulled by the program, the stereo call recorder (C12), resampling;
 //! - [`dsp`]: Goertzel tone detection and levels;

@@ -2,9 +2,11 @@
 
 mod common;
 
-use ccc_media::call::CallConfig;
-use ccc_media::dsp::dominant_tone;
-use common::{connect, connected, listen, peer};
+use std::time::Duration;
+
+use ccc_media::call::{AnswerDtlsRole, CallConfig, DtmfMode, FailReason, MediaError, MediaEvent};
+use ccc_media::dsp::{dominant_tone, level_dbfs};
+use common::{connect, connected, listen, peer, wait_for};
 
 const TONES: [f64; 4] = [440.0, 700.0, 1000.0, 1400.0];
 
@@ -13,14 +15,39 @@ async fn host_only_call_carries_both_tones() {
     let mut a = peer(CallConfig::loopback(), 440.0).await;
     let mut b = peer(CallConfig::loopback(), 1000.0).await;
     connect(&a, &b).await;
-    let (after_a, after_b) = (connected(&mut a).await, connected(&mut b).await);
+    both_tones(&mut a, &mut b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answerer_may_take_either_dtls_role() {
+    for (role, setup) in [
+        (AnswerDtlsRole::Active, "a=setup:active"),
+        (AnswerDtlsRole::Passive, "a=setup:passive"),
+    ] {
+        let mut a = peer(CallConfig::loopback(), 440.0).await;
+        let config = CallConfig {
+            answer_dtls_role: role,
+            ..CallConfig::loopback()
+        };
+        let mut b = peer(config, 1000.0).await;
+        let offer = a.session.offer().await.unwrap();
+        assert!(offer.contains("a=setup:actpass"));
+        let answer = b.session.answer(&offer).await.unwrap();
+        assert!(answer.contains(setup), "{role:?}: {answer}");
+        a.session.set_remote(&answer).await.unwrap();
+        both_tones(&mut a, &mut b).await;
+    }
+}
+
+async fn both_tones(a: &mut common::Peer, b: &mut common::Peer) {
+    let (after_a, after_b) = (connected(a).await, connected(b).await);
     eprintln!("connected after {after_a:?} / {after_b:?}");
-    let (rate, heard_by_a) = listen(&mut a, 600).await;
+    let (rate, heard_by_a) = listen(a, 600).await;
     assert_eq!(
         dominant_tone(&heard_by_a[heard_by_a.len() / 2..], rate, &TONES),
         Some(1000.0)
     );
-    let (rate, heard_by_b) = listen(&mut b, 600).await;
+    let (rate, heard_by_b) = listen(b, 600).await;
     assert_eq!(
         dominant_tone(&heard_by_b[heard_by_b.len() / 2..], rate, &TONES),
         Some(440.0)
@@ -28,12 +55,6 @@ async fn host_only_call_carries_both_tones() {
     a.session.close().await.unwrap();
     b.session.close().await.unwrap();
 }
-
-use std::time::Duration;
-
-use ccc_media::call::{DtmfMode, FailReason, MediaError, MediaEvent};
-use ccc_media::dsp::level_dbfs;
-use common::wait_for;
 
 fn tone(heard: &(u32, Vec<i16>)) -> Option<f64> {
     dominant_tone(&heard.1[heard.1.len() / 3..], heard.0, &TONES)
@@ -259,4 +280,28 @@ async fn bad_sdp_is_an_error_not_a_panic() {
     // Still usable after all that.
     assert!(a.session.offer().await.unwrap().contains("m=audio"));
     a.session.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_hold_offer_is_withdrawn_and_the_call_goes_on() {
+    let mut a = peer(CallConfig::loopback(), 440.0).await;
+    let mut b = peer(CallConfig::loopback(), 1000.0).await;
+    connect(&a, &b).await;
+    connected(&mut a).await;
+    connected(&mut b).await;
+    // The re-INVITE carrying the hold is refused (491): withdraw it.
+    let _hold = a.session.hold().await.unwrap();
+    a.session.cancel_offer().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(tone(&listen(&mut a, 400).await), Some(1000.0));
+    assert_eq!(tone(&listen(&mut b, 400).await), Some(440.0), "not on hold");
+    // And a later offer/answer works as usual.
+    let offer = a.session.offer().await.unwrap();
+    assert!(offer.contains("a=sendrecv"), "{offer}");
+    let answer = b.session.answer(&offer).await.unwrap();
+    a.session.set_remote(&answer).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(tone(&listen(&mut b, 400).await), Some(440.0));
+    a.session.close().await.unwrap();
+    b.session.close().await.unwrap();
 }

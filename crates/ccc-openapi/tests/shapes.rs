@@ -89,3 +89,30 @@ fn empty_lists_stay_wrapped() {
     assert_eq!(back, nested);
     assert!(models::reencode(Version::V20170705, "NoSuchAction", &json).is_none());
 }
+
+#[test]
+fn by_name_answers_and_requests() {
+    use ccc_openapi::WireParams;
+    use ccc_openapi::decode::Reply;
+    for (version, action, json) in samples() {
+        let reply = Reply::openapi(200, serde_json::to_vec(&json).unwrap());
+        let back = models::decode_answer(version, &action, reply)
+            .unwrap()
+            .unwrap();
+        assert_eq!(back, json, "{action}");
+    }
+    let wire: WireParams = [("InstanceId", "i"), ("Callee", "1"), ("Action", "MakeCall")]
+        .into_iter()
+        .collect();
+    let params = models::decode_request(Version::V20200701, "MakeCall", &wire)
+        .unwrap()
+        .unwrap();
+    assert_eq!(params.get("Callee"), Some("1"));
+    let missing: WireParams = [("InstanceId", "i")].into_iter().collect();
+    assert!(
+        models::decode_request(Version::V20200701, "MakeCall", &missing)
+            .unwrap()
+            .is_err()
+    );
+    assert!(models::decode_request(Version::V20170705, "MakeCall", &wire).is_none());
+}

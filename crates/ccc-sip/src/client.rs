@@ -65,6 +65,9 @@ impl std::fmt::Debug for Command {
     }
 }
 
+/// How long a command ([`SipClient::answer`], ...) may wait for the client's task.
+pub const COMMAND_LIMIT: Duration = Duration::from_secs(10);
+
 /// How long shutdown waits for the registrar to confirm the unregistration.
 const UNREGISTER_WAIT: Duration = Duration::from_secs(2);
 
@@ -75,6 +78,9 @@ impl SipClient {
         let (commands, command_rx) = mpsc::channel(8);
         let (event_tx, events) = mpsc::channel(256);
         let mut agent = UserAgent::new(ua, seed);
+        if link.connect.url.starts_with("wss://") {
+            agent.set_secure_flow();
+        }
         agent.register(std::time::Instant::now());
         let state = Box::new(State {
             keeper: FlowKeeper::new(link),
@@ -84,27 +90,32 @@ impl SipClient {
         Self { commands, events }
     }
 
-    async fn call(&self, command: CallCommand) -> bool {
-        let (reply, answer) = oneshot::channel();
-        if self
-            .commands
-            .send(Box::new(Command::Call(command, reply)))
-            .await
-            .is_err()
-        {
-            return false;
-        }
-        answer.await.unwrap_or(false)
+    /// Hands `command` to the task and waits for its answer, at most
+    /// [`COMMAND_LIMIT`] (the task waits for room in the event stream: a program that
+    /// reads no events and waits on a command gets `None` rather than a hang).
+    async fn ask<T>(&self, command: Command, answer: oneshot::Receiver<T>) -> Option<T> {
+        tokio::time::timeout(COMMAND_LIMIT, async {
+            self.commands.send(Box::new(command)).await.ok()?;
+            answer.await.ok()
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
-    /// Calls `target` (a SIP URI) with the SDP offer; `None` when the client stopped.
+    async fn call(&self, command: CallCommand) -> bool {
+        let (reply, answer) = oneshot::channel();
+        self.ask(Command::Call(command, reply), answer)
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Calls `target` (a SIP URI) with the SDP offer; `None` when the client stopped
+    /// (or did not answer within [`COMMAND_LIMIT`]).
     pub async fn invite(&self, target: impl Into<String>, sdp: Vec<u8>) -> Option<CallHandle> {
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Box::new(Command::Invite(target.into(), sdp, reply)))
+        self.ask(Command::Invite(target.into(), sdp, reply), answer)
             .await
-            .ok()?;
-        answer.await.ok()
     }
 
     /// Offers a new session in the call (re-INVITE: hold, unhold).
@@ -129,11 +140,9 @@ impl SipClient {
     /// NOTIFYs. The new call; `None` when no REFER waits or the client stopped.
     pub async fn accept_transfer(&self, call: CallHandle, sdp: Vec<u8>) -> Option<CallHandle> {
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Box::new(Command::AcceptTransfer(call, sdp, reply)))
+        self.ask(Command::AcceptTransfer(call, sdp, reply), answer)
             .await
-            .ok()?;
-        answer.await.ok().flatten()
+            .flatten()
     }
 
     /// Refuses the other party's REFER in `call` (603 Decline, ...).

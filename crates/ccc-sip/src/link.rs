@@ -7,7 +7,7 @@
 //! layer's call.
 //!
 //! [`Link`] runs that in a task of its own. [`SipClient`](crate::client::SipClient)
-//! runs the same machinery, [`FlowKeeper`], inside its own task, so that an agent costs
+//! runs the same machinery (`FlowKeeper`) inside its own task, so that an agent costs
 //! one task, not two.
 
 use std::future::Future;

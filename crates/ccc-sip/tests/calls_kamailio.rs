@@ -3,44 +3,14 @@
 
 use std::time::Duration;
 
-use ccc_sip::client::{ClientEvent, SipClient};
-use ccc_sip::link::LinkConfig;
-use ccc_sip::transport::WsConnect;
-use ccc_sip::ua::{CallHandle, EndReason, UaConfig, UaEvent};
+use ccc_sip::client::SipClient;
+use ccc_sip::ua::{CallHandle, EndReason, UaEvent};
 use ccc_testpeers::{Kamailio, KamailioConfig, Sipp, scenario_path};
-use tokio::time::timeout;
 
-const WAIT: Duration = Duration::from_secs(15);
+mod common;
+use common::{assert_succeeded, finished, kamailio_agent, next_ua};
+
 const ANSWER_SDP: &[u8] = b"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
-
-async fn registered_agent(kam: &Kamailio, seed: u64) -> SipClient {
-    let mut link = LinkConfig::new(WsConnect::new(kam.ws_url()));
-    link.min_backoff = Duration::from_millis(50);
-    let ua = UaConfig::new(
-        "1001",
-        "secret1001",
-        "ccc.test",
-        "urn:uuid:2c9a1e74-5b0e-4a0c-9f1d-7a3e2b1c0d4e",
-    );
-    let mut client = SipClient::spawn(link, ua, seed);
-    assert!(matches!(
-        next_ua(&mut client).await,
-        UaEvent::Registered { .. }
-    ));
-    client
-}
-
-async fn next_ua(client: &mut SipClient) -> UaEvent {
-    loop {
-        let event = timeout(WAIT, client.next_event())
-            .await
-            .expect("an event in time")
-            .expect("running");
-        if let ClientEvent::Ua(event) = event {
-            return event;
-        }
-    }
-}
 
 async fn incoming(client: &mut SipClient) -> CallHandle {
     match next_ua(client).await {
@@ -70,7 +40,7 @@ async fn answered_then_the_caller_hangs_up() {
     let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
         return;
     };
-    let mut agent = registered_agent(&kam, 11).await;
+    let mut agent = kamailio_agent(&kam, "1001", 11).await;
     let Some(sipp) = start_sipp(&kam, "uac_call.xml") else {
         return;
     };
@@ -85,16 +55,8 @@ async fn answered_then_the_caller_hangs_up() {
             reason: EndReason::RemoteHangup
         }
     );
-    let run = tokio::task::spawn_blocking(move || sipp.wait(WAIT))
-        .await
-        .unwrap();
-    assert!(
-        run.succeeded(),
-        "SIPp: {}\n{}\n{}",
-        run.log,
-        run.messages,
-        kam.log_tail()
-    );
+    let run = finished(sipp).await;
+    assert_succeeded(&run, Some(&kam));
     assert!(
         run.messages.contains("a=rtpmap:0 PCMU/8000"),
         "our SDP answer reached the caller"
@@ -107,7 +69,7 @@ async fn answered_then_we_hang_up() {
     let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
         return;
     };
-    let mut agent = registered_agent(&kam, 12).await;
+    let mut agent = kamailio_agent(&kam, "1001", 12).await;
     let Some(sipp) = start_sipp(&kam, "uac_call_callee_hangs_up.xml") else {
         return;
     };
@@ -122,16 +84,8 @@ async fn answered_then_we_hang_up() {
             reason: EndReason::LocalHangup
         }
     );
-    let run = tokio::task::spawn_blocking(move || sipp.wait(WAIT))
-        .await
-        .unwrap();
-    assert!(
-        run.succeeded(),
-        "SIPp: {}\n{}\n{}",
-        run.log,
-        run.messages,
-        kam.log_tail()
-    );
+    let run = finished(sipp).await;
+    assert_succeeded(&run, Some(&kam));
     agent.shutdown().await;
 }
 
@@ -140,7 +94,7 @@ async fn cancelled_while_ringing() {
     let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
         return;
     };
-    let mut agent = registered_agent(&kam, 13).await;
+    let mut agent = kamailio_agent(&kam, "1001", 13).await;
     let Some(sipp) = start_sipp_with(
         &kam,
         "uac_cancel.xml",
@@ -157,16 +111,8 @@ async fn cancelled_while_ringing() {
             reason: EndReason::Cancelled
         }
     );
-    let run = tokio::task::spawn_blocking(move || sipp.wait(WAIT))
-        .await
-        .unwrap();
-    assert!(
-        run.succeeded(),
-        "SIPp: {}\n{}\n{}",
-        run.log,
-        run.messages,
-        kam.log_tail()
-    );
+    let run = finished(sipp).await;
+    assert_succeeded(&run, Some(&kam));
     assert!(
         run.messages.contains("SIP/2.0 487"),
         "the caller saw 487 Request Terminated"
@@ -181,7 +127,7 @@ async fn we_call_a_sipp_uas_hold_info_unhold_and_hang_up() {
     let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
         return;
     };
-    let mut agent = registered_agent(&kam, 14).await;
+    let mut agent = kamailio_agent(&kam, "1001", 14).await;
     // SIPp plays the callee on its own port; Kamailio relays there.
     let Some(uas) = Sipp::start(
         &scenario_path("uas_hold_info.xml"),
@@ -238,16 +184,8 @@ async fn we_call_a_sipp_uas_hold_info_unhold_and_hang_up() {
             reason: EndReason::LocalHangup
         }
     );
-    let run = tokio::task::spawn_blocking(move || uas.wait(WAIT))
-        .await
-        .unwrap();
-    assert!(
-        run.succeeded(),
-        "SIPp: {}\n{}\n{}",
-        run.log,
-        run.messages,
-        kam.log_tail()
-    );
+    let run = finished(uas).await;
+    assert_succeeded(&run, Some(&kam));
     assert!(
         run.messages.contains("Signal=5"),
         "the INFO reached the callee"
@@ -260,7 +198,7 @@ async fn a_call_to_nobody_fails_clearly() {
     let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
         return;
     };
-    let mut agent = registered_agent(&kam, 15).await;
+    let mut agent = kamailio_agent(&kam, "1001", 15).await;
     let call = agent
         .invite("sip:nobody@ccc.test", ANSWER_SDP.to_vec())
         .await
@@ -284,7 +222,7 @@ async fn we_transfer_a_sipp_callee_by_refer() {
     let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
         return;
     };
-    let mut agent = registered_agent(&kam, 16).await;
+    let mut agent = kamailio_agent(&kam, "1001", 16).await;
     let Some(uas) = Sipp::start(
         &scenario_path("uas_refer.xml"),
         kam.udp_addr(),
@@ -321,16 +259,8 @@ async fn we_transfer_a_sipp_callee_by_refer() {
             reason: EndReason::LocalHangup
         }
     );
-    let run = tokio::task::spawn_blocking(move || uas.wait(WAIT))
-        .await
-        .unwrap();
-    assert!(
-        run.succeeded(),
-        "SIPp: {}\n{}\n{}",
-        run.log,
-        run.messages,
-        kam.log_tail()
-    );
+    let run = finished(uas).await;
+    assert_succeeded(&run, Some(&kam));
     assert!(run.messages.contains("Refer-To: <sip:1002@ccc.test>"));
     agent.shutdown().await;
 }
@@ -340,7 +270,7 @@ async fn a_re_invite_refused_with_491_is_tried_again_after_the_random_wait() {
     let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
         return;
     };
-    let mut agent = registered_agent(&kam, 17).await;
+    let mut agent = kamailio_agent(&kam, "1001", 17).await;
     let Some(uas) = Sipp::start(
         &scenario_path("uas_glare.xml"),
         kam.udp_addr(),
@@ -379,15 +309,7 @@ async fn a_re_invite_refused_with_491_is_tried_again_after_the_random_wait() {
             reason: EndReason::LocalHangup
         }
     );
-    let run = tokio::task::spawn_blocking(move || uas.wait(WAIT))
-        .await
-        .unwrap();
-    assert!(
-        run.succeeded(),
-        "SIPp: {}\n{}\n{}",
-        run.log,
-        run.messages,
-        kam.log_tail()
-    );
+    let run = finished(uas).await;
+    assert_succeeded(&run, Some(&kam));
     agent.shutdown().await;
 }

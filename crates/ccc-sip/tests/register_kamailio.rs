@@ -1,44 +1,24 @@
 //! The SIP client registers to Kamailio over ws and wss, refreshes on the wire, says
 //! clearly when the password is wrong, and comes back by itself after Kamailio restarts.
 
-use std::time::Duration;
-
 use ccc_sip::client::{ClientEvent, SipClient};
+
+mod common;
 use ccc_sip::link::{LinkConfig, LinkEvent};
 use ccc_sip::transport::{TlsRoots, WsConnect};
 use ccc_sip::ua::{RegistrationError, UaConfig, UaEvent};
 use ccc_testpeers::{Kamailio, KamailioConfig};
+use common::{WAIT, next_ua, quick_link, user};
 use tokio::time::timeout;
 
-const WAIT: Duration = Duration::from_secs(15);
-
 fn ua(password: &str) -> UaConfig {
-    UaConfig::new(
-        "1001",
-        password,
-        "ccc.test",
-        "urn:uuid:6f1e2a52-1d4b-4c1e-9a4e-0c2d6a1b7f10",
-    )
+    let mut ua = user("1001");
+    ua.password = password.to_owned();
+    ua
 }
 
 fn link(url: String) -> LinkConfig {
-    let mut config = LinkConfig::new(WsConnect::new(url));
-    config.min_backoff = Duration::from_millis(50);
-    config.max_backoff = Duration::from_millis(300);
-    config
-}
-
-/// The next user-agent event, skipping link events.
-async fn next_ua(client: &mut SipClient) -> UaEvent {
-    loop {
-        let event = timeout(WAIT, client.next_event())
-            .await
-            .expect("an event in time")
-            .expect("running");
-        if let ClientEvent::Ua(event) = event {
-            return event;
-        }
-    }
+    quick_link(WsConnect::new(url))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,20 +5,21 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ccc_sip::client::{ClientEvent, SipClient};
-use ccc_sip::link::{LinkConfig, LinkEvent};
+use ccc_sip::link::LinkEvent;
 use ccc_sip::server::{
     FlowId, Leg, ListenConfig, ServerConfig, ServerEvent, ServerEvents, SipServer, TlsIdentity,
     UnregisterReason,
 };
 use ccc_sip::transport::{TlsRoots, WsConnect};
-use ccc_sip::ua::{CallHandle, EndReason, RegistrationError, UaConfig, UaEvent};
+use ccc_sip::ua::{CallHandle, EndReason, RegistrationError, UaEvent};
 use ccc_testpeers::TestCa;
 use tokio::time::timeout;
 
-const WAIT: Duration = Duration::from_secs(10);
+mod common;
+use common::{WAIT, next_leg_event, next_server, next_ua, quick_link, user};
+
 const OFFER: &[u8] = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
 const ANSWER: &[u8] = b"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n";
 const HOLD: &[u8] = b"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
@@ -46,55 +47,11 @@ async fn start_server(ca: &TestCa) -> (SipServer, ServerEvents) {
     .expect("the server starts")
 }
 
-fn client(url: String, ca: &TestCa, user: &str, password: &str) -> SipClient {
+fn client(url: String, ca: &TestCa, name: &str, password: &str) -> SipClient {
     let connect = WsConnect::new(url).with_roots(TlsRoots::Custom(vec![ca.ca_der.clone()]));
-    let mut link = LinkConfig::new(connect);
-    link.min_backoff = Duration::from_millis(50);
-    link.max_backoff = Duration::from_millis(200);
-    let ua = UaConfig::new(
-        user,
-        password,
-        "ccc.test",
-        format!("urn:uuid:7d3c2a10-0000-4000-8000-00000000{user}"),
-    );
-    SipClient::spawn(link, ua, u64::from(user.as_bytes()[3]))
-}
-
-async fn next_ua(client: &mut SipClient) -> UaEvent {
-    loop {
-        let event = timeout(WAIT, client.next_event())
-            .await
-            .expect("a client event in time")
-            .expect("the client runs");
-        if let ClientEvent::Ua(event) = event {
-            return event;
-        }
-    }
-}
-
-/// The next server event that `pick` takes, skipping the others.
-async fn next_server<T>(
-    events: &mut ServerEvents,
-    mut pick: impl FnMut(ServerEvent) -> Option<T>,
-) -> T {
-    loop {
-        let event = timeout(WAIT, events.next_event())
-            .await
-            .expect("a server event in time")
-            .expect("the server runs");
-        if let Some(found) = pick(event) {
-            return found;
-        }
-    }
-}
-
-/// The next call event of the server (with its flow), skipping registrar events.
-async fn next_leg_event(events: &mut ServerEvents) -> (FlowId, UaEvent) {
-    next_server(events, |e| match e {
-        ServerEvent::Ua { flow, event } => Some((flow, event)),
-        _ => None,
-    })
-    .await
+    let mut ua = user(name);
+    ua.password = password.to_owned();
+    SipClient::spawn(quick_link(connect), ua, u64::from(name.as_bytes()[3]))
 }
 
 async fn registered(events: &mut ServerEvents) -> FlowId {

@@ -9,13 +9,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ccc_sip::server::{
-    FlowId, Leg, ListenConfig, ServerConfig, ServerEvent, ServerEvents, SipServer, Transport,
+    Leg, ListenConfig, ServerConfig, ServerEvent, ServerEvents, SipServer, Transport,
 };
 use ccc_sip::ua::{EndReason, UaEvent};
-use ccc_testpeers::{Kamailio, KamailioConfig, Sipp, SippRun, scenario_path};
+use ccc_testpeers::{Kamailio, KamailioConfig, Sipp, scenario_path};
 use tokio::time::timeout;
 
-const WAIT: Duration = Duration::from_secs(15);
+mod common;
+use common::{WAIT, assert_succeeded, finished, next_leg_event, next_server};
+
 const OFFER: &[u8] = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
 const HOLD: &[u8] = b"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\n";
 const UNHOLD: &[u8] = b"v=0\r\no=- 1 3 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
@@ -34,35 +36,6 @@ async fn start_server() -> (SipServer, ServerEvents) {
     )
     .await
     .expect("the server starts")
-}
-
-async fn next_server<T>(
-    events: &mut ServerEvents,
-    mut pick: impl FnMut(ServerEvent) -> Option<T>,
-) -> T {
-    loop {
-        let event = timeout(WAIT, events.next_event())
-            .await
-            .expect("a server event in time")
-            .expect("the server runs");
-        if let Some(found) = pick(event) {
-            return found;
-        }
-    }
-}
-
-async fn next_leg_event(events: &mut ServerEvents) -> (FlowId, UaEvent) {
-    next_server(events, |e| match e {
-        ServerEvent::Ua { flow, event } => Some((flow, event)),
-        _ => None,
-    })
-    .await
-}
-
-async fn finished(sipp: Sipp) -> SippRun {
-    tokio::task::spawn_blocking(move || sipp.wait(WAIT))
-        .await
-        .expect("the wait ends")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,7 +133,7 @@ async fn sipp_registers_over_tcp_calls_in_is_held_and_hung_up_on() {
         }
     );
     let run = finished(sipp).await;
-    assert!(run.succeeded(), "SIPp: {}\n{}", run.log, run.messages);
+    assert_succeeded(&run, None);
     assert!(run.messages.contains("Signal=1"), "the INFO reached SIPp");
     assert!(run.messages.contains("a=sendonly"), "the hold reached SIPp");
     server.shutdown().await;
@@ -213,13 +186,7 @@ async fn through_kamailio_the_server_calls_a_sipp_callee() {
         return;
     };
     let run = finished(register).await;
-    assert!(
-        run.succeeded(),
-        "SIPp: {}\n{}\n{}",
-        run.log,
-        run.messages,
-        kam.log_tail()
-    );
+    assert_succeeded(&run, Some(&kam));
     let bound = next_server(&mut events, |e| match e {
         ServerEvent::Registered {
             flow,
@@ -283,13 +250,7 @@ async fn through_kamailio_the_server_calls_a_sipp_callee() {
         }
     );
     let run = finished(callee).await;
-    assert!(
-        run.succeeded(),
-        "SIPp: {}\n{}\n{}",
-        run.log,
-        run.messages,
-        kam.log_tail()
-    );
+    assert_succeeded(&run, Some(&kam));
     assert!(
         run.messages.contains("Signal=5"),
         "the INFO reached the callee"

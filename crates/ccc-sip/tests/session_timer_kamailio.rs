@@ -5,60 +5,20 @@
 
 use std::time::Duration;
 
-use ccc_sip::client::{ClientEvent, SipClient};
-use ccc_sip::link::LinkConfig;
+use ccc_sip::client::SipClient;
 use ccc_sip::transport::WsConnect;
-use ccc_sip::ua::{EndReason, UaConfig, UaEvent};
-use ccc_testpeers::{Kamailio, KamailioConfig, Sipp, SippRun, scenario_path};
-use tokio::time::timeout;
+use ccc_sip::ua::{EndReason, UaEvent};
+use ccc_testpeers::{Kamailio, KamailioConfig, Sipp, scenario_path};
 
-const WAIT: Duration = Duration::from_secs(15);
+mod common;
+use common::{assert_succeeded, finished, next_ua, quick_link, registered, user};
+
 const SDP: &[u8] = b"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
 
 async fn agent(kam: &Kamailio, seed: u64) -> SipClient {
-    let mut link = LinkConfig::new(WsConnect::new(kam.ws_url()));
-    link.min_backoff = Duration::from_millis(50);
-    let mut ua = UaConfig::new(
-        "1001",
-        "secret1001",
-        "ccc.test",
-        "urn:uuid:51e55100-0000-4000-8000-000000001001",
-    );
+    let mut ua = user("1001");
     ua.min_session_expires = 2;
-    let mut client = SipClient::spawn(link, ua, seed);
-    assert!(matches!(
-        next_ua(&mut client).await,
-        UaEvent::Registered { .. }
-    ));
-    client
-}
-
-async fn next_ua(client: &mut SipClient) -> UaEvent {
-    loop {
-        let event = timeout(WAIT, client.next_event())
-            .await
-            .expect("an event in time")
-            .expect("running");
-        if let ClientEvent::Ua(event) = event {
-            return event;
-        }
-    }
-}
-
-async fn finished(sipp: Sipp) -> SippRun {
-    tokio::task::spawn_blocking(move || sipp.wait(WAIT))
-        .await
-        .expect("the wait ends")
-}
-
-fn assert_succeeded(run: &SippRun, kam: &Kamailio) {
-    assert!(
-        run.succeeded(),
-        "SIPp: {}\n{}\n{}",
-        run.log,
-        run.messages,
-        kam.log_tail()
-    );
+    registered(quick_link(WsConnect::new(kam.ws_url())), ua, seed).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,7 +50,7 @@ async fn our_agent_refreshes_the_session_the_caller_asked_it_to() {
         }
     );
     let run = finished(caller).await;
-    assert_succeeded(&run, &kam);
+    assert_succeeded(&run, Some(&kam));
     assert!(
         run.messages.contains("Session-Expires: 4;refresher=uas"),
         "the answer grants the timer as asked"
@@ -134,7 +94,7 @@ async fn a_too_brief_interval_gets_422_and_an_unrefreshed_session_ends() {
     // 3 s less a third: not before 2 s.
     assert!(established.elapsed() >= Duration::from_millis(1900));
     let run = finished(caller).await;
-    assert_succeeded(&run, &kam);
+    assert_succeeded(&run, Some(&kam));
     assert!(
         run.messages
             .contains("SIP/2.0 422 Session Interval Too Small")

@@ -4,46 +4,14 @@
 //! with `Replaces`; SIPp sends the INVITE with `Replaces`, which takes the place of the
 //! consultation call at our second agent.
 
-use std::time::Duration;
+use ccc_sip::client::SipClient;
+use ccc_sip::ua::{CallHandle, EndReason, UaEvent};
+use ccc_testpeers::{Kamailio, KamailioConfig, Sipp, scenario_path};
 
-use ccc_sip::client::{ClientEvent, SipClient};
-use ccc_sip::link::LinkConfig;
-use ccc_sip::transport::WsConnect;
-use ccc_sip::ua::{CallHandle, EndReason, UaConfig, UaEvent};
-use ccc_testpeers::{Kamailio, KamailioConfig, Sipp, SippRun, scenario_path};
-use tokio::time::timeout;
+mod common;
+use common::{assert_succeeded, finished, kamailio_agent, next_ua};
 
-const WAIT: Duration = Duration::from_secs(15);
 const SDP: &[u8] = b"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
-
-async fn agent(kam: &Kamailio, user: &str, seed: u64) -> SipClient {
-    let mut link = LinkConfig::new(WsConnect::new(kam.ws_url()));
-    link.min_backoff = Duration::from_millis(50);
-    let ua = UaConfig::new(
-        user,
-        format!("secret{user}"),
-        "ccc.test",
-        format!("urn:uuid:3e1d0c55-0000-4000-8000-00000000{user}"),
-    );
-    let mut client = SipClient::spawn(link, ua, seed);
-    assert!(matches!(
-        next_ua(&mut client).await,
-        UaEvent::Registered { .. }
-    ));
-    client
-}
-
-async fn next_ua(client: &mut SipClient) -> UaEvent {
-    loop {
-        let event = timeout(WAIT, client.next_event())
-            .await
-            .expect("an event in time")
-            .expect("running");
-        if let ClientEvent::Ua(event) = event {
-            return event;
-        }
-    }
-}
 
 /// Waits for the answer to `call`, skipping its progress.
 async fn answered(client: &mut SipClient, call: CallHandle, kam: &Kamailio) {
@@ -56,28 +24,12 @@ async fn answered(client: &mut SipClient, call: CallHandle, kam: &Kamailio) {
     }
 }
 
-async fn finished(sipp: Sipp) -> SippRun {
-    tokio::task::spawn_blocking(move || sipp.wait(WAIT))
-        .await
-        .expect("the wait ends")
-}
-
-fn assert_succeeded(run: &SippRun, kam: &Kamailio) {
-    assert!(
-        run.succeeded(),
-        "SIPp: {}\n{}\n{}",
-        run.log,
-        run.messages,
-        kam.log_tail()
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_agent_follows_a_blind_transfer_and_reports_its_progress() {
     let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
         return;
     };
-    let mut x = agent(&kam, "1001", 21).await;
+    let mut x = kamailio_agent(&kam, "1001", 21).await;
     let Some(callee) = Sipp::start(
         &scenario_path("uas_answer.xml"),
         kam.udp_addr(),
@@ -123,7 +75,7 @@ async fn our_agent_follows_a_blind_transfer_and_reports_its_progress() {
         }
     );
     let run = finished(transferor).await;
-    assert_succeeded(&run, &kam);
+    assert_succeeded(&run, Some(&kam));
     // Each NOTIFY body is the status line of the new call's progress (the
     // Content-Length is written last, right before the body).
     let notified = |status: &str| {
@@ -148,7 +100,7 @@ async fn our_agent_follows_a_blind_transfer_and_reports_its_progress() {
         }
     );
     let run = finished(callee).await;
-    assert_succeeded(&run, &kam);
+    assert_succeeded(&run, Some(&kam));
     assert!(
         run.messages
             .contains("Referred-By: <sip:13800000000@customers.test>"),
@@ -162,8 +114,8 @@ async fn an_attended_transfer_replaces_the_consultation_call() {
     let Some(kam) = Kamailio::start(KamailioConfig::default()).expect("Kamailio starts") else {
         return;
     };
-    let mut x = agent(&kam, "1001", 31).await;
-    let mut y = agent(&kam, "1002", 32).await;
+    let mut x = kamailio_agent(&kam, "1001", 31).await;
+    let mut y = kamailio_agent(&kam, "1002", 32).await;
     let Some(transferee) = Sipp::start(
         &scenario_path("uas_transferee_replaces.xml"),
         kam.udp_addr(),
@@ -262,7 +214,7 @@ async fn an_attended_transfer_replaces_the_consultation_call() {
         }
     );
     let run = finished(transferee).await;
-    assert_succeeded(&run, &kam);
+    assert_succeeded(&run, Some(&kam));
     x.shutdown().await;
     y.shutdown().await;
 }

@@ -5,4 +5,5 @@ pub(crate) mod api;
 #[cfg(unix)]
 pub(crate) mod ctl;
 pub(crate) mod emulator;
+pub(crate) mod phone;
 pub(crate) mod turn_test;

@@ -80,6 +80,18 @@ pub enum HostCandidates {
     Bind(Vec<String>),
 }
 
+/// Which DTLS role this side takes when it answers (the offer says `a=setup:actpass`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnswerDtlsRole {
+    /// `a=setup:active`: this side starts the handshake, in parallel with the answer
+    /// reaching the far end (RFC 8842's recommendation, and the fastest).
+    #[default]
+    Active,
+    /// `a=setup:passive`: the far end starts it, for gateways that insist on being the
+    /// DTLS client.
+    Passive,
+}
+
 /// How hard ICE works to connect fast. webrtc-rs 0.21.1's defaults take about 200 ms on
 /// a direct path and 3.2-3.4 s through a relay even on loopback (see
 /// `docs/media.md`, "Call setup"); both profiles here fix that in different measure.
@@ -111,6 +123,8 @@ pub struct CallConfig {
     pub host_candidates: HostCandidates,
     /// The ICE tuning.
     pub connect_profile: ConnectProfile,
+    /// The DTLS role of our answers (as offerer the far end's answer decides).
+    pub answer_dtls_role: AnswerDtlsRole,
     /// Longest wait for candidate gathering before an offer or answer goes out with the
     /// candidates found so far (default 3 s).
     pub gathering_timeout: Duration,
@@ -121,6 +135,9 @@ pub struct CallConfig {
     pub operation_timeout: Duration,
     /// Codecs offered and accepted, best first (default Opus, PCMU, PCMA).
     pub codecs: Vec<Codec>,
+    /// Opus encoder complexity, 0-10 (default [`crate::codec::opus::COMPLEXITY`], 2):
+    /// lower saves CPU where many calls share a machine, higher is a little better sound.
+    pub opus_complexity: u8,
     /// The clock rate of the telephone-event (RFC 4733) offered, or `None` for none (DTMF
     /// then goes by SIP INFO). Default 8000: every SIP gateway and browser takes it, with
     /// Opus too; 48000 matches Opus's clock as RFC 4733 prefers, but G.711-only gateways
@@ -150,10 +167,12 @@ impl Default for CallConfig {
             ice_policy: IcePolicy::All,
             host_candidates: HostCandidates::AllInterfaces,
             connect_profile: ConnectProfile::Production,
+            answer_dtls_role: AnswerDtlsRole::Active,
             gathering_timeout: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(10),
             operation_timeout: Duration::from_secs(5),
             codecs: Codec::ALL.to_vec(),
+            opus_complexity: crate::codec::opus::COMPLEXITY,
             telephone_event: Some(8000),
             dtmf_timing: DtmfTiming::default(),
             thresholds: Thresholds::default(),

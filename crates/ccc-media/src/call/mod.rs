@@ -32,7 +32,9 @@ mod pipeline;
 mod rtcp;
 mod session;
 
-pub use config::{CallConfig, ConnectProfile, HostCandidates, IcePolicy, IceServer};
+pub use config::{
+    AnswerDtlsRole, CallConfig, ConnectProfile, HostCandidates, IcePolicy, IceServer,
+};
 pub use jitter::{JitterBuffer, JitterCounters, Playout};
 pub use session::MediaSession;
 

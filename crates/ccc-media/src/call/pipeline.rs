@@ -13,7 +13,6 @@ use rtc::rtp;
 use super::jitter::{JitterBuffer, Playout};
 use crate::audio::{AudioFrame, AudioSink, AudioSource, CallRecorder};
 use crate::codec::{Codec, Decoder, Encoder};
-use crate::dsp::level_dbfs;
 use crate::dtmf::{DtmfReceiver, DtmfSender, DtmfTiming};
 use crate::quality::{
     CallStats, QualityAlert, QualityMonitor, ReceiveStats, Thresholds, units_to_ms,
@@ -102,6 +101,7 @@ pub(crate) struct Pipeline {
     timestamp: u32,
     dtmf_out: DtmfSender,
     dtmf_timing: DtmfTiming,
+    opus_complexity: u8,
     sending: bool,
     muted: bool,
     packets_sent: u64,
@@ -156,6 +156,7 @@ impl Pipeline {
             timestamp: ssrc.rotate_left(13),
             dtmf_out: DtmfSender::new(8000, dtmf_timing),
             dtmf_timing,
+            opus_complexity: crate::codec::opus::COMPLEXITY,
             sending: true,
             muted: false,
             packets_sent: 0,
@@ -192,6 +193,11 @@ impl Pipeline {
         self.events.pop_front()
     }
 
+    /// The Opus encoder complexity of encoders made from now on.
+    pub(crate) fn set_opus_complexity(&mut self, complexity: u8) {
+        self.opus_complexity = complexity.min(10);
+    }
+
     /// What was negotiated to send.
     pub(crate) fn set_send(&mut self, setup: SendSetup) -> Result<(), crate::codec::CodecError> {
         if self.send == Some(setup) {
@@ -199,7 +205,10 @@ impl Pipeline {
         }
         let codec_changed = self.send.map(|s| s.codec) != Some(setup.codec);
         if codec_changed {
-            self.encoder = Some(Encoder::new(setup.codec)?);
+            self.encoder = Some(Encoder::with_opus_complexity(
+                setup.codec,
+                self.opus_complexity,
+            )?);
             self.frame = AudioFrame::silent(setup.codec.pcm_rate());
         }
         let dtmf_rate = setup
@@ -458,6 +467,7 @@ impl Pipeline {
             level_received_dbfs: dbfs(self.interval.received_sq, self.interval.received_n),
             concealed_frames: counters.concealed,
             late_packets: counters.late,
+            underruns: counters.underruns,
             late_ticks: self.late_ticks,
             r_factor,
             mos,
@@ -480,12 +490,6 @@ impl Pipeline {
             Some(recorder) => recorder.finish(),
             None => Ok(()),
         }
-    }
-
-    /// The RMS level of the last frame heard, dBFS (for tests and meters).
-    #[allow(dead_code)]
-    pub(crate) fn heard_level(&self) -> f64 {
-        level_dbfs(self.heard.samples())
     }
 }
 

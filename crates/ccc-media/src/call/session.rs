@@ -23,7 +23,7 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpTransceiver};
 
-use super::config::{CallConfig, ConnectProfile, HostCandidates, IcePolicy};
+use super::config::{AnswerDtlsRole, CallConfig, ConnectProfile, HostCandidates, IcePolicy};
 use super::pipeline::{OutsideFigures, Pipeline, PipelineEvent, ReceiveSetup, SendSetup};
 use super::rtcp::{RtcpWatch, SharedReport};
 use super::{CallAudio, DtmfMode, FailReason, MediaError, MediaEvent, MediaEvents};
@@ -236,7 +236,11 @@ fn setting_engine(config: &CallConfig) -> webrtc::peer_connection::SettingEngine
                 .with_ice_connection_attempts(Some(Duration::from_millis(20)), Some(250))
         }
     };
-    builder.build()
+    let role = match config.answer_dtls_role {
+        AnswerDtlsRole::Active => rtc::peer_connection::transport::RTCDtlsRole::Client,
+        AnswerDtlsRole::Passive => rtc::peer_connection::transport::RTCDtlsRole::Server,
+    };
+    builder.with_answering_dtls_role(role).build()
 }
 
 impl MediaSession {
@@ -354,7 +358,7 @@ impl MediaSession {
             None => None,
         };
         let now = Instant::now();
-        let pipeline = Pipeline::new(
+        let mut pipeline = Pipeline::new(
             now,
             ssrc,
             audio.source,
@@ -364,6 +368,7 @@ impl MediaSession {
             config.thresholds,
             config.jitter_depth,
         );
+        pipeline.set_opus_complexity(config.opus_complexity);
         let task = MediaTask {
             pipeline,
             inputs: inputs_rx,
@@ -567,6 +572,34 @@ impl MediaSession {
     /// reconnect after the network changed (send it in a re-INVITE).
     pub async fn restart_ice(&self) -> Result<String, MediaError> {
         self.make_offer(true).await
+    }
+
+    /// Withdraws our last offer when the far end refused it (a re-INVITE answered 491 or
+    /// 488): the session goes back to what was last negotiated, hold state included.
+    pub async fn cancel_offer(&self) -> Result<(), MediaError> {
+        let rollback =
+            RTCSessionDescription::rollback(None).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        self.bounded(
+            "roll back the offer",
+            self.pc.set_local_description(rollback),
+        )
+        .await?;
+        // The direction we asked for is undone too: back to what is in effect.
+        let current = self
+            .bounded("read the direction", self.transceiver.current_direction())
+            .await?;
+        let held = matches!(
+            current,
+            RTCRtpTransceiverDirection::Sendonly | RTCRtpTransceiverDirection::Inactive
+        );
+        self.local_hold.store(held, Ordering::Relaxed);
+        let wanted = if held {
+            RTCRtpTransceiverDirection::Sendonly
+        } else {
+            RTCRtpTransceiverDirection::Sendrecv
+        };
+        self.bounded("set the direction", self.transceiver.set_direction(wanted))
+            .await
     }
 
     /// Reads what the last offer/answer exchange settled and hands it to the media task.

@@ -159,10 +159,15 @@ impl std::fmt::Debug for Encoder {
 }
 
 impl Encoder {
-    /// An encoder of `codec`.
+    /// An encoder of `codec` (Opus at [`opus::COMPLEXITY`]).
     pub fn new(codec: Codec) -> Result<Self, CodecError> {
+        Self::with_opus_complexity(codec, opus::COMPLEXITY)
+    }
+
+    /// An encoder of `codec`; an Opus one at `complexity` (0-10: CPU against quality).
+    pub fn with_opus_complexity(codec: Codec, complexity: u8) -> Result<Self, CodecError> {
         let opus = match codec {
-            Codec::Opus => Some(opus::OpusEncoder::new()?),
+            Codec::Opus => Some(opus::OpusEncoder::new(complexity)?),
             Codec::Pcmu | Codec::Pcma => None,
         };
         Ok(Self { codec, opus })

@@ -51,6 +51,8 @@ pub struct CallStats {
     pub concealed_frames: u64,
     /// Packets that came too late to play.
     pub late_packets: u64,
+    /// Times playout ran dry while audio was flowing (a gap heard as silence).
+    pub underruns: u64,
     /// Send ticks that ran more than one frame late (an overloaded machine).
     pub late_ticks: u64,
     /// The E-model rating R.

@@ -157,6 +157,7 @@ mod tests {
             level_received_dbfs: 0.0,
             concealed_frames: 0,
             late_packets: 0,
+            underruns: 0,
             late_ticks: 0,
             r_factor: r,
             mos,

@@ -28,9 +28,6 @@ pub async fn peer(config: CallConfig, tone_hz: f64) -> Peer {
 /// Offer from `a`, answer from `b`, answer applied on `a`.
 pub async fn connect(a: &Peer, b: &Peer) {
     let offer = a.session.offer().await.expect("offer");
-    if std::env::var("SHOW_SDP").is_ok() {
-        eprintln!("{offer}");
-    }
     assert!(offer.contains("a=candidate"), "a complete offer:\n{offer}");
     let answer = b.session.answer(&offer).await.expect("answer");
     assert!(

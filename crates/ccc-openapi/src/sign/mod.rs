@@ -8,10 +8,10 @@ mod v2;
 mod v3;
 
 pub use v2::{
-    HttpMethod, ParamStyle, SignatureRefused, SignedRequest, percent_encode, sign_v2,
-    v2_common_params, verify_v2,
+    HttpMethod, ParamStyle, SignatureRefused, SignedRequest, encode_pairs, percent_encode,
+    percent_encode_into, sign_v2, v2_common_params, verify_v2,
 };
-pub use v3::{SignedV3, V3_ALGORITHM, sign_v3, v3_headers};
+pub use v3::{SignedV3, V3_ALGORITHM, V3Refused, sign_v3, v3_headers, verify_v3};
 
 /// Now, as `Timestamp` and `x-acs-date` want it: UTC, `2024-01-02T03:04:05Z`.
 pub fn timestamp_now() -> String {

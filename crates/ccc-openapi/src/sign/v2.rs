@@ -66,8 +66,14 @@ impl std::fmt::Debug for SignedRequest {
 /// assert_eq!(ccc_openapi::sign::percent_encode("a b*~+/é"), "a%20b%2A~%2B%2F%C3%A9");
 /// ```
 pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    percent_encode_into(&mut out, text);
+    out
+}
+
+/// [`percent_encode`] appended to `out`.
+pub fn percent_encode_into(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(text.len() * 3);
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));
@@ -76,6 +82,20 @@ pub fn percent_encode(text: &str) -> String {
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
+    }
+}
+
+/// `name=value&...` of `pairs`, both percent-encoded: the canonical query when sorted,
+/// and what goes in a URL query or a form body.
+pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::with_capacity(256);
+    for (i, (name, value)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        percent_encode_into(&mut out, name);
+        out.push('=');
+        percent_encode_into(&mut out, value);
     }
     out
 }
@@ -139,17 +159,12 @@ pub fn sign_v2(
 ) -> SignedRequest {
     // Plain byte order of the raw names: `ConfigItem.10` before `ConfigItem.2`.
     params.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let canonical_query = params
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let string_to_sign = format!(
-        "{}&{}&{}",
-        method.as_str(),
-        percent_encode("/"),
-        percent_encode(&canonical_query)
-    );
+    let canonical_query = encode_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut string_to_sign = String::with_capacity(canonical_query.len() * 5 / 4 + 16);
+    string_to_sign.push_str(method.as_str());
+    // `&` + percentEncode("/") + `&`.
+    string_to_sign.push_str("&%2F&");
+    percent_encode_into(&mut string_to_sign, &canonical_query);
     let key = hmac::Key::new(
         hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
         format!("{}&", credentials.secret()).as_bytes(),

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use ring::{digest, hmac};
 
 use super::HttpMethod;
-use super::v2::percent_encode;
+use super::v2::encode_pairs;
 use crate::Credentials;
 
 /// The algorithm name, the first word of `Authorization`.
@@ -29,8 +29,8 @@ pub struct SignedV3 {
 
 impl std::fmt::Debug for SignedV3 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The canonical request holds the STS token, if any: nothing of it prints.
         f.debug_struct("SignedV3")
-            .field("string_to_sign", &self.string_to_sign)
             .field("signature", &"<redacted>")
             .finish_non_exhaustive()
     }
@@ -105,11 +105,7 @@ pub fn sign_v3(
 
     let mut sorted: Vec<&(String, String)> = query.iter().collect();
     sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let canonical_query = sorted
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let canonical_query = encode_pairs(sorted.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let mut canonical_headers = String::new();
     for (k, v) in &headers {
         let _ = writeln!(canonical_headers, "{k}:{v}");
@@ -141,6 +137,90 @@ pub fn sign_v3(
         signature,
         authorization,
     }
+}
+
+/// Why a V3 signature was refused ([`verify_v3`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum V3Refused {
+    /// No `Authorization` header, or not an `ACS3-HMAC-SHA256` one.
+    #[error("no ACS3-HMAC-SHA256 Authorization header")]
+    Missing,
+    /// The header names another AccessKey id.
+    #[error("the request is signed for AccessKey {0}")]
+    OtherKey(String),
+    /// A header it says is signed is not in the request.
+    #[error("the signed header {0} is missing")]
+    MissingHeader(String),
+    /// `x-acs-content-sha256` is not the hash of the body.
+    #[error("x-acs-content-sha256 is not the SHA-256 of the body")]
+    BodyHash,
+    /// The signature is not ours; the string the server signed.
+    #[error(
+        "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+    )]
+    Mismatch {
+        /// What the server signed.
+        string_to_sign: String,
+    },
+}
+
+/// The server's side of V3: checks the `authorization` header of a request (headers
+/// with any case of names) against its query, its signed headers and its body.
+pub fn verify_v3(
+    method: HttpMethod,
+    query: &[(String, String)],
+    headers: &[(String, String)],
+    body: &[u8],
+    credentials: &Credentials,
+) -> Result<(), V3Refused> {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let auth = header("authorization")
+        .and_then(|v| v.strip_prefix(V3_ALGORITHM))
+        .and_then(|v| v.strip_prefix(' '))
+        .ok_or(V3Refused::Missing)?;
+    let field = |name: &str| {
+        auth.split(',')
+            .find_map(|part| part.trim().strip_prefix(name))
+            .unwrap_or_default()
+    };
+    let key_id = field("Credential=");
+    if key_id != credentials.access_key_id() {
+        return Err(V3Refused::OtherKey(key_id.to_owned()));
+    }
+    let given = field("Signature=");
+    let mut signed = Vec::new();
+    for name in field("SignedHeaders=").split(';').filter(|n| !n.is_empty()) {
+        let value = header(name).ok_or_else(|| V3Refused::MissingHeader(name.to_owned()))?;
+        signed.push((name.to_owned(), value.to_owned()));
+    }
+    let hash = hex(digest::digest(&digest::SHA256, body).as_ref());
+    if header("x-acs-content-sha256").is_some_and(|h| h != hash) {
+        return Err(V3Refused::BodyHash);
+    }
+    let expected = sign_v3(method, query, signed, body, credentials);
+    let given = unhex(given).unwrap_or_default();
+    let key = hmac::Key::new(hmac::HMAC_SHA256, credentials.secret().as_bytes());
+    hmac::verify(&key, expected.string_to_sign.as_bytes(), &given).map_err(|_| {
+        V3Refused::Mismatch {
+            string_to_sign: expected.string_to_sign,
+        }
+    })
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -180,5 +260,37 @@ mod tests {
         );
         assert!(signed.authorization.contains("SignedHeaders=accept;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-security-token;x-acs-signature-nonce;x-acs-version"));
         assert!(!format!("{signed:?}").contains(&signed.signature));
+        let headers = signed.headers.clone();
+        assert_eq!(
+            verify_v3(HttpMethod::Post, &[], &headers, b"", &credentials),
+            Ok(())
+        );
+        assert_eq!(
+            verify_v3(HttpMethod::Post, &[], &headers, b"x", &credentials),
+            Err(V3Refused::BodyHash)
+        );
+        let query = [("A".to_owned(), "1".to_owned())];
+        assert!(matches!(
+            verify_v3(HttpMethod::Post, &query, &headers, b"", &credentials),
+            Err(V3Refused::Mismatch { .. })
+        ));
+        let other = Credentials::new("other", "secret");
+        assert!(matches!(
+            verify_v3(HttpMethod::Post, &[], &headers, b"", &other),
+            Err(V3Refused::OtherKey(_))
+        ));
+        let no_host: Vec<_> = headers
+            .iter()
+            .filter(|(k, _)| k != "host")
+            .cloned()
+            .collect();
+        assert_eq!(
+            verify_v3(HttpMethod::Post, &[], &no_host, b"", &credentials),
+            Err(V3Refused::MissingHeader("host".into()))
+        );
+        assert_eq!(
+            verify_v3(HttpMethod::Post, &[], &[], b"", &credentials),
+            Err(V3Refused::Missing)
+        );
     }
 }

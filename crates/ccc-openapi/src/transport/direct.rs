@@ -48,6 +48,8 @@ pub struct Direct {
     http: reqwest::Client,
     credentials: Credentials,
     base: Url,
+    /// `base` without a query, to which the signed query is appended.
+    base_str: String,
     region: String,
     method: HttpMethod,
     style: ParamStyle,
@@ -173,9 +175,12 @@ impl DirectBuilder {
         }
         let http =
             http::client(&self.roots, self.timeout, self.connect_timeout, false).map_err(fail)?;
+        let mut bare = base.clone();
+        bare.set_query(None);
         Ok(Direct {
             http,
             credentials: self.credentials,
+            base_str: bare.to_string(),
             base,
             region: self.region,
             method: self.method,
@@ -189,7 +194,8 @@ impl DirectBuilder {
     }
 }
 
-/// A request ready to send: what `ccc api --dry-run` prints.
+/// A request ready to send: what `ccc api --dry-run` prints. `Debug` shows neither the
+/// signature nor the string to sign (which holds the STS token, if any).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Prepared {
     /// The method.
@@ -213,7 +219,7 @@ impl fmt::Debug for Prepared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Prepared")
             .field("method", &self.method)
-            .field("string_to_sign", &self.string_to_sign)
+            .field("body", &self.body.as_ref().map(|_| "<form>"))
             .field("signature", &"<redacted>")
             .finish_non_exhaustive()
     }
@@ -273,11 +279,18 @@ impl Direct {
                     nonce,
                 );
                 query.extend(query_params.into_iter().map(|(k, v, _)| (k, v)));
-                let mut all = query.clone();
-                all.extend(body_pairs.iter().cloned());
-                let signed = sign::sign_v2(self.method, all, &self.credentials);
                 query.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-                query.push(("Signature".to_owned(), signed.signature.clone()));
+                // The URL's query, written before the pairs move into the signer.
+                let mut url_query =
+                    sign::encode_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                let mut all = query;
+                all.extend(body_pairs);
+                let signed = sign::sign_v2(self.method, all, &self.credentials);
+                if !url_query.is_empty() {
+                    url_query.push('&');
+                }
+                url_query.push_str("Signature=");
+                sign::percent_encode_into(&mut url_query, &signed.signature);
                 let mut headers = vec![
                     ("x-acs-action".to_owned(), request.action.to_string()),
                     (
@@ -293,7 +306,7 @@ impl Direct {
                 }
                 Prepared {
                     method: self.method,
-                    url: self.url(&query),
+                    url: self.url_with(&url_query),
                     body,
                     headers,
                     canonical_request: None,
@@ -343,10 +356,20 @@ impl Direct {
     }
 
     fn url(&self, query: &[(String, String)]) -> String {
-        let mut url = self.base.clone();
-        let encoded = http::form(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        url.set_query((!encoded.is_empty()).then_some(encoded.as_str()));
-        url.to_string()
+        self.url_with(&http::form(
+            query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ))
+    }
+
+    fn url_with(&self, encoded: &str) -> String {
+        if encoded.is_empty() {
+            return self.base_str.clone();
+        }
+        let mut url = String::with_capacity(self.base_str.len() + 1 + encoded.len());
+        url.push_str(&self.base_str);
+        url.push('?');
+        url.push_str(encoded);
+        url
     }
 
     async fn attempt(&self, request: &Request) -> Result<Reply, Error> {

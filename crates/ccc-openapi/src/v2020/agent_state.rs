@@ -28,14 +28,17 @@ pub struct SignInGroup {
     pub additivity: Option<bool>,
     /// `ChatDeviceId` (optional): chat device ID.
     pub chat_device_id: Option<String>,
-    /// `DeviceId` (required): voice device ID.
+    /// `DeviceId` (required): voice device ID. When multiple voice devices are active, use this
+    /// parameter to specify one of them, such as a browser Web Real-Time Communication (WebRTC)
+    /// endpoint or a SIP phone.
     pub device_id: String,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `SignedSkillGroupIdList` (required): list of skill group IDs to sign in to, formatted as
     /// a JSON array string, where each array element is a skill group ID.
     pub signed_skill_group_id_list: Vec<String>,
-    /// `UserId` (optional): agent ID.
+    /// `UserId` (optional): agent ID. If not specified, the agent mapped to the current
+    /// Resource Access Management (RAM) user is used by default.
     pub user_id: Option<String>,
 }
 
@@ -174,11 +177,13 @@ pub type SignInGroupResponse = Envelope<UserContext>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SignOutGroup {
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
-    /// `UserId` (optional): agent ID.
+    /// `UserId` (optional): agent ID. If not specified, the agent mapped to the current
+    /// Resource Access Management (RAM) user is used by default.
     pub user_id: Option<String>,
 }
 
@@ -272,14 +277,16 @@ pub type SignOutGroupResponse = Envelope<UserContext>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReadyForService {
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `OutboundScenario` (optional): specifies whether to enter outbound-only mode after being
-    /// published.
+    /// published. This parameter is optional and defaults to false.
     pub outbound_scenario: Option<bool>,
-    /// `UserId` (optional): agent ID.
+    /// `UserId` (optional): agent ID. If not specified, it defaults to the agent mapped to the
+    /// current RAM account.
     pub user_id: Option<String>,
 }
 
@@ -393,13 +400,15 @@ pub type ReadyForServiceResponse = Envelope<UserContext>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TakeBreak {
-    /// `Code` (required): break status code.
+    /// `Code` (required): break status code. Customers can define any custom break status.
     pub code: String,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
-    /// `UserId` (optional): agent ID.
+    /// `UserId` (optional): agent ID. If not specified, the agent mapped to the current RAM
+    /// account is used by default.
     pub user_id: Option<String>,
 }
 
@@ -504,15 +513,20 @@ pub type TakeBreakResponse = Envelope<UserContext>;
 #[non_exhaustive]
 pub struct ChangeWorkMode {
     /// `DeviceId` (optional): device ID, which is the identity ID of a browser-based Web
-    /// Real-Time Communication (WebRTC) softphone or a physical phone device.
+    /// Real-Time Communication (WebRTC) softphone or a physical phone device. Only one type of
+    /// device can be registered at a time.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `Mobile` (optional): the agent's personal phone number, which is used in off-site mode.
+    /// The agent can use this number to answer calls in off-site mode.
     pub mobile: Option<String>,
-    /// `SignedSkillGroupIdList` (optional): list of skill groups to sign in to.
+    /// `SignedSkillGroupIdList` (optional): list of skill groups to sign in to. When changing
+    /// the work mode to off-site mode, you can use this parameter to specify the list of skill
+    /// groups that the off-site agent needs to sign in to.
     pub signed_skill_group_id_list: Vec<String>,
-    /// `UserId` (optional): agent ID.
+    /// `UserId` (optional): agent ID. If not specified, the agent mapped to the current
+    /// Resource Access Management (RAM) user is used by default.
     pub user_id: Option<String>,
     /// `WorkMode` (required): work mode.
     pub work_mode: WorkMode,
@@ -656,11 +670,13 @@ pub type ChangeWorkModeResponse = Envelope<UserContext>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ResetAgentState {
-    /// `DeviceId` (optional): a string that identifies the device.
+    /// `DeviceId` (optional): a string that identifies the device. The value is not processed
+    /// by the system and can be any string.
     pub device_id: Option<String>,
     /// `InstanceId` (required): the ID of the Cloud Call Center (CCC) instance.
     pub instance_id: String,
-    /// `UserId` (optional): the ID of the agent.
+    /// `UserId` (optional): the ID of the agent. This parameter is optional. If omitted, the
+    /// agent mapped to the current RAM account is reset.
     pub user_id: Option<String>,
 }
 
@@ -755,7 +771,8 @@ pub type ResetAgentStateResponse = Envelope<UserContext>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PollUserStatus {
-    /// `DeviceId` (optional): the Device ID.
+    /// `DeviceId` (optional): the Device ID. This parameter is meaningless and can be filled
+    /// with any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): the instance ID.
     pub instance_id: String,

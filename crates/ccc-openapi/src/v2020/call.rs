@@ -23,25 +23,35 @@ use crate::envelope::Envelope;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MakeCall {
-    /// `Callee` (required): callee number.
+    /// `Callee` (required): callee number. For internal calls, specify the target agent's
+    /// extension number in this field. For outbound calls, specify the customer's phone number.
     pub callee: String,
-    /// `Caller` (optional): caller number.
+    /// `Caller` (optional): caller number. This parameter is invalid for internal calls. For
+    /// outbound calls, specify an outbound number available to the current agent.
     pub caller: Option<String>,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This field is meaningless and can be filled with any
+    /// value.
     pub device_id: Option<String>,
     /// `FlashSmsVariables` (optional): flash SMS configuration.
     pub flash_sms_variables: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
-    /// `MaskedCallee` (optional): the desensitized callee number.
+    /// `MaskedCallee` (optional): the desensitized callee number. If this field is not empty,
+    /// it indicates that the callee number must be desensitized. The desensitization rule is
+    /// defined by the customer.
     pub masked_callee: Option<String>,
-    /// `MediaType` (optional): media type.
+    /// `MediaType` (optional): media type. The default value is AUDIO. Other valid values
+    /// include VIDEO.
     pub media_type: Option<String>,
-    /// `Tags` (optional): ingest endpoint data.
+    /// `Tags` (optional): ingest endpoint data. The customer does not need to concern
+    /// themselves with this.
     pub tags: Option<String>,
-    /// `TimeoutSeconds` (optional): timeout.
+    /// `TimeoutSeconds` (optional): timeout. If the call is not answered within the time
+    /// specified by this parameter, the system automatically hangs up. Valid values range from
+    /// 30 to 300 seconds.
     pub timeout_seconds: Option<i64>,
-    /// `UserId` (optional): agent ID initiating the outbound call.
+    /// `UserId` (optional): agent ID initiating the outbound call. This field is optional. If
+    /// not specified, the system uses the agent mapped to the current RAM user by default.
     pub user_id: Option<String>,
 }
 
@@ -245,7 +255,8 @@ pub type MakeCallResponse = Envelope<AgentSnapshot>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AnswerCall {
-    /// `DeviceId` (optional): the device ID.
+    /// `DeviceId` (optional): the device ID. This parameter is meaningless and can be filled
+    /// with any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): the instance ID.
     pub instance_id: String,
@@ -355,15 +366,19 @@ pub type AnswerCallResponse = Envelope<AgentSnapshot>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReleaseCall {
-    /// `ChannelId` (optional): channel ID of the call to hang up.
+    /// `ChannelId` (optional): channel ID of the call to hang up. This parameter is optional.
+    /// If not specified, it defaults to the channel where the agent corresponding to the UserId
+    /// is located.
     pub channel_id: Option<String>,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `JobId` (required): call ID.
     pub job_id: String,
-    /// `UserId` (optional): agent ID.
+    /// `UserId` (optional): agent ID. If not specified, the agent mapped to the current
+    /// Resource Access Management (RAM) user is used by default.
     pub user_id: Option<String>,
 }
 
@@ -486,13 +501,15 @@ pub struct HoldCall {
     /// `ChannelId` (required): channel ID to be held.
     pub channel_id: String,
     /// `DeviceId` (optional): a unique ID provided by the agent endpoint to represent an agent
-    /// workbench.
+    /// workbench. An agent can have multiple workbenches of different types, such as browser,
+    /// iOS, or Android, but only one can be active at a time.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `JobId` (required): call job ID.
     pub job_id: String,
-    /// `Music` (optional): name of the hold music.
+    /// `Music` (optional): name of the hold music. This parameter is optional and defaults to
+    /// empty.
     pub music: Option<String>,
     /// `UserId` (optional): agent ID.
     pub user_id: Option<String>,
@@ -629,7 +646,8 @@ pub type HoldCallResponse = Envelope<AgentSnapshot>;
 pub struct RetrieveCall {
     /// `ChannelId` (required): channel ID of the call to retrieve.
     pub channel_id: String,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
@@ -752,9 +770,12 @@ pub type RetrieveCallResponse = Envelope<AgentSnapshot>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MuteCall {
-    /// `ChannelId` (optional): the ID of the voice channel to be muted.
+    /// `ChannelId` (optional): the ID of the voice channel to be muted. This parameter is
+    /// optional and defaults to empty. If it is empty, the voice channel of the agent
+    /// corresponding to UserId will be muted.
     pub channel_id: Option<String>,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
@@ -880,15 +901,19 @@ pub type MuteCallResponse = Envelope<AgentSnapshot>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UnmuteCall {
-    /// `ChannelId` (optional): the channel ID to unmute.
+    /// `ChannelId` (optional): the channel ID to unmute. This parameter is optional and
+    /// defaults to empty. If empty, the system unmutes the channel associated with the agent
+    /// specified by UserId.
     pub channel_id: Option<String>,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `JobId` (optional): the call ID.
     pub job_id: Option<String>,
-    /// `UserId` (optional): the agent ID to unmute.
+    /// `UserId` (optional): the agent ID to unmute. If not specified, defaults to the agent
+    /// mapped to the current RAM account.
     pub user_id: Option<String>,
 }
 
@@ -1017,7 +1042,8 @@ pub type UnmuteCallResponse = Envelope<AgentSnapshot>;
 pub struct SendDtmfSignaling {
     /// `ChannelId` (required): the channel ID of the call to which DTMF tones are to be sent.
     pub channel_id: String,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `Dtmf` (required): dTMF key information, which refers to the keys on a dial pad,
     /// including 0–9, \\*, and #.
@@ -1162,11 +1188,13 @@ pub struct RedialCall {
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID of the call center.
     pub instance_id: String,
-    /// `JobId` (optional): call job ID.
+    /// `JobId` (optional): call job ID. The job ID of the previous call used for redialing.
     pub job_id: Option<String>,
-    /// `Tags` (optional): per-call data.
+    /// `Tags` (optional): per-call data. It must not exceed 128 bytes and is primarily used for
+    /// extension purposes. Ordinary customers do not need to pay attention to it.
     pub tags: Option<String>,
-    /// `TimeoutSeconds` (optional): timeout.
+    /// `TimeoutSeconds` (optional): timeout. If the call is not answered within the time
+    /// specified by this parameter, it is automatically disconnected.
     pub timeout_seconds: Option<i64>,
     /// `UserId` (optional): user ID of the agent.
     pub user_id: Option<String>,
@@ -1345,10 +1373,15 @@ pub type RedialCallResponse = Envelope<AgentSnapshot>;
 #[non_exhaustive]
 pub struct LaunchSurvey {
     /// `ContactFlowId` (optional): the contact flow ID of the IVR satisfaction survey flow.
+    /// Ensure that the specified contact flow ID corresponds to an active satisfaction survey
+    /// flow.
     pub contact_flow_id: Option<String>,
-    /// `ContactFlowVariables` (optional): variables passed to the contact flow.
+    /// `ContactFlowVariables` (optional): variables passed to the contact flow. The variables
+    /// configured here can be retrieved and used in the IVR flow. The format is a JSON string
+    /// containing a collection of key-value pairs.
     pub contact_flow_variables: Option<String>,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter has no effect and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
@@ -1356,7 +1389,8 @@ pub struct LaunchSurvey {
     pub job_id: String,
     /// `SmsMetadataId` (required): see the CCC API reference.
     pub sms_metadata_id: String,
-    /// `SurveyChannel` (optional): the channel for collecting satisfaction feedback.
+    /// `SurveyChannel` (optional): the channel for collecting satisfaction feedback. This
+    /// parameter is optional and defaults to Voice Satisfaction.
     pub survey_channel: Option<String>,
     /// `SurveyTemplateId` (optional): the ID of the satisfaction survey template.
     pub survey_template_id: Option<String>,

@@ -29,7 +29,8 @@ pub struct GetLoginDetails {
     pub chat_device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
-    /// `UserId` (optional): agent ID.
+    /// `UserId` (optional): agent ID. This parameter is optional. If not specified, the agent
+    /// mapped to the current RAM account is used by default.
     pub user_id: Option<String>,
 }
 
@@ -112,7 +113,8 @@ pub type GetLoginDetailsResponse = Envelope<LoginDetails>;
 /// The `Data` of an answer of [`GetLoginDetails`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LoginDetails {
-    /// `AgentServerUrl`: agent data push server URL.
+    /// `AgentServerUrl`: agent data push server URL. After a successful connection, the server
+    /// pushes agent status data to the agent Workbench.
     #[serde(
         rename = "AgentServerUrl",
         default,
@@ -160,7 +162,7 @@ pub struct LoginDetails {
         skip_serializing_if = "Option::is_none"
     )]
     pub chat_user_id: Option<String>,
-    /// `DeviceExt`: sIP device extension number.
+    /// `DeviceExt`: sIP device extension number. This field is required when using a SIP phone.
     #[serde(rename = "DeviceExt", default, skip_serializing_if = "Option::is_none")]
     pub device_ext: Option<String>,
     /// `DeviceId`: if the agent has registered an SIP phone, this parameter is the Device ID of
@@ -188,18 +190,21 @@ pub struct LoginDetails {
     #[serde(rename = "Nickname", default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
     /// `Signature`: signature information generated using an asymmetric key encryption
-    /// algorithm.
+    /// algorithm. This information is required for authentication when registering with the SIP
+    /// server.
     #[serde(rename = "Signature", default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<Secret>,
     /// `Signature2`: signature information generated using an asymmetric key encryption
-    /// algorithm.
+    /// algorithm. This information is required for authentication when registering with the SIP
+    /// server.
     #[serde(
         rename = "Signature2",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub signature2: Option<Secret>,
-    /// `SipServerUrl`: sIP registration server URL.
+    /// `SipServerUrl`: sIP registration server URL. The agent must register with the server as
+    /// an SIP user to perform transactional processing (TP) operations.
     #[serde(
         rename = "SipServerUrl",
         default,
@@ -209,10 +214,13 @@ pub struct LoginDetails {
     /// `UserId`: agent ID.
     #[serde(rename = "UserId", default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    /// `UserKey`: signature data used to generate signature information.
+    /// `UserKey`: signature data used to generate signature information. Because this signature
+    /// mechanism does not support Chinese characters, UserKey2 is currently used for signing
+    /// instead.
     #[serde(rename = "UserKey", default, skip_serializing_if = "Option::is_none")]
     pub user_key: Option<String>,
-    /// `UserKey2`: signature data used to generate signature information.
+    /// `UserKey2`: signature data used to generate signature information. UserKey2 was added
+    /// because UserKey does not support Chinese characters in signatures.
     #[serde(rename = "UserKey2", default, skip_serializing_if = "Option::is_none")]
     pub user_key2: Option<String>,
     /// `WorkMode`: work mode.
@@ -297,7 +305,8 @@ pub type GetTurnServerListResponse = Envelope<String>;
 pub struct GetTurnCredentials {
     /// `InstanceId` (required): the ID of the instance.
     pub instance_id: String,
-    /// `UserId` (optional): the ID of the agent.
+    /// `UserId` (optional): the ID of the agent. This parameter is optional. If you do not
+    /// specify this parameter, the agent mapped to the current RAM user is used by default.
     pub user_id: Option<String>,
 }
 

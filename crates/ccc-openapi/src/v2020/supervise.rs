@@ -22,13 +22,16 @@ use crate::envelope::Envelope;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MonitorCall {
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `MonitoredUserId` (required): the ID of the agent being monitored.
     pub monitored_user_id: String,
     /// `TimeoutSeconds` (optional): the timeout period for the listening operation, in seconds.
+    /// If the listening operation does not succeed within the specified time, it is canceled.
+    /// Normally, the listening operation succeeds immediately.
     pub timeout_seconds: Option<i64>,
     /// `UserId` (optional): agent ID.
     pub user_id: Option<String>,
@@ -152,13 +155,16 @@ pub type MonitorCallResponse = Envelope<AgentSnapshot>;
 pub struct BargeInCall {
     /// `BargedUserId` (required): agent ID whose call was barged in on.
     pub barged_user_id: String,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled in
+    /// with any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `JobId` (required): call ID.
     pub job_id: String,
-    /// `TimeoutSeconds` (optional): timeout for force insert, in seconds.
+    /// `TimeoutSeconds` (optional): timeout for force insert, in seconds. If the force insert
+    /// operation does not succeed within the specified time, it is canceled. Normally, the
+    /// force insert operation succeeds immediately.
     pub timeout_seconds: Option<i64>,
     /// `UserId` (optional): agent ID initiating the force insert.
     pub user_id: Option<String>,
@@ -293,7 +299,8 @@ pub type BargeInCallResponse = Envelope<AgentSnapshot>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct InterceptCall {
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled in
+    /// with any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): timeout, seconds (default 30).
     pub instance_id: String,
@@ -443,13 +450,16 @@ pub type InterceptCallResponse = Envelope<AgentSnapshot>;
 pub struct CoachCall {
     /// `CoachedUserId` (required): agent ID being coached.
     pub coached_user_id: String,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This field is meaningless and can be filled with any
+    /// value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `JobId` (required): call ID.
     pub job_id: String,
-    /// `TimeoutSeconds` (optional): coaching timeout.
+    /// `TimeoutSeconds` (optional): coaching timeout. If the coaching session is not
+    /// established within the specified time, the coaching operation is canceled. This field is
+    /// optional and defaults to 30 seconds.
     pub timeout_seconds: Option<i64>,
     /// `UserId` (optional): agent ID initiating the coaching.
     pub user_id: Option<String>,

@@ -23,23 +23,28 @@ use crate::envelope::Envelope;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BlindTransfer {
-    /// `CallPriority` (optional): the queue priority when transferring to a skill group.
+    /// `CallPriority` (optional): the queue priority when transferring to a skill group. Valid
+    /// values are 0–9, where 0 is the highest priority and 9 is the lowest.
     pub call_priority: Option<i64>,
-    /// `ContactFlowVariables` (optional): variables passed to the contact flow.
+    /// `ContactFlowVariables` (optional): variables passed to the contact flow. This field is
+    /// optional. The variables configured here can be retrieved and used in the IVR flow.
     pub contact_flow_variables: Option<String>,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `JobId` (required): the call ID.
     pub job_id: String,
     /// `QueuingOverflowThreshold` (optional): the queuing overflow threshold when the transfer
-    /// target is a skill group queue.
+    /// target is a skill group queue. The default value is 0, which means no overflow occurs.
     pub queuing_overflow_threshold: Option<i64>,
     /// `QueuingTimeoutSeconds` (optional): the queuing timeout duration in seconds when the
     /// transfer target is a skill group queue.
     pub queuing_timeout_seconds: Option<i64>,
-    /// `RoutingType` (optional): the call routing type.
+    /// `RoutingType` (optional): the call routing type. Valid values are Automatic or Manual.
+    /// If this parameter is empty, the system defaults to Automatic routing, which is also the
+    /// current default behavior of the system.
     pub routing_type: Option<String>,
     /// `SkillGroupId` (optional): skill group ID.
     pub skill_group_id: Option<String>,
@@ -49,16 +54,24 @@ pub struct BlindTransfer {
     /// `StrategyParams` (optional): the parameters for the agent assignment policy when
     /// transferring to a skill group queue.
     pub strategy_params: Option<String>,
-    /// `Tags` (optional): ingest endpoint data, primarily used for extension purposes.
+    /// `Tags` (optional): ingest endpoint data, primarily used for extension purposes. Regular
+    /// users do not need to concern themselves with this field.
     pub tags: Option<String>,
-    /// `TimeoutSeconds` (optional): timeout duration for the direct transfer, in seconds.
+    /// `TimeoutSeconds` (optional): timeout duration for the direct transfer, in seconds. If
+    /// the transferee does not answer within the specified time, the call is disconnected. This
+    /// field is optional and defaults to 30 seconds.
     pub timeout_seconds: Option<i64>,
     /// `Transferee` (required): the transfer recipient, which can be either an agent ID or a
     /// skill group ID.
     pub transferee: String,
-    /// `TransfereeType` (optional): destination type for the transfer.
+    /// `TransfereeType` (optional): destination type for the transfer. Valid values are AGENT,
+    /// SKILL_GROUP, IVR, and EXTERNAL_NUMBER. If this parameter is not specified, the system
+    /// determines the destination type based on the format of the target number.
     pub transferee_type: Option<String>,
-    /// `Transferor` (optional): the transfer initiator.
+    /// `Transferor` (optional): the transfer initiator. When the scenario involves directly
+    /// transferring to an external number, the number specified by this parameter is used as
+    /// the caller. This parameter is invalid when transferring to an internal agent or skill
+    /// group; in such cases, the initiator is specified by the UserId parameter.
     pub transferor: Option<String>,
     /// `UserId` (optional): the agent ID that initiates a direct transfer.
     pub user_id: Option<String>,
@@ -383,21 +396,25 @@ pub type BlindTransferResponse = Envelope<AgentSnapshot>;
 #[non_exhaustive]
 pub struct InitiateAttendedTransfer {
     /// `CallPriority` (optional): the queuing priority when transferring to a skill group
-    /// queue.
+    /// queue. Valid values range from 0 to 9, where 0 is the highest priority and 9 is the
+    /// lowest.
     pub call_priority: Option<i64>,
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
     /// `JobId` (required): the call ID.
     pub job_id: String,
     /// `QueuingOverflowThreshold` (optional): the queuing overflow threshold when the transfer
-    /// target is a skill group queue.
+    /// target is a skill group queue. The default value is 0, which means no overflow occurs.
     pub queuing_overflow_threshold: Option<i64>,
     /// `QueuingTimeoutSeconds` (optional): the queuing timeout period in seconds when the
     /// transfer target is a skill group queue.
     pub queuing_timeout_seconds: Option<i64>,
-    /// `RoutingType` (optional): the call assignment type.
+    /// `RoutingType` (optional): the call assignment type. Valid values are Automatic or
+    /// Manual. If this parameter is empty, the default value is Automatic, which is also the
+    /// current system's default behavior.
     pub routing_type: Option<String>,
     /// `StrategyName` (optional): the policy name for agent assignment when transferring to a
     /// skill group queue.
@@ -406,14 +423,22 @@ pub struct InitiateAttendedTransfer {
     /// transferring to a skill group queue.
     pub strategy_params: Option<String>,
     /// `Tags` (optional): ingest endpoint data, primarily used for extension requirements.
+    /// Regular users do not need to concern themselves with this.
     pub tags: Option<String>,
     /// `TimeoutSeconds` (optional): timeout duration for the consultation transfer, in seconds.
+    /// If the transferee does not answer within the specified time, the call is disconnected.
+    /// This field is optional.
     pub timeout_seconds: Option<i64>,
     /// `Transferee` (required): the transferee, which can be an agent ID or a skill group ID.
     pub transferee: String,
-    /// `TransfereeType` (optional): the destination type for the transfer.
+    /// `TransfereeType` (optional): the destination type for the transfer. Valid values are
+    /// AGENT, SKILL_GROUP, and EXTERNAL. If this parameter is not provided, the system
+    /// determines the destination type based on the format of the target number.
     pub transferee_type: Option<String>,
-    /// `Transferor` (optional): the party initiating the transfer.
+    /// `Transferor` (optional): the party initiating the transfer. When transferring to an
+    /// external number, this parameter specifies the caller number. This parameter is invalid
+    /// when transferring to an internal agent or skill group; in such cases, the initiator is
+    /// determined by the UserId parameter.
     pub transferor: Option<String>,
     /// `UserId` (optional): the agent ID initiating the consultation transfer.
     pub user_id: Option<String>,
@@ -701,7 +726,8 @@ pub type InitiateAttendedTransferResponse = Envelope<AgentSnapshot>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CompleteAttendedTransfer {
-    /// `DeviceId` (optional): device ID.
+    /// `DeviceId` (optional): device ID. This parameter is meaningless and can be filled with
+    /// any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): instance ID.
     pub instance_id: String,
@@ -811,7 +837,8 @@ pub type CompleteAttendedTransferResponse = Envelope<AgentSnapshot>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CancelAttendedTransfer {
-    /// `DeviceId` (optional): the Device ID.
+    /// `DeviceId` (optional): the Device ID. This parameter is meaningless and can be filled
+    /// with any value.
     pub device_id: Option<String>,
     /// `InstanceId` (required): the instance ID.
     pub instance_id: String,
@@ -924,13 +951,20 @@ pub struct StartConference {
     /// `InstanceId` (required): the instance ID.
     pub instance_id: String,
     /// `ParticipantListJson` (required): a JSON-formatted string representing an array of
-    /// participants.
+    /// participants. Each array element represents a participant. For internal calls to agents,
+    /// the participant is the target agent's extension number.
     pub participant_list_json: Vec<String>,
-    /// `Tags` (optional): ingest endpoint data.
+    /// `Tags` (optional): ingest endpoint data. It cannot exceed 128 bytes and is primarily
+    /// used for extension requirements. Ordinary customers do not need to concern themselves
+    /// with it.
     pub tags: Option<String>,
-    /// `TimeoutSeconds` (optional): timeout period.
+    /// `TimeoutSeconds` (optional): timeout period. If the call is not answered within the time
+    /// specified by this parameter, it will be automatically disconnected. This parameter is
+    /// optional.
     pub timeout_seconds: Option<i64>,
-    /// `UserId` (optional): the agent ID initiating the conference call.
+    /// `UserId` (optional): the agent ID initiating the conference call. This parameter is
+    /// optional. If not specified, the agent mapped to the current RAM account is used by
+    /// default.
     pub user_id: Option<String>,
 }
 

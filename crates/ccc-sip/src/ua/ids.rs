@@ -44,6 +44,13 @@ impl Ids {
         }
     }
 
+    /// The flow is secure (`wss://`): Via says `WSS` (RFC 7118 section 5.2).
+    pub(crate) fn set_secure(&mut self) {
+        if self.transport == "WS" {
+            self.transport = "WSS";
+        }
+    }
+
     fn next(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;

@@ -216,6 +216,13 @@ impl UserAgent {
         }
     }
 
+    /// Says that the flow is a secure WebSocket (`wss://`): this side's Via then names
+    /// `WSS` (RFC 7118 section 5.2). [`SipClient`](crate::client::SipClient) does it from
+    /// the URL.
+    pub fn set_secure_flow(&mut self) {
+        self.ids.set_secure();
+    }
+
     /// The configuration.
     pub fn config(&self) -> &UaConfig {
         &self.config

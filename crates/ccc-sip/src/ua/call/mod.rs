@@ -499,12 +499,20 @@ impl Calls {
             self.forget(handle, report, cx);
         }
         for handle in expired {
-            self.end(now, handle, None, cx);
-            cx.event(UaEvent::CallEnded {
-                call: handle,
-                reason: EndReason::SessionExpired,
-            });
+            self.expire_session(now, handle, cx);
         }
+    }
+
+    /// The session of `handle` expired (RFC 4028 section 10): BYE, reported at once.
+    fn expire_session(&mut self, now: Instant, handle: CallHandle, cx: &mut Ctx<'_>) {
+        if let Some(call) = self.find_mut(handle) {
+            call.session_timer = None;
+        }
+        self.end(now, handle, None, cx);
+        cx.event(UaEvent::CallEnded {
+            call: handle,
+            reason: EndReason::SessionExpired,
+        });
     }
 
     /// Removes a call, reporting its end if `report` says how; tells the call whose

@@ -220,16 +220,11 @@ impl Calls {
                 cx.out.push_back(call.ack_failure(&branch, n, response, cx));
                 let first_glare = code == 491 && purpose == Purpose::Offer;
                 if first_glare {
-                    call.schedule_waiting_offer(now, sdp, cx);
+                    call.schedule_glare_retry(now, sdp, cx);
                 } else if refresh && matches!(code, 408 | 481) {
                     // RFC 4028 section 10: a refresh that finds no session ends it.
-                    call.session_timer = None;
                     let handle = call.handle;
-                    self.end(now, handle, None, cx);
-                    cx.event(UaEvent::CallEnded {
-                        call: handle,
-                        reason: EndReason::SessionExpired,
-                    });
+                    self.expire_session(now, handle, cx);
                 } else if !refresh {
                     cx.event(UaEvent::CallUpdateFailed {
                         call: call.handle,
@@ -275,13 +270,8 @@ impl Calls {
         if (200..300).contains(&code) {
             call.session_timer = session_timer::answered(response, now);
         } else if matches!(code, 408 | 481) {
-            call.session_timer = None;
             let handle = call.handle;
-            self.end(now, handle, None, cx);
-            cx.event(UaEvent::CallEnded {
-                call: handle,
-                reason: EndReason::SessionExpired,
-            });
+            self.expire_session(now, handle, cx);
         }
         true
     }
@@ -455,7 +445,7 @@ impl Call {
 
     /// After a 491: once more after a random wait, 2.1 to 4 s when this side made the
     /// Call-ID, else up to 2 s, in steps of 10 ms (RFC 3261 14.1).
-    fn schedule_waiting_offer(&mut self, now: Instant, sdp: Vec<u8>, cx: &mut Ctx<'_>) {
+    fn schedule_glare_retry(&mut self, now: Instant, sdp: Vec<u8>, cx: &mut Ctx<'_>) {
         let steps = if self.owns_call_id {
             210 + cx.ids.below(191)
         } else {

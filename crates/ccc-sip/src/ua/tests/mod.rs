@@ -178,6 +178,22 @@ fn register_answers_the_challenge_the_rfc_7118_way() {
 }
 
 #[test]
+fn a_secure_flow_says_wss_in_via() {
+    let mut h = Harness::new();
+    h.ua.set_secure_flow();
+    h.ua.register(h.now);
+    let register = h.one_sent();
+    let m = parse(&register).unwrap();
+    assert_eq!(m.via().unwrap().transport, "WSS");
+    let contact = m.contacts().next().unwrap().unwrap();
+    assert_eq!(
+        contact.sip_uri().unwrap().params.value("transport"),
+        Some("ws"),
+        "RFC 7118: the Contact's transport stays ws"
+    );
+}
+
+#[test]
 fn refreshes_before_expiry_with_the_known_challenge() {
     let mut h = Harness::new();
     let before = registered(&mut h);
@@ -431,23 +447,7 @@ fn invite(branch: &str) -> Vec<u8> {
 
 /// A request from the caller in the dialog, to our tag.
 fn in_dialog(method: &str, cseq: u32, our_tag: &str, branch: &str) -> Vec<u8> {
-    Builder::request(method, "sip:1001@h.invalid;transport=ws")
-        .header(
-            KnownHeader::Via,
-            format!("SIP/2.0/WS 127.0.0.1:8080;branch={branch}"),
-        )
-        .header(
-            KnownHeader::From,
-            "\"Customer\" <sip:1003@ccc.test>;tag=caller1",
-        )
-        .header(
-            KnownHeader::To,
-            format!("<sip:1001@ccc.test>;tag={our_tag}"),
-        )
-        .header(KnownHeader::CallId, "call-1")
-        .header(KnownHeader::CSeq, format!("{cseq} {method}"))
-        .build()
-        .unwrap()
+    in_dialog_with(method, cseq, our_tag, branch, &[], None)
 }
 
 fn incoming(h: &mut Harness) -> CallHandle {
@@ -1020,8 +1020,7 @@ fn in_dialog_with(
             format!("<sip:1001@ccc.test>;tag={our_tag}"),
         )
         .header(KnownHeader::CallId, "call-1")
-        .header(KnownHeader::CSeq, format!("{cseq} {method}"))
-        .header(KnownHeader::Contact, "<sip:1003@127.0.0.1:5070>");
+        .header(KnownHeader::CSeq, format!("{cseq} {method}"));
     for (name, value) in headers {
         b = b.header(*name, *value);
     }
