@@ -561,6 +561,9 @@ impl Driver {
             signing_in: false,
             signed_in: false,
         });
+        // Until the sign-in answers, pushes describe the state it replaces (a session
+        // of an earlier run, say): showing them would show 3 before the guide's 2.
+        self.order.hold_for_sign_in();
         let api = self.api.clone();
         let s = Arc::clone(&self.s);
         self.spawn(async move {
@@ -610,6 +613,7 @@ impl Driver {
     /// Drops the session's links without waiting (a sign-out the platform decided).
     fn end_session(&mut self) {
         self.registering = None;
+        self.order.clear();
         if let Some(session) = self.session.take() {
             let api = self.api.clone();
             tokio::spawn(async move { close_session(session, &api).await });
@@ -712,6 +716,7 @@ impl Driver {
             }
             Err(e) => {
                 self.registering = None;
+                self.order.clear();
                 let notify = e.notify().cloned().unwrap_or_else(|| {
                     ErrorNotify::new("register", ErrorCode::NetworkError, e.to_string())
                 });
@@ -763,9 +768,13 @@ impl Driver {
         if let Some((_, code)) = self.ring_backstop.take_if(|(at, _)| *at <= now) {
             self.ring_timed_out(code).await;
         }
-        if self.order.expired(now.into_std()) && self.session.is_some() {
-            // The push that confirms an action answer did not come: read the state.
-            self.spawn(ops::poll_job(self.api.clone(), &self.s));
+        match self.order.expire(now.into_std()) {
+            order::Release::Apply(snapshot) => self.feed([Input::Snapshot(*snapshot)]),
+            order::Release::Poll if self.session.is_some() => {
+                // The push that confirms an action answer did not come: read the state.
+                self.spawn(ops::poll_job(self.api.clone(), &self.s));
+            }
+            _ => {}
         }
         let mut keep = Vec::with_capacity(self.waiters.len());
         for waiter in self.waiters.drain(..) {
@@ -856,11 +865,7 @@ impl Driver {
         match event {
             Some(LinkEvent::Snapshot(snapshot)) => {
                 let now = Self::now();
-                // Before the sign-in answers, the state is the one `register` is about
-                // to replace (a session of an earlier run, say): showing it would show
-                // 3 before the guide's 2.
-                let before_sign_in = self.registering.as_ref().is_some_and(|r| !r.signed_in);
-                if !before_sign_in && self.order.admit(&snapshot, now) {
+                if let Some(snapshot) = self.order.admit(snapshot, now) {
                     self.agent.handle(now, Input::Snapshot(*snapshot));
                 }
             }

@@ -3,17 +3,23 @@
 //! The agent link delivers snapshots in the platform's order (`ContextId` rising). The
 //! answers of the 2020 state actions (`SignInGroup`, `ReadyForService`, `TakeBreak`,
 //! `SignOutGroup`, `ChangeWorkMode`, `ResetAgentState`) carry the new user context
-//! without an id, over another connection, so the push of an earlier change can arrive
-//! after them: applied, it would undo the answer (signing in shows 2, ready 3, then the
-//! late push of the sign-in shows 2 again).
+//! without an id, over another connection, so the push of a change can arrive before
+//! the answer of that change, or the push of an earlier change after it. Applied as it
+//! comes, such a late push undoes the answer (signing in shows 2, ready 3, then the late
+//! push of the sign-in shows 2 again).
 //!
-//! So after such an answer the driver expects the push that confirms it: agent-link
-//! snapshots whose user state differs are older and dropped, until one matches (then
-//! everything applies again) or [`WINDOW`] passes (then the driver reads the state with
-//! `PollUserStatus` rather than guess). The platform pushes every change, so the
-//! confirming push comes; an answer that changes nothing expects nothing. Answers that
-//! carry an id (the call actions') are ordered by the machine itself and end any
-//! expectation.
+//! So after such an answer the driver expects the push that confirms it:
+//! - a push that says what the answer said confirms it, and is applied;
+//! - a push that says something else is held back (only the newest): it is older than
+//!   the answer, unless no confirming push ever comes;
+//! - an answer that a held-back push already says was confirmed early: nothing more
+//!   is expected;
+//! - after [`WINDOW`] without confirmation the held-back push is applied, or, with none,
+//!   the driver reads the state (`PollUserStatus`) rather than guess.
+//!
+//! While `register` waits for its sign-in, every push is held back the same way (they
+//! describe the state the sign-in replaces). Answers that carry an id (the call
+//! actions') are ordered by the machine itself and end any expectation.
 
 use std::time::{Duration, Instant};
 
@@ -54,16 +60,68 @@ impl Expected {
             && same(&self.work_mode, &user.work_mode)
             && same(&self.outbound, &user.outbound_scenario)
     }
+
+    fn matches_snapshot(&self, snapshot: &AgentSnapshot) -> bool {
+        snapshot
+            .user_context
+            .as_ref()
+            .is_some_and(|u| self.matches(u))
+    }
 }
 
-/// The expectation of the last state answer, if any.
-#[derive(Debug, Default)]
+/// What the driver waits for.
+#[derive(Debug)]
+enum Waiting {
+    /// Nothing: pushes apply as they come.
+    Nothing,
+    /// `register`'s sign-in: every push is held back.
+    SignIn,
+    /// The push that confirms an answer, until the deadline.
+    Confirmation(Expected, Instant),
+}
+
+/// The expectation of the last state answer, and the newest push held back.
+#[derive(Debug)]
 pub(crate) struct Order {
-    expect: Option<(Expected, Instant)>,
+    waiting: Waiting,
+    held: Option<Box<AgentSnapshot>>,
+}
+
+impl Default for Order {
+    fn default() -> Self {
+        Self {
+            waiting: Waiting::Nothing,
+            held: None,
+        }
+    }
+}
+
+/// What the driver does with the machine after a step of [`Order`].
+#[derive(Debug, PartialEq)]
+pub(crate) enum Release {
+    /// Nothing more.
+    Nothing,
+    /// Apply this held-back push now.
+    Apply(Box<AgentSnapshot>),
+    /// Read the state (`PollUserStatus`).
+    Poll,
 }
 
 impl Order {
-    /// A state answer was fed: expect its push, unless it changes nothing.
+    /// `register` starts: hold every push until the sign-in answers.
+    pub(crate) fn hold_for_sign_in(&mut self) {
+        self.waiting = Waiting::SignIn;
+        self.held = None;
+    }
+
+    /// `register` is over without its sign-in (failed, shut down): back to normal.
+    pub(crate) fn clear(&mut self) {
+        self.waiting = Waiting::Nothing;
+        self.held = None;
+    }
+
+    /// A state answer was fed: expect its push, unless a held-back one already says
+    /// the same, or it changes nothing.
     pub(crate) fn answered_user(
         &mut self,
         answer: &UserContext,
@@ -71,48 +129,79 @@ impl Order {
         now: Instant,
     ) {
         let expected = Expected::of(answer);
-        if current.is_some_and(|c| expected.matches(c) && Expected::of(c) == expected) {
+        let held = self.held.take();
+        if held
+            .as_deref()
+            .is_some_and(|h| expected.matches_snapshot(h))
+        {
+            // Its push came first: confirmed.
+            self.waiting = Waiting::Nothing;
             return;
         }
-        self.expect = Some((expected, now + WINDOW));
+        let no_change = current.is_some_and(|c| expected.matches(c) && Expected::of(c) == expected);
+        self.waiting = if no_change && !matches!(self.waiting, Waiting::SignIn) {
+            Waiting::Nothing
+        } else {
+            Waiting::Confirmation(expected, now + WINDOW)
+        };
     }
 
     /// An answer with an id was fed: the machine orders by id from here.
     pub(crate) fn answered_snapshot(&mut self) {
-        self.expect = None;
+        if !matches!(self.waiting, Waiting::SignIn) {
+            self.waiting = Waiting::Nothing;
+            self.held = None;
+        }
     }
 
-    /// Whether an agent-link snapshot is to be applied.
-    pub(crate) fn admit(&mut self, snapshot: &AgentSnapshot, now: Instant) -> bool {
-        let Some((expected, until)) = &self.expect else {
-            return true;
-        };
-        if now >= *until {
-            self.expect = None;
-            return true;
+    /// Whether an agent-link snapshot is to be applied now (else it is held back).
+    pub(crate) fn admit(
+        &mut self,
+        snapshot: Box<AgentSnapshot>,
+        now: Instant,
+    ) -> Option<Box<AgentSnapshot>> {
+        match &self.waiting {
+            Waiting::Nothing => Some(snapshot),
+            Waiting::SignIn => {
+                self.held = Some(snapshot);
+                None
+            }
+            Waiting::Confirmation(expected, until) => {
+                if now >= *until {
+                    self.waiting = Waiting::Nothing;
+                    self.held = None;
+                    Some(snapshot)
+                } else if expected.matches_snapshot(&snapshot) {
+                    self.waiting = Waiting::Nothing;
+                    self.held = None;
+                    Some(snapshot)
+                } else {
+                    self.held = Some(snapshot);
+                    None
+                }
+            }
         }
-        let confirms = snapshot
-            .user_context
-            .as_ref()
-            .is_some_and(|u| expected.matches(u));
-        if confirms {
-            self.expect = None;
-        }
-        confirms
     }
 
     /// When the expectation runs out.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.expect.as_ref().map(|(_, until)| *until)
+        match &self.waiting {
+            Waiting::Confirmation(_, until) => Some(*until),
+            _ => None,
+        }
     }
 
-    /// Whether the expectation ran out unconfirmed (it is dropped).
-    pub(crate) fn expired(&mut self, now: Instant) -> bool {
-        if self.expect.as_ref().is_some_and(|(_, until)| now >= *until) {
-            self.expect = None;
-            true
-        } else {
-            false
+    /// What to do once the expectation has run out unconfirmed (it is dropped).
+    pub(crate) fn expire(&mut self, now: Instant) -> Release {
+        match &self.waiting {
+            Waiting::Confirmation(_, until) if now >= *until => {
+                self.waiting = Waiting::Nothing;
+                match self.held.take() {
+                    Some(held) => Release::Apply(held),
+                    None => Release::Poll,
+                }
+            }
+            _ => Release::Nothing,
         }
     }
 }
@@ -128,38 +217,100 @@ mod tests {
         u
     }
 
-    fn snapshot(id: i64, u: UserContext) -> AgentSnapshot {
-        AgentSnapshot::new(Some(id), u, None)
+    fn snapshot(id: i64, u: UserContext) -> Box<AgentSnapshot> {
+        Box::new(AgentSnapshot::new(Some(id), u, None))
+    }
+
+    fn warm_up() -> UserContext {
+        user(UserState::Break, Some("Warm-up"))
+    }
+
+    fn ready() -> UserContext {
+        user(UserState::Ready, None)
     }
 
     #[test]
-    fn a_late_push_of_an_earlier_change_is_dropped_until_the_confirming_one() {
+    fn pushes_that_confirm_answers() {
         let t0 = Instant::now();
         let mut order = Order::default();
-        let warm_up = user(UserState::Break, Some("Warm-up"));
-        order.answered_user(&warm_up, None, t0);
-        let ready = user(UserState::Ready, None);
-        order.answered_user(&ready, Some(&warm_up), t0);
-        assert!(!order.admit(&snapshot(6, warm_up.clone()), t0));
-        assert!(order.admit(&snapshot(7, ready.clone()), t0));
-        // Confirmed: everything applies again.
-        assert!(order.admit(&snapshot(8, user(UserState::Ringing, None)), t0));
+        order.hold_for_sign_in();
+        assert!(
+            order
+                .admit(snapshot(5, user(UserState::Offline, None)), t0)
+                .is_none()
+        );
+        order.answered_user(&warm_up(), None, t0);
+        assert!(order.admit(snapshot(6, warm_up()), t0).is_some());
+        order.answered_user(&ready(), Some(&warm_up()), t0);
+        assert!(order.admit(snapshot(7, ready()), t0).is_some());
+        assert!(
+            order
+                .admit(snapshot(8, user(UserState::Ringing, None)), t0)
+                .is_some()
+        );
     }
 
     #[test]
-    fn an_unconfirmed_answer_expires_and_an_idle_one_expects_nothing() {
+    fn a_late_push_of_an_earlier_change_is_held_back() {
         let t0 = Instant::now();
         let mut order = Order::default();
-        let ready = user(UserState::Ready, None);
-        order.answered_user(&ready, Some(&ready), t0);
+        order.answered_user(&warm_up(), None, t0);
+        order.answered_user(&ready(), Some(&warm_up()), t0);
+        assert!(order.admit(snapshot(6, warm_up()), t0).is_none());
+        assert!(order.admit(snapshot(7, ready()), t0).is_some());
+        assert!(
+            order
+                .admit(snapshot(8, user(UserState::Ringing, None)), t0)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_push_that_came_before_its_answer_confirms_it() {
+        let t0 = Instant::now();
+        let mut order = Order::default();
+        order.hold_for_sign_in();
+        // The sign-in's push arrives before its answer: held, then it confirms it.
+        assert!(order.admit(snapshot(6, warm_up()), t0).is_none());
+        order.answered_user(&warm_up(), None, t0);
+        assert_eq!(order.deadline(), None, "confirmed early");
+        // The ready's push arrives while the sign-in's is still awaited: held, then it
+        // confirms the ready's answer.
+        let mut order = Order::default();
+        order.hold_for_sign_in();
+        order.answered_user(&warm_up(), None, t0);
+        assert!(order.admit(snapshot(7, ready()), t0).is_none());
+        order.answered_user(&ready(), Some(&warm_up()), t0);
+        assert_eq!(order.deadline(), None, "confirmed early");
+        assert!(order.admit(snapshot(8, user(UserState::Ringing, None)), t0).is_some());
+    }
+
+    #[test]
+    fn an_unconfirmed_answer_expires_into_the_held_push_or_a_poll() {
+        let t0 = Instant::now();
+        let mut order = Order::default();
+        order.answered_user(&user(UserState::Break, Some("lunch")), Some(&ready()), t0);
+        assert!(
+            order
+                .admit(snapshot(3, user(UserState::Ringing, None)), t0)
+                .is_none()
+        );
+        assert_eq!(order.expire(t0), Release::Nothing);
+        match order.expire(t0 + WINDOW) {
+            Release::Apply(s) => assert_eq!(s.context_id, Some(3)),
+            other => panic!("{other:?}"),
+        }
+        order.answered_user(&user(UserState::Break, Some("x")), Some(&ready()), t0);
+        assert_eq!(order.expire(t0 + WINDOW), Release::Poll);
+        // An answer that changes nothing expects nothing; one with an id ends it all.
+        order.answered_user(&ready(), Some(&ready()), t0);
         assert_eq!(order.deadline(), None);
-        order.answered_user(&user(UserState::Break, Some("lunch")), Some(&ready), t0);
-        assert!(!order.admit(&snapshot(3, ready.clone()), t0));
-        assert!(!order.expired(t0));
-        assert!(order.expired(t0 + WINDOW));
-        assert!(order.admit(&snapshot(4, ready), t0 + WINDOW));
-        order.answered_user(&user(UserState::Break, Some("x")), None, t0);
+        order.answered_user(&user(UserState::Break, Some("y")), Some(&ready()), t0);
         order.answered_snapshot();
-        assert!(order.admit(&snapshot(9, user(UserState::Dialing, None)), t0));
+        assert!(
+            order
+                .admit(snapshot(9, user(UserState::Dialing, None)), t0)
+                .is_some()
+        );
     }
 }
