@@ -167,11 +167,8 @@ impl Order {
                 None
             }
             Waiting::Confirmation(expected, until) => {
-                if now >= *until {
-                    self.waiting = Waiting::Nothing;
-                    self.held = None;
-                    Some(snapshot)
-                } else if expected.matches_snapshot(&snapshot) {
+                if now >= *until || expected.matches_snapshot(&snapshot) {
+                    // Confirmed, or no longer awaited: the push applies.
                     self.waiting = Waiting::Nothing;
                     self.held = None;
                     Some(snapshot)
@@ -282,7 +279,11 @@ mod tests {
         assert!(order.admit(snapshot(7, ready()), t0).is_none());
         order.answered_user(&ready(), Some(&warm_up()), t0);
         assert_eq!(order.deadline(), None, "confirmed early");
-        assert!(order.admit(snapshot(8, user(UserState::Ringing, None)), t0).is_some());
+        assert!(
+            order
+                .admit(snapshot(8, user(UserState::Ringing, None)), t0)
+                .is_some()
+        );
     }
 
     #[test]
