@@ -194,6 +194,9 @@ pub(crate) struct Driver {
     order: order::Order,
     /// The ring timeout's break, due once the platform has had its moment.
     ring_backstop: Option<(Instant, &'static str)>,
+    /// The ring timeout's break code, once this device refused the call: taken when
+    /// the platform shows the call gone.
+    break_after_refusal: Option<&'static str>,
 }
 
 /// How long after the ring timeout the workbench acts in the platform's place.
@@ -232,6 +235,7 @@ impl Driver {
             stopping: None,
             order: order::Order::default(),
             ring_backstop: None,
+            break_after_refusal: None,
         };
         tokio::spawn(driver.run());
         Handle {
@@ -396,6 +400,14 @@ impl Driver {
     fn status_changed(&mut self, before: Status, now: Status) {
         if before == Status::Ringing {
             self.ring_backstop = None;
+            if let Some(code) = self.break_after_refusal.take() {
+                self.spawn(ops::ring_timeout_job(
+                    self.api.clone(),
+                    &self.s,
+                    None,
+                    code.to_owned(),
+                ));
+            }
         }
         let mut keep = Vec::with_capacity(self.waiters.len());
         for waiter in self.waiters.drain(..) {
@@ -850,13 +862,17 @@ impl Driver {
             },
             None => return,
         };
-        let release = if refused { None } else { job };
-        self.spawn(ops::ring_timeout_job(
-            self.api.clone(),
-            &self.s,
-            release,
-            code.to_owned(),
-        ));
+        if refused {
+            // The break follows once the platform has taken the refusal.
+            self.break_after_refusal = Some(code);
+        } else {
+            self.spawn(ops::ring_timeout_job(
+                self.api.clone(),
+                &self.s,
+                job,
+                code.to_owned(),
+            ));
+        }
     }
 
     // ----- the agent link -----

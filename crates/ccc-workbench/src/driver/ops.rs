@@ -377,6 +377,9 @@ impl Driver {
         link.min_backoff = links.min_backoff;
         link.max_backoff = links.max_backoff;
         link.dead_after = links.dead_after;
+        // The same heartbeat as the agent link's, so that a short `dead_after` never
+        // takes a quiet but healthy flow for a dead one.
+        link.keepalive = links.heartbeat_every.min(links.dead_after / 2);
         let domain = url::Url::parse(&login.web_rtc_url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
