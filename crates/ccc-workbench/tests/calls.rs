@@ -196,6 +196,10 @@ async fn ringing_unanswered_puts_the_agent_on_break() {
     rig.call_in("13800000009", "02150000001");
     rec.wait_status(Status::Ringing).await;
     rec.wait_status(Status::Break).await;
+    let hang = rec
+        .wait_for("onHangUp", |e| matches!(e, Event::HangUp { .. }))
+        .await;
+    assert!(matches!(hang, Event::HangUp { kind } if kind.as_str() == "ringing"));
     let brk = rec
         .wait_for("onBreak", |e| matches!(e, Event::Break { .. }))
         .await;
@@ -203,10 +207,6 @@ async fn ringing_unanswered_puts_the_agent_on_break() {
         matches!(&brk, Event::Break { code: Some(c) } if &**c == "RingingTimeout"),
         "{brk:?}"
     );
-    let hang = rec
-        .wait_for("onHangUp", |e| matches!(e, Event::HangUp { .. }))
-        .await;
-    assert!(matches!(hang, Event::HangUp { kind } if kind.as_str() == "ringing"));
     assert_eq!(rec.statuses(), vec![6, 4]);
     assert!(
         rig.calls().iter().all(|c| c.queued),

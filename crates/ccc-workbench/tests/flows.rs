@@ -80,12 +80,12 @@ async fn inbound_call_answer_hold_retrieve_hang_up_after_call_work() {
     wb.call_retrieve().await.unwrap();
     wb.hang_up().await.unwrap();
     rec.wait_status(Status::AfterCallWork).await;
-    // afterCallRule 1 s: ready by itself.
-    rec.wait_status(Status::Ready).await;
-    assert_eq!(rec.statuses(), vec![6, 9, 12, 9, 5, 3]);
     let hang_up = rec
         .wait_for("onHangUp", |e| matches!(e, Event::HangUp { .. }))
         .await;
     assert!(matches!(hang_up, Event::HangUp { kind } if kind.as_str() == "inbound"));
+    // afterCallRule 1 s: ready by itself.
+    rec.wait_status(Status::Ready).await;
+    assert_eq!(rec.statuses(), vec![6, 9, 12, 9, 5, 3]);
     wb.shutdown().await.unwrap();
 }

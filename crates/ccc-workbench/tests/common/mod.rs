@@ -86,11 +86,13 @@ impl Rig {
     }
 }
 
-/// Every event of one workbench, in order, and a way to wait for one.
+/// Every event of one workbench, in order, and a way to wait for one. Waits go
+/// forward: each looks at the events after the one the previous wait matched.
 #[derive(Clone, Default)]
 pub struct Recorder {
     events: Arc<Mutex<Vec<Event>>>,
     changed: Arc<Notify>,
+    cursor: Arc<Mutex<usize>>,
 }
 
 impl Recorder {
@@ -125,12 +127,20 @@ impl Recorder {
             .collect()
     }
 
-    /// Waits until an event matches.
+    /// Waits until an event after the last one waited for matches.
     pub async fn wait_for(&self, what: &str, f: impl Fn(&Event) -> bool) -> Event {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let notified = self.changed.notified();
-            if let Some(e) = self.events().into_iter().find(|e| f(e)) {
+            let from = *self.cursor.lock().unwrap();
+            let found = self
+                .events()
+                .into_iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, e)| f(e));
+            if let Some((i, e)) = found {
+                *self.cursor.lock().unwrap() = i + 1;
                 return e;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
@@ -154,6 +164,7 @@ impl Recorder {
     /// Forgets what was recorded.
     pub fn clear(&self) {
         self.events.lock().unwrap().clear();
+        *self.cursor.lock().unwrap() = 0;
     }
 
     pub fn hooks_and_codes(&self) -> Vec<String> {
