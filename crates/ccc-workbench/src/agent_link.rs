@@ -355,8 +355,10 @@ async fn connect(params: &Params, token: &Token) -> Result<Ws, String> {
         "wss" => Some(Connector::Rustls(tls_config(&params.options.roots)?)),
         _ => None,
     };
+    // Snapshots are a few hundred bytes: a small read buffer (it grows for a larger
+    // frame) keeps an idle link small; the library's default is 128 KiB.
     let config = WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_message_size(Some(MAX_FRAME))
         .max_frame_size(Some(MAX_FRAME));

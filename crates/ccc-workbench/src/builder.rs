@@ -160,8 +160,9 @@ impl std::fmt::Debug for WorkbenchBuilder {
     }
 }
 
-/// The default event buffer per subscriber.
-const EVENT_BUFFER: usize = 64;
+/// The default event buffer per subscriber (a call ends with five events, a consultation
+/// with a dozen; every slot is allocated at build time, so it is not larger).
+const EVENT_BUFFER: usize = 32;
 
 /// How long H25 may take by default.
 const HOOK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -194,7 +195,7 @@ impl WorkbenchBuilder {
     }
 
     /// How many events each subscriber may fall behind before it gets
-    /// [`Event::Lagged`] (default 64). Call it before [`events`](Self::events).
+    /// [`Event::Lagged`] (default 32). Call it before [`events`](Self::events).
     pub fn event_buffer(mut self, events: usize) -> Self {
         if self.events.receiver_count() == 0 {
             self.events = broadcast::channel(events.max(1)).0;

@@ -37,7 +37,7 @@ pub struct Workbench {
 }
 
 struct Inner {
-    commands: tokio::sync::mpsc::Sender<Command>,
+    commands: tokio::sync::mpsc::Sender<Box<Command>>,
     status: watch::Receiver<StatusCode>,
     view: watch::Receiver<Arc<View>>,
     events: broadcast::Receiver<Event>,
@@ -116,7 +116,7 @@ impl Workbench {
         let (reply, answer) = oneshot::channel();
         self.inner
             .commands
-            .send(command(reply))
+            .send(Box::new(command(reply)))
             .await
             .map_err(|_| Error::Closed)?;
         answer.await.map_err(|_| Error::Closed)?
@@ -136,7 +136,11 @@ impl Workbench {
 
     /// Reports an operation error to the subscribers (`onErrorNotify`).
     async fn report(&self, notify: ErrorNotify) {
-        let _ = self.inner.commands.send(Command::Report(notify)).await;
+        let _ = self
+            .inner
+            .commands
+            .send(Box::new(Command::Report(notify)))
+            .await;
     }
 
     // ----- M2-M8 -----
@@ -793,7 +797,7 @@ impl Workbench {
         if self
             .inner
             .commands
-            .send(Command::Shutdown { reply })
+            .send(Box::new(Command::Shutdown { reply }))
             .await
             .is_err()
         {

@@ -166,7 +166,7 @@ pub(crate) struct Session {
 
 /// One step of the loop.
 enum Step {
-    Command(Option<Command>),
+    Command(Option<Box<Command>>),
     Job(Done),
     Link(Option<LinkEvent>),
     Sip(Option<ClientEvent>),
@@ -182,8 +182,8 @@ pub(crate) struct Driver {
     events: broadcast::Sender<Event>,
     status: watch::Sender<StatusCode>,
     view: watch::Sender<Arc<View>>,
-    commands: mpsc::Receiver<Command>,
-    control: mpsc::WeakSender<Command>,
+    commands: mpsc::Receiver<Box<Command>>,
+    control: mpsc::WeakSender<Box<Command>>,
     jobs: FuturesUnordered<Job>,
     waiters: Vec<Waiter>,
     registering: Option<Registering>,
@@ -204,7 +204,7 @@ const RING_GRACE: Duration = Duration::from_secs(2);
 
 /// Everything the handle keeps of the driver.
 pub(crate) struct Handle {
-    pub(crate) commands: mpsc::Sender<Command>,
+    pub(crate) commands: mpsc::Sender<Box<Command>>,
     pub(crate) status: watch::Receiver<StatusCode>,
     pub(crate) view: watch::Receiver<Arc<View>>,
 }
@@ -216,7 +216,8 @@ impl Driver {
         while let Some(event) = agent.poll_event() {
             let _ = events.send(Event::from(event));
         }
-        let (commands_tx, commands) = mpsc::channel(32);
+        // Boxed: a channel block holds 32 of them from the start, idle or not.
+        let (commands_tx, commands) = mpsc::channel(8);
         let (status_tx, status) = watch::channel(StatusCode::default());
         let (view_tx, view) = watch::channel(Arc::new(View::default()));
         let driver = Self {
@@ -264,7 +265,7 @@ impl Driver {
             let deadline = self.next_deadline();
             let step = self.next_step(deadline).await;
             match step {
-                Step::Command(Some(command)) => self.command(command).await,
+                Step::Command(Some(command)) => self.command(*command).await,
                 Step::Command(None) => {
                     // Every handle is gone: release everything.
                     if self.stopping.is_none() {

@@ -12,7 +12,7 @@ use crate::types::StatusCode;
 /// Holds the driver only weakly: the control channel never keeps a dropped workbench
 /// alive.
 pub(crate) struct Handler {
-    commands: mpsc::WeakSender<Command>,
+    commands: mpsc::WeakSender<Box<Command>>,
     status: watch::Receiver<StatusCode>,
     /// C23 `useLocalStorageToCall`: without it, other processes may read the status and
     /// take over, but not dial or hang up.
@@ -21,7 +21,7 @@ pub(crate) struct Handler {
 
 impl Handler {
     pub(crate) fn new(
-        commands: mpsc::WeakSender<Command>,
+        commands: mpsc::WeakSender<Box<Command>>,
         status: watch::Receiver<StatusCode>,
         calls: bool,
     ) -> Self {
@@ -44,7 +44,7 @@ impl Handler {
             .ok_or_else(|| HandlerError::new("the workbench is shut down"))?;
         let (reply, answer) = oneshot::channel();
         commands
-            .send(Command::Op { op, reply })
+            .send(Box::new(Command::Op { op, reply }))
             .await
             .map_err(|_| HandlerError::new("the workbench is shut down"))?;
         match answer.await {
@@ -70,7 +70,7 @@ impl ControlHandler for Handler {
 
     async fn release(&self) {
         if let Some(commands) = self.commands.upgrade() {
-            let _ = commands.send(Command::Release).await;
+            let _ = commands.send(Box::new(Command::Release)).await;
         }
     }
 }
