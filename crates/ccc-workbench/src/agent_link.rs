@@ -184,8 +184,11 @@ async fn run(
     loop {
         let token = task.token.borrow().clone();
         let started = Instant::now();
+        // Boxed, here and below: a connection attempt (TCP, TLS, the upgrade) is a
+        // 10 KiB future, and an HTTP request a large one too; inline they would stay
+        // in the task's state for as long as the link lives, idle or not.
         let connected = tokio::select! {
-            c = connect(&task.params, &token) => c,
+            c = Box::pin(connect(&task.params, &token)) => c,
             _ = &mut stopped => return,
         };
         let took = started.elapsed();
@@ -194,7 +197,7 @@ async fn run(
         }
         match connected {
             Ok(ws) => {
-                let (ended, heard) = serve(&mut task, ws, &mut stopped).await;
+                let (ended, heard) = Box::pin(serve(&mut task, ws, &mut stopped)).await;
                 if heard {
                     backoff = min;
                 }
@@ -216,7 +219,7 @@ async fn run(
         // Degraded: poll until the next attempt.
         let next = Instant::now() + backoff;
         loop {
-            let outcome = task.poll().await;
+            let outcome = Box::pin(task.poll()).await;
             let alive = match outcome {
                 Ok(()) => {
                     task.tell(LinkEvent::Up {
@@ -279,7 +282,7 @@ async fn read(
                         return Ended::Stopped;
                     }
                     // Read the state again: whatever changed while the link was down.
-                    let _ = task.poll().await;
+                    let _ = Box::pin(task.poll()).await;
                 }
                 match frame {
                     Some(Ok(Message::Text(text))) => {
@@ -455,3 +458,4 @@ mod tests {
         assert!(link_url(&bad, &token).is_err());
     }
 }
+

@@ -264,20 +264,22 @@ impl Driver {
             }
             let deadline = self.next_deadline();
             let step = self.next_step(deadline).await;
+            // Each step's future is boxed: inline, the largest of them (a shutdown with
+            // its requests, a SIP answer) would stay in the task's state all the time.
             match step {
-                Step::Command(Some(command)) => self.command(*command).await,
+                Step::Command(Some(command)) => Box::pin(self.command(*command)).await,
                 Step::Command(None) => {
                     // Every handle is gone: release everything.
                     if self.stopping.is_none() {
                         self.stopping = Some(None);
-                        self.shut_down().await;
+                        Box::pin(self.shut_down()).await;
                     }
                 }
-                Step::Job(done) => self.done(done).await,
-                Step::Link(event) => self.link_event(event).await,
-                Step::Sip(event) => self.sip_event(event).await,
-                Step::Media(event) => self.media_event(event).await,
-                Step::Timer => self.timers().await,
+                Step::Job(done) => Box::pin(self.done(done)).await,
+                Step::Link(event) => Box::pin(self.link_event(event)).await,
+                Step::Sip(event) => Box::pin(self.sip_event(event)).await,
+                Step::Media(event) => Box::pin(self.media_event(event)).await,
+                Step::Timer => Box::pin(self.timers()).await,
             }
         }
         // Whatever still waits gets its answer now.
