@@ -13,8 +13,11 @@
 //!   most `--parallel` (default 16) at once; median and 99th percentile. Beside it the
 //!   loopback round trip of one OpenAPI request (`PollUserStatus`), the unit the
 //!   target is counted in.
-//! - **idle memory**: this process's resident memory with every agent registered and
-//!   idle, minus before the first workbench was built, divided by the agents.
+//! - **idle memory**: registered in two halves; what the second half adds to this
+//!   process's resident memory and live heap (a counting allocator), divided by its
+//!   agents: each agent's own memory, apart from the shared OpenAPI client's connection
+//!   pool (sized by the concurrency, not the agents), which the whole process's figure
+//!   beside it includes.
 //! - **offer to onCallComing**: from the start of the admin request that places the
 //!   call (the offer happens while it is served) to the agent's event: an upper bound;
 //!   beside it the admin request's own time.
@@ -269,27 +272,42 @@ async fn run(options: Options) {
         workbenches.push(wb);
     }
     let heap_built = live_bytes();
+    let built = rss_bytes();
     let workbenches = Arc::new(workbenches);
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.parallel));
-    let mut tasks = Vec::new();
+    let register = |range: std::ops::Range<usize>| {
+        let tasks: Vec<_> = range
+            .map(|i| {
+                let wbs = Arc::clone(&workbenches);
+                let permits = Arc::clone(&semaphore);
+                tokio::spawn(async move {
+                    let _permit = permits.acquire_owned().await.expect("a permit");
+                    let started = Instant::now();
+                    wbs[i]
+                        .register(None, "default")
+                        .await
+                        .unwrap_or_else(|e| panic!("{}: register: {e}", user(i)));
+                    started.elapsed()
+                })
+            })
+            .collect();
+        async move {
+            let mut took = Vec::new();
+            for task in tasks {
+                took.push(task.await.expect("the register task"));
+            }
+            took
+        }
+    };
+    // In two halves: what the second half adds is each agent's own memory, apart from
+    // what the shared client's connection pool holds (sized by the concurrency).
+    let half = options.agents / 2;
     let started_all = Instant::now();
-    for i in 0..options.agents {
-        let wbs = Arc::clone(&workbenches);
-        let permits = Arc::clone(&semaphore);
-        tasks.push(tokio::spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("a permit");
-            let started = Instant::now();
-            wbs[i]
-                .register(None, "default")
-                .await
-                .unwrap_or_else(|e| panic!("{}: register: {e}", user(i)));
-            started.elapsed()
-        }));
-    }
-    let mut registers = Vec::new();
-    for task in tasks {
-        registers.push(task.await.expect("the register task"));
-    }
+    let mut registers = register(0..half).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mid = rss_bytes();
+    let heap_mid = live_bytes();
+    registers.extend(register(half..options.agents).await);
     let all_registered = started_all.elapsed();
     registers.sort();
     for wb in workbenches.iter() {
@@ -299,9 +317,15 @@ async fn run(options: Options) {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = rss_bytes();
     let heap_after = live_bytes();
-    let per_agent = after.saturating_sub(before) / u64::try_from(options.agents).unwrap_or(1);
+    let second = u64::try_from(options.agents - half).unwrap_or(1).max(1);
     #[allow(clippy::cast_precision_loss)]
     let per = |bytes: i64| bytes as f64 / 1024.0 / options.agents as f64;
+    #[allow(clippy::cast_precision_loss)]
+    let per_second = |bytes: i64| bytes as f64 / 1024.0 / second as f64;
+    let signed = |b: u64| i64::try_from(b).unwrap_or(i64::MAX);
+    // Each agent: its workbench (built before any register), and what registering it adds.
+    let resident = per(signed(built) - signed(before)) + per_second(signed(after) - signed(mid));
+    let heap = per(heap_built - heap_before) + per_second(heap_after - heap_mid);
 
     // Offer to onCallComing: one call at a time, to whichever agent it is offered.
     let (coming_tx, mut coming) = tokio::sync::mpsc::unbounded_channel();
@@ -366,17 +390,15 @@ async fn run(options: Options) {
         ms(rtt)
     );
     println!(
-        "  idle memory: {:.1} KiB per registered agent ({:.1} MiB for {} agents; RSS {:.1} -> {:.1} MiB)",
-        per_agent as f64 / 1024.0,
-        after.saturating_sub(before) as f64 / (1024.0 * 1024.0),
-        options.agents,
-        before as f64 / (1024.0 * 1024.0),
-        after as f64 / (1024.0 * 1024.0),
+        "  idle memory per registered agent: {resident:.1} KiB resident, {heap:.1} KiB live heap ({:.1} KiB of it the workbench before register; registering measured on the second {second} agents)",
+        per(heap_built - heap_before),
     );
     println!(
-        "  live heap: {:.1} KiB per agent registered ({:.1} KiB of it the workbench before register)",
-        per(heap_after - heap_before),
-        per(heap_built - heap_before),
+        "  the whole process: RSS {:.1} -> {:.1} MiB for {} agents ({:.1} KiB each, the shared client's connections included)",
+        before as f64 / (1024.0 * 1024.0),
+        after as f64 / (1024.0 * 1024.0),
+        options.agents,
+        per(i64::try_from(after.saturating_sub(before)).unwrap_or(0)),
     );
     if !offers.is_empty() {
         println!(

@@ -458,4 +458,3 @@ mod tests {
         assert!(link_url(&bad, &token).is_err());
     }
 }
-
