@@ -33,8 +33,8 @@
 //! check, and the access points (M33, M34). At the bottom what the status allows and
 //! the last message (C21 `exportErrorOfApi` adds code, API and request id to errors).
 //!
-//! The other UI options: C5/C6 (`width`, `height`, pixels; 6 x 16 pixels a cell, so
-//! the guide's 280 x 552 is 46 x 34 cells), C7 `defaultVisible` (hidden, `v` shows it:
+//! The other UI options: C5/C6 (`width`, `height`, pixels; 5 x 16 pixels a cell, so
+//! the guide's 280 x 552 is 56 x 34 cells), C7 `defaultVisible` (hidden, `v` shows it:
 //! the panel's M0 `changeVisible`), C8/C9 (`offlineImage`, `breakImage`: a terminal
 //! draws no pictures, so the image's address stands in for the view while signed out
 //! or on break), C38 `reducePanel` (`z` minimises to one line, unless it is false),

@@ -184,8 +184,8 @@ impl Default for PanelOptions {
 }
 
 /// A guide pixel in terminal cells: one column is this many pixels wide...
-pub const PX_PER_COLUMN: u32 = 6;
-/// ...and one row this many pixels high (280 x 552 is 46 x 34 cells).
+pub const PX_PER_COLUMN: u32 = 5;
+/// ...and one row this many pixels high (280 x 552 is 56 x 34 cells).
 pub const PX_PER_ROW: u32 = 16;
 
 impl PanelOptions {
@@ -385,7 +385,7 @@ mod tests {
     fn defaults_are_the_guides() {
         let o = PanelOptions::from_json(&json!({"instanceId": "x"})).unwrap();
         assert_eq!(o, PanelOptions::default());
-        assert_eq!(o.size_in_cells(), (46, 34));
+        assert_eq!(o.size_in_cells(), (56, 34));
         assert_eq!(o.nav().len(), 9);
         assert!(o.has_action(HeaderAction::AdjustVolume));
     }
@@ -438,7 +438,7 @@ mod tests {
     fn sizes_accept_px_and_map_to_cells() {
         let o = PanelOptions::from_json(&json!({"width": "320px", "height": 600})).unwrap();
         assert_eq!((o.width_px, o.height_px), (320, 600));
-        assert_eq!(o.size_in_cells(), (53, 37));
+        assert_eq!(o.size_in_cells(), (64, 37));
         let tiny = PanelOptions::from_json(&json!({"width": 10, "height": 10})).unwrap();
         assert_eq!(tiny.size_in_cells(), (40, 20));
     }

@@ -157,8 +157,12 @@ impl Setup {
     /// The embedded emulator (its default scenario) and its first agent, with the
     /// guide's options of `options` (a JSON object; `{}` for the guide's defaults).
     pub async fn embedded(options: &Value) -> Result<Self, String> {
+        Self::embedded_in(options, Scenario::default()).await
+    }
+
+    /// The embedded emulator with `scenario`, signed in as its first agent.
+    pub async fn embedded_in(options: &Value, scenario: Scenario) -> Result<Self, String> {
         let panel = PanelOptions::from_json(options).map_err(|e| e.to_string())?;
-        let scenario = Scenario::default();
         let agent = scenario
             .agents
             .first()

@@ -80,25 +80,21 @@ fn full(frame: &mut Frame<'_>, app: &App, now: Instant, panel: Rect) {
     let block = Block::new().borders(Borders::ALL).title(title(app));
     let inner = block.inner(panel);
     frame.render_widget(block, panel);
-    let header_lines = if app.options.header && !app.options.more_actions.is_empty() {
-        header_line_count(app, inner.width)
+    let header = if app.options.header {
+        header_lines(app, inner.width)
     } else {
-        0
+        Vec::new()
     };
-    let [status, header, body, footer] = Layout::vertical([
+    let header_height = u16::try_from(header.len()).unwrap_or(u16::MAX);
+    let [status, header_area, body, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(header_lines),
+        Constraint::Length(header_height),
         Constraint::Min(3),
         Constraint::Length(3),
     ])
     .areas(inner);
     frame.render_widget(Paragraph::new(Line::from(status_spans(app, now))), status);
-    if header_lines > 0 {
-        frame.render_widget(
-            Paragraph::new(header_spans(app)).wrap(Wrap { trim: true }),
-            header,
-        );
-    }
+    frame.render_widget(Paragraph::new(header), header_area);
     let nav_items = app.options.nav();
     let nav_width = nav_items
         .iter()
@@ -227,27 +223,29 @@ fn header_items(app: &App) -> Vec<String> {
         .collect()
 }
 
-fn header_line_count(app: &App, width: u16) -> u16 {
-    let mut lines = 1u16;
+/// The header's actions, as many to a line as fit in `width` (an action is never
+/// split across lines).
+fn header_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut spans = Vec::new();
     let mut used = 0usize;
     for item in header_items(app) {
-        let len = item.chars().count() + 2;
-        if used > 0 && used + len > usize::from(width) {
-            lines += 1;
+        let len = item.chars().count();
+        if used > 0 && used + 2 + len > usize::from(width) {
+            lines.push(Line::from(std::mem::take(&mut spans)));
             used = 0;
         }
+        if used > 0 {
+            spans.push(Span::raw("  "));
+            used += 2;
+        }
+        spans.push(Span::styled(item, Style::new().fg(Color::Cyan)));
         used += len;
     }
-    lines
-}
-
-fn header_spans(app: &App) -> Line<'static> {
-    let mut spans = Vec::new();
-    for item in header_items(app) {
-        spans.push(Span::styled(item, Style::new().fg(Color::Cyan)));
-        spans.push(Span::raw("  "));
+    if !spans.is_empty() {
+        lines.push(Line::from(spans));
     }
-    Line::from(spans)
+    lines
 }
 
 fn view_lines(app: &App, now: Instant) -> Vec<Line<'static>> {
@@ -288,7 +286,8 @@ fn status_image(app: &App) -> Option<Vec<Line<'static>>> {
     };
     Some(vec![
         Line::styled(what.to_owned(), Style::new().add_modifier(Modifier::BOLD)),
-        Line::raw(format!("[image: {image}]")),
+        Line::raw("[image]"),
+        Line::raw(image.clone()),
         Line::raw(hint.to_owned()),
     ])
 }
@@ -538,7 +537,7 @@ fn agents(app: &App) -> Vec<Line<'static>> {
                     "{} {} {}",
                     a.display_name.as_deref().unwrap_or("?"),
                     a.dn.as_deref().unwrap_or("-"),
-                    a.state_desc.as_deref().or(a.state.as_deref()).unwrap_or("")
+                    a.state.as_deref().unwrap_or("")
                 ),
             )
         })
@@ -747,7 +746,9 @@ fn access_points(app: &App) -> Vec<Line<'static>> {
     }
     let reports = app.lists.access_points.get().cloned().unwrap_or_default();
     if reports.is_empty() {
-        lines.push(Line::raw("The platform lists no access point."));
+        lines.push(Line::raw(
+            "The platform lists no access point: calls connect directly.",
+        ));
     }
     for (i, r) in reports.iter().enumerate() {
         let time = r
