@@ -913,6 +913,25 @@ fn help_lines(app: &App) -> Vec<Line<'static>> {
     lines
 }
 
+/// The panel drawn on a `width` x `height` ratatui `TestBackend`, as text: one line
+/// per row (what a test, or a screenshot in a bug report, compares).
+pub fn render_text(app: &App, now: Instant, width: u16, height: u16) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height))
+        .unwrap_or_else(|never| match never {});
+    let _ = terminal.draw(|f| draw(f, app, now));
+    let buffer = terminal.backend().buffer();
+    buffer
+        .content()
+        .chunks(usize::from(buffer.area.width.max(1)))
+        .map(|row| {
+            row.iter()
+                .map(ratatui::buffer::Cell::symbol)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// `mm:ss`, or `h:mm:ss` from an hour on.
 pub fn clock(d: Duration) -> String {
     let s = d.as_secs();

@@ -9,8 +9,6 @@ use ccc_emulator::Scenario;
 use ccc_softphone::app::Loadable;
 use ccc_softphone::options::NavItem;
 use ccc_softphone::{App, Setup, Softphone};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use serde_json::json;
 
@@ -75,16 +73,7 @@ impl Rig {
 }
 
 fn screen(phone: &Softphone) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(100, 40)).unwrap();
-    terminal.draw(|f| phone.draw(f)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let width = usize::from(buffer.area.width);
-    buffer
-        .content()
-        .chunks(width)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
+    ccc_softphone::view::render_text(&phone.app, std::time::Instant::now(), 100, 40)
 }
 
 fn assert_shows(text: &str, parts: &[&str]) {
@@ -285,7 +274,7 @@ async fn access_points_are_timed_against_coturn_and_switched_by_key() {
     assert!(
         reports[0]
             .best()
-            .and_then(|b| b.median_to_relay())
+            .and_then(ccc_media::access_point::ServerReport::median_to_relay)
             .is_some(),
         "coturn answered: {reports:?}"
     );

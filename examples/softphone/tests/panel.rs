@@ -12,8 +12,6 @@ use ccc_softphone::command::{Command, Outcome, Payload};
 use ccc_softphone::options::{NavItem, PanelOptions};
 use ccc_workbench::Event;
 use ccc_workbench::event::{CallComing, StatusChange};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use serde_json::json;
 
@@ -40,18 +38,7 @@ fn app(options: serde_json::Value) -> (App, Instant) {
 
 /// The frame's text, one line per row.
 fn screen(app: &App, now: Instant) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(80, 40)).unwrap();
-    terminal
-        .draw(|f| ccc_softphone::view::draw(f, app, now))
-        .unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let width = usize::from(buffer.area.width);
-    buffer
-        .content()
-        .chunks(width)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
+    ccc_softphone::view::render_text(app, now, 80, 40)
 }
 
 fn status(app: &mut App, now: Instant, code: Status) {
