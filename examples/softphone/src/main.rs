@@ -55,7 +55,18 @@ async fn run(args: Args) -> Result<(), String> {
     let mut terminal = ratatui::try_init().map_err(|e| format!("the terminal: {e}"))?;
     let mut keys = read_keys();
     let mut tick = tokio::time::interval(TICK);
+    let mut seen = (softphone.app.status, false);
     let outcome = loop {
+        // With sound devices, ALSA may write to the terminal when a device opens (a
+        // call starts, the device check runs): the panel is then drawn anew, whole.
+        let now_seen = (
+            softphone.app.status,
+            softphone.app.lists.device.get().is_some(),
+        );
+        if cfg!(feature = "device") && now_seen != seen {
+            let _ = terminal.clear();
+        }
+        seen = now_seen;
         if let Err(e) = terminal.draw(|frame| softphone.draw(frame)) {
             break Err(format!("drawing: {e}"));
         }

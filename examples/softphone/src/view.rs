@@ -86,11 +86,13 @@ fn full(frame: &mut Frame<'_>, app: &App, now: Instant, panel: Rect) {
         Vec::new()
     };
     let header_height = u16::try_from(header.len()).unwrap_or(u16::MAX);
-    let [status, header_area, body, footer] = Layout::vertical([
+    let footer = footer_lines(app, now, inner.width);
+    let footer_height = u16::try_from(footer.len() + 1).unwrap_or(u16::MAX);
+    let [status, header_area, body, footer_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(header_height),
         Constraint::Min(3),
-        Constraint::Length(3),
+        Constraint::Length(footer_height),
     ])
     .areas(inner);
     frame.render_widget(Paragraph::new(Line::from(status_spans(app, now))), status);
@@ -142,10 +144,8 @@ fn full(frame: &mut Frame<'_>, app: &App, now: Instant, panel: Rect) {
         content,
     );
     frame.render_widget(
-        Paragraph::new(footer_lines(app, now))
-            .wrap(Wrap { trim: true })
-            .block(Block::new().borders(Borders::TOP)),
-        footer,
+        Paragraph::new(footer).block(Block::new().borders(Borders::TOP)),
+        footer_area,
     );
 }
 
@@ -223,29 +223,36 @@ fn header_items(app: &App) -> Vec<String> {
         .collect()
 }
 
-/// The header's actions, as many to a line as fit in `width` (an action is never
-/// split across lines).
+/// `items` as many to a line as fit in `width`, `sep` between them; an item is split
+/// only when it is wider than a line.
+fn pack(items: Vec<String>, sep: &str, width: u16, style: Style) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(1));
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for item in items {
+        let mut item: Vec<char> = item.chars().collect();
+        let used = current.chars().count();
+        if used > 0 && used + sep.chars().count() + item.len() <= width {
+            current.push_str(sep);
+        } else if used > 0 {
+            lines.push(std::mem::take(&mut current));
+        }
+        while item.len() > width {
+            let rest = item.split_off(width);
+            lines.push(item.into_iter().collect());
+            item = rest;
+        }
+        current.extend(item);
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines.into_iter().map(|l| Line::styled(l, style)).collect()
+}
+
+/// The header's actions, as many to a line as fit in `width`.
 fn header_lines(app: &App, width: u16) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    let mut spans = Vec::new();
-    let mut used = 0usize;
-    for item in header_items(app) {
-        let len = item.chars().count();
-        if used > 0 && used + 2 + len > usize::from(width) {
-            lines.push(Line::from(std::mem::take(&mut spans)));
-            used = 0;
-        }
-        if used > 0 {
-            spans.push(Span::raw("  "));
-            used += 2;
-        }
-        spans.push(Span::styled(item, Style::new().fg(Color::Cyan)));
-        used += len;
-    }
-    if !spans.is_empty() {
-        lines.push(Line::from(spans));
-    }
-    lines
+    pack(header_items(app), "  ", width, Style::new().fg(Color::Cyan))
 }
 
 fn view_lines(app: &App, now: Instant) -> Vec<Line<'static>> {
@@ -413,22 +420,19 @@ fn outbound(app: &App, now: Instant) -> Vec<Line<'static>> {
         }
         lines.push(Line::from(spans));
     }
-    match app
-        .call
-        .as_ref()
-        .filter(|c| c.kind != CallKind::Inbound && c.ended.is_none())
-    {
-        Some(call) => {
-            lines.push(field("To", call.callee.as_deref()));
-            lines.push(call_state(app, call, now));
-            if !call.sent_dtmf.is_empty() {
-                lines.push(field("DTMF", Some(&call.sent_dtmf)));
-            }
-            if app.allowed().contains(Operation::SendDtmf) {
-                lines.push(Line::raw("0-9 * #: DTMF · h hang up · o hold"));
-            }
+    // The current outbound call, or the last one and how it ended.
+    let call = app.call.as_ref().filter(|c| c.kind != CallKind::Inbound);
+    if let Some(call) = call {
+        lines.push(field("To", call.callee.as_deref()));
+        lines.push(call_state(app, call, now));
+        if !call.sent_dtmf.is_empty() {
+            lines.push(field("DTMF", Some(&call.sent_dtmf)));
         }
-        None => lines.push(Line::raw("Enter/c dial · R redial · ◂▸ caller")),
+    }
+    if app.allowed().contains(Operation::SendDtmf) {
+        lines.push(Line::raw("0-9 * #: DTMF · h hang up · o hold"));
+    } else if call.is_none_or(|c| c.ended.is_some()) {
+        lines.push(Line::raw("Enter/c dial · R redial · ◂▸ caller"));
     }
     lines
 }
@@ -817,26 +821,25 @@ fn hints(app: &App) -> Vec<&'static str> {
     hints
 }
 
-fn footer_lines(app: &App, now: Instant) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::styled(
-        hints(app).join(" · "),
-        Style::new().add_modifier(Modifier::DIM),
-    )];
+/// What the status allows, then the last message (or the last event), fitted to
+/// `width`.
+fn footer_lines(app: &App, now: Instant, width: u16) -> Vec<Line<'static>> {
+    let dim = Style::new().add_modifier(Modifier::DIM);
+    let hints = hints(app).into_iter().map(str::to_owned).collect();
+    let mut lines = pack(hints, " · ", width, dim);
+    let words = |text: &str| text.split(' ').map(str::to_owned).collect::<Vec<_>>();
     match app.toast(now) {
-        Some(t) => lines.push(Line::styled(
-            t.text.clone(),
-            if t.error {
+        Some(t) => {
+            let style = if t.error {
                 Style::new().fg(Color::Red)
             } else {
                 Style::new().fg(Color::Yellow)
-            },
-        )),
+            };
+            lines.extend(pack(words(&t.text), " ", width, style).into_iter().take(3));
+        }
         None => {
             if let Some(e) = &app.last_event {
-                lines.push(Line::styled(
-                    format!("last event: {e}"),
-                    Style::new().add_modifier(Modifier::DIM),
-                ));
+                lines.extend(pack(words(&format!("last event: {e}")), " ", width, dim));
             }
         }
     }
@@ -968,6 +971,33 @@ fn capitalised(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packing_keeps_items_whole_and_splits_only_what_cannot_fit() {
+        let items = ["a answer", "h hang up", "o hold"]
+            .map(str::to_owned)
+            .to_vec();
+        let text = |lines: Vec<Line<'_>>| -> Vec<String> {
+            lines.iter().map(ToString::to_string).collect()
+        };
+        assert_eq!(
+            text(pack(items.clone(), " · ", 20, Style::new())),
+            ["a answer · h hang up", "o hold"]
+        );
+        assert_eq!(
+            text(pack(items, " · ", 100, Style::new())),
+            ["a answer · h hang up · o hold"]
+        );
+        assert_eq!(
+            text(pack(
+                vec!["abcdefgh".into(), "ij".into()],
+                " ",
+                3,
+                Style::new()
+            )),
+            ["abc", "def", "gh", "ij"]
+        );
+    }
 
     #[test]
     fn clocks_and_dates() {

@@ -523,3 +523,32 @@ fn help_and_quit() {
     char_key(&mut app, now, 'q');
     assert!(app.quit);
 }
+
+#[test]
+fn a_dial_that_ends_unanswered_says_so_on_the_pad() {
+    let (mut app, now) = app(json!({}));
+    status(&mut app, now, Status::Ready);
+    key(&mut app, now, KeyCode::F(2));
+    app.on_event(
+        now,
+        &Event::CallDialing(ccc_workbench::event::CallDialing {
+            connid: None,
+            caller: Some("02150000001".into()),
+            callee: Some("13800000003".into()),
+            contact_id: Some("job-3".into()),
+        }),
+    );
+    status(&mut app, now, Status::Dialing);
+    assert!(screen(&app, now + Duration::from_secs(2)).contains("Dialing 00:02"));
+    app.on_event(
+        now,
+        &Event::HangUp {
+            kind: ccc_workbench::event::HangUpKind::Dialing,
+        },
+    );
+    status(&mut app, now, Status::AfterCallWork);
+    let text = screen(&app, now);
+    assert!(text.contains("To       13800000003"), "{text}");
+    assert!(text.contains("Ended (dialing)"), "{text}");
+    assert!(text.contains("Enter/c dial"), "{text}");
+}
