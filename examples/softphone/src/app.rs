@@ -927,12 +927,16 @@ impl App {
                     self.warn(now, "Access points are off (isEnableSwitchAdapter, C39)");
                     return Vec::new();
                 }
-                let region = self
-                    .lists
-                    .access_points
-                    .get()
-                    .and_then(|r| r.get(self.selection()))
-                    .map(|r| r.region.clone());
+                // Row 0 is `default`, then the platform's regions (M34 takes either).
+                let region = match self.selection() {
+                    0 => Some("default".to_owned()),
+                    n => self
+                        .lists
+                        .access_points
+                        .get()
+                        .and_then(|r| r.get(n - 1))
+                        .map(|r| r.region.clone()),
+                };
                 region.map_or_else(Vec::new, |r| vec![Command::SwitchAccessPoint(r)])
             }
         }
@@ -1008,7 +1012,7 @@ impl App {
             NavItem::CallLog => self.lists.call_log.get().map_or(0, |p| p.records.len()),
             NavItem::Transfer | NavItem::Conference => self.lists.agents.get().map_or(0, Vec::len),
             NavItem::Monitor => self.lists.states.get().map_or(0, |s| s.list.len()),
-            NavItem::AccessPoints => self.lists.access_points.get().map_or(0, Vec::len),
+            NavItem::AccessPoints => self.lists.access_points.get().map_or(0, |r| r.len() + 1),
             _ => 0,
         }
     }
@@ -1080,7 +1084,13 @@ impl App {
                 }
                 self.lists.agents = Loadable::Ready(agents);
             }
-            (_, Payload::States(states)) => self.lists.states = Loadable::Ready(states),
+            (_, Payload::States(mut states)) => {
+                // Not oneself: an agent does not listen to its own calls.
+                if let Some(me) = &self.agent.extension {
+                    states.list.retain(|s| s.dn.as_ref() != Some(me));
+                }
+                self.lists.states = Loadable::Ready(states);
+            }
             (_, Payload::MyWork(report)) => self.lists.my_work = Loadable::Ready(report),
             (_, Payload::DeviceCheck(check)) => self.lists.device = Loadable::Ready(check),
             (_, Payload::AccessPoints(reports)) => {

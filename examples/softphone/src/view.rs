@@ -749,6 +749,11 @@ fn access_points(app: &App) -> Vec<Line<'static>> {
         return lines;
     }
     let reports = app.lists.access_points.get().cloned().unwrap_or_default();
+    let mark = |region: &str| if region == app.access_point { "*" } else { "" };
+    lines.push(row(
+        app.selection() == 0,
+        format!("default{}", mark("default")),
+    ));
     if reports.is_empty() {
         lines.push(Line::raw(
             "The platform lists no access point: calls connect directly.",
@@ -762,14 +767,9 @@ fn access_points(app: &App) -> Vec<Line<'static>> {
                 || "unreachable".to_owned(),
                 |d| format!("{} ms", d.as_millis()),
             );
-        let current = if r.region == app.access_point {
-            "*"
-        } else {
-            ""
-        };
         lines.push(row(
-            i == app.selection(),
-            format!("{}{current} {time}", r.region),
+            i + 1 == app.selection(),
+            format!("{}{} {time}", r.region, mark(&r.region)),
         ));
     }
     lines
