@@ -21,6 +21,8 @@ use crate::options::{HeaderAction, NavItem, PanelOptions};
 
 /// How long a message stays in the panel's footer.
 pub const TOAST_FOR: Duration = Duration::from_secs(6);
+/// How many messages the panel keeps ([`App::messages`]).
+pub const MESSAGES: usize = 50;
 /// The longest number the dial pad takes.
 pub const MAX_DIGITS: usize = 32;
 /// How many calls the call log asks for per page.
@@ -283,6 +285,8 @@ pub struct App {
     pub toast: Option<Toast>,
     /// The last hook, for the footer.
     pub last_event: Option<String>,
+    /// Every message shown, the last [`MESSAGES`] of them, oldest first.
+    pub messages: std::collections::VecDeque<String>,
     /// The views' data.
     pub lists: Lists,
     /// The selected row of each list view.
@@ -322,6 +326,7 @@ impl App {
             prompt: None,
             toast: None,
             last_event: None,
+            messages: std::collections::VecDeque::new(),
             lists: Lists::default(),
             selected: HashMap::new(),
             call_log_page: 1,
@@ -400,18 +405,27 @@ impl App {
     }
 
     fn say(&mut self, now: Instant, text: impl Into<String>) {
-        self.toast = Some(Toast {
-            text: text.into(),
-            error: false,
-            until: now + TOAST_FOR,
-        });
+        self.tell(now, text.into(), false);
     }
 
     fn warn(&mut self, now: Instant, text: impl Into<String>) {
+        self.tell(now, text.into(), true);
+    }
+
+    fn tell(&mut self, now: Instant, text: String, error: bool) {
+        if self.messages.len() == MESSAGES {
+            self.messages.pop_front();
+        }
+        self.messages.push_back(text.clone());
+        let lasts = if error {
+            TOAST_FOR + TOAST_FOR
+        } else {
+            TOAST_FOR
+        };
         self.toast = Some(Toast {
-            text: text.into(),
-            error: true,
-            until: now + TOAST_FOR + TOAST_FOR,
+            text,
+            error,
+            until: now + lasts,
         });
     }
 
