@@ -10,8 +10,8 @@
 //! customers. The story, with the status codes of the guide:
 //!
 //! 1. The agent registers: `0` registering, `2` signed in, `3` ready (M2).
-//! 2. A customer calls the hotline, playing 1000 Hz: `6` ringing (H23), the agent
-//!    answers, `9` inbound call (M8). The agent plays 600 Hz. It must hear the
+//! 2. A customer calls the hotline, playing 1000 Hz: `6` ringing (H23); the agent lets
+//!    it ring a moment and answers, `9` inbound call (M8). The agent plays 600 Hz. It must hear the
 //!    customer's tone, and the customer's recording of what it heard must hold the
 //!    agent's: audio both ways.
 //! 3. Hold and retrieve: `12` hold, `9` (M13, M14).
@@ -69,6 +69,8 @@ const DIGITS: &str = "12#";
 /// The status codes the story must go through, in the guide's order.
 const GUIDE_SEQUENCE: [i8; 13] = [0, 2, 3, 6, 9, 12, 9, 5, 3, 8, 10, 5, 3];
 
+/// How long the agent lets the call ring.
+const RING: Duration = Duration::from_millis(300);
 /// The longest any one step may take.
 const STEP: Duration = Duration::from_secs(5);
 /// The longest the whole run may take.
@@ -210,6 +212,10 @@ impl Story<'_> {
             .map_err(|e| format!("the inbound call was not placed: {e}"))?
             .to_string();
         self.status(Status::Ringing).await?;
+        // The agent lets it ring a moment, as a person would; that also lets the
+        // platform's INVITE reach this device first (an answer before it goes through
+        // the platform instead, without this device's audio).
+        self.linger(RING).await?;
         self.act("answer", wb.answer()).await?;
         self.status(Status::InboundCall).await?;
         self.media_connected().await?;
@@ -290,6 +296,18 @@ impl Story<'_> {
         })
         .await
         .map(drop)
+    }
+
+    /// Lets `time` pass, printing the events that come meanwhile.
+    async fn linger(&mut self, time: Duration) -> Step<()> {
+        let until = tokio::time::Instant::now() + time;
+        while let Ok(next) = tokio::time::timeout_at(until, self.events.recv()).await {
+            match next {
+                Some(event) => self.note(&event)?,
+                None => return Err("the workbench stopped".into()),
+            }
+        }
+        Ok(())
     }
 
     /// Waits until the agent has heard `hz` for [`HEARD_FRAMES`] frames.
