@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Far more than the run needs (about 4 s); the quickstart bounds itself at 60 s.
+/// Far more than the run needs (about 5 s); the quickstart bounds itself at 60 s.
 const LIMIT: Duration = Duration::from_secs(90);
 
 fn read_all(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
