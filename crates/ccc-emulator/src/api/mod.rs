@@ -21,6 +21,7 @@ use crate::platform::{Platform, PlatformError};
 use crate::token::Tokens;
 pub use gateway::{ApiRequest, Gateway, Incoming, Key, Style};
 pub use store::{AgentDevice, Fault, Store};
+pub(crate) use v2020::time_limited_password;
 
 /// An API version of CCC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -162,14 +162,18 @@ pub(super) fn turn_credentials(
         TurnAuth::Static { username, password } => (username.clone(), password.clone()),
         TurnAuth::Secret(secret) => {
             let user = format!("{}:{name}", now_ms / 1_000 + ttl_s);
-            let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret.as_bytes());
-            let tag = hmac::sign(&key, user.as_bytes());
-            (
-                user,
-                base64::engine::general_purpose::STANDARD.encode(tag.as_ref()),
-            )
+            let password = time_limited_password(secret, &user);
+            (user, password)
         }
     }
+}
+
+/// The password of a time-limited TURN user: the base64 HMAC-SHA1 of the user name
+/// under the shared secret (coturn's `use-auth-secret`).
+pub(crate) fn time_limited_password(secret: &str, user: &str) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret.as_bytes());
+    let tag = hmac::sign(&key, user.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
 }
 
 /// `GetTurnServerList`'s JSON: `[{"region": .., "urls": [..]}]`.

@@ -92,14 +92,17 @@ impl Phone {
 
     /// Answers the next incoming call saying `hz`.
     pub async fn answer(&mut self, hz: f64) -> PhoneCall {
+        self.answer_with(CallConfig::loopback(), hz).await
+    }
+
+    /// Answers the next incoming call saying `hz`, its media set up by `config`.
+    pub async fn answer_with(&mut self, config: CallConfig, hz: f64) -> PhoneCall {
         let (call, offer, _) = self.incoming().await;
         let (sink, heard) = pulled_sink(1_000);
-        let (session, _events) = MediaSession::new(
-            CallConfig::loopback(),
-            CallAudio::new(Tone::new(hz, 0.3), sink),
-        )
-        .await
-        .expect("a media session");
+        let (session, _events) =
+            MediaSession::new(config, CallAudio::new(Tone::new(hz, 0.3), sink))
+                .await
+                .expect("a media session");
         let answer = session.answer(&offer).await.expect("an answer");
         assert!(self.client.ringing(call).await);
         assert!(self.client.answer(call, answer.into_bytes()).await);
