@@ -67,6 +67,16 @@ fn incoming(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> In
         } else {
             Vec::new()
         },
+        headers: headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: body.to_vec(),
     }
 }
 
