@@ -212,6 +212,12 @@ async fn records(_: Admin, State(app): State<Arc<App>>) -> Response {
                 "rating": a.rating,
                 "channel": a.channel,
             })).collect::<Vec<_>>(),
+            "uploads": s.store.uploads.iter().map(|u| json!({
+                "key": u.key,
+                "size": u.size,
+                "path": app.engine.recordings.join(&u.key),
+                "at_ms": u.at_ms,
+            })).collect::<Vec<_>>(),
             "faults": s.store.faults.iter().map(|f| json!({
                 "at_ms": f.at_ms,
                 "params": f.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<String, Value>>(),
