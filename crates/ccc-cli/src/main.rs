@@ -1,8 +1,9 @@
 //! `ccc`: the command-line tool of ccc-rs.
 //!
 //! Subcommands arrive with the crates behind them: today `api` (one OpenAPI call),
-//! `turn-test` (ccc-media's access-point speed test), `emulator` (ccc-emulator) and
-//! `phone` (ccc-sip and ccc-media). `agent` and `ctl` follow.
+//! `turn-test` (ccc-media's access-point speed test), `emulator` (ccc-emulator), `phone`
+//! (ccc-sip and ccc-media), `agent` (a headless ccc-workbench agent) and `ctl` (C23
+//! through a registered workbench).
 
 mod commands;
 
@@ -29,6 +30,11 @@ enum Command {
     Emulator(commands::emulator::Args),
     /// A SIP WebRTC phone for any SIP-over-WebSocket server; one JSON event per line.
     Phone(Box<commands::phone::Args>),
+    /// A headless agent: commands on stdin, every event as a JSON line on stdout.
+    Agent(commands::agent::Args),
+    /// Call, hang up or read the status through this machine's registered workbench.
+    #[cfg(unix)]
+    Ctl(commands::ctl::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +55,9 @@ fn main() -> ExitCode {
             Command::TurnTest(args) => commands::turn_test::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
             Command::Phone(args) => commands::phone::run(*args).await,
+            Command::Agent(args) => commands::agent::run(args).await,
+            #[cfg(unix)]
+            Command::Ctl(args) => commands::ctl::run(args).await,
         }
     });
     match result {

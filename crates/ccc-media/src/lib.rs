@@ -26,3 +26,4 @@ pub mod device;
 pub mod dsp;
 pub mod dtmf;
 pub mod quality;
+mod time;

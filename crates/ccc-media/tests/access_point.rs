@@ -1,17 +1,16 @@
 //! The access-point speed test against real coturn servers on 127.0.0.1: ranking,
 //! figures, TCP, and the failures a user must be told about clearly.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, SystemTime};
 
 use ccc_media::access_point::{
     AccessPoint, ProbeError, ProbeOptions, TlsRoots, TurnCredentials, test_access_points,
 };
 use ccc_testpeers::{Coturn, TurnAuth};
+use common::delay_proxy;
 use tokio::net::UdpSocket;
-use tokio::sync::Mutex;
 
 const USER: &str = "agent";
 const PASSWORD: &str = "pass-word";
@@ -32,47 +31,6 @@ fn credentials() -> TurnCredentials {
 
 fn options(rounds: u32) -> ProbeOptions {
     ProbeOptions::new(rounds, Duration::from_secs(2))
-}
-
-/// A UDP relay in front of `server` that holds every datagram `delay` in each direction.
-/// Each client address gets its own upstream socket, as separate clients would.
-async fn delay_proxy(server: SocketAddr, delay: Duration) -> SocketAddr {
-    let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
-    let addr = front.local_addr().unwrap();
-    let upstreams: Arc<Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>> = Arc::default();
-    tokio::spawn(async move {
-        let mut buf = vec![0u8; 2048];
-        while let Ok((n, client)) = front.recv_from(&mut buf).await {
-            let packet = buf[..n].to_vec();
-            let mut map = upstreams.lock().await;
-            let upstream = if let Some(up) = map.get(&client) {
-                Arc::clone(up)
-            } else {
-                let up = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
-                up.connect(server).await.unwrap();
-                map.insert(client, Arc::clone(&up));
-                let (up2, front2) = (Arc::clone(&up), Arc::clone(&front));
-                tokio::spawn(async move {
-                    let mut back = vec![0u8; 2048];
-                    while let Ok(n) = up2.recv(&mut back).await {
-                        let answer = back[..n].to_vec();
-                        let front3 = Arc::clone(&front2);
-                        tokio::spawn(async move {
-                            tokio::time::sleep(delay).await;
-                            let _ = front3.send_to(&answer, client).await;
-                        });
-                    }
-                });
-                up
-            };
-            drop(map);
-            tokio::spawn(async move {
-                tokio::time::sleep(delay).await;
-                let _ = upstream.send(&packet).await;
-            });
-        }
-    });
-    addr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -135,13 +135,25 @@ async fn mute_volume_and_an_inactive_hold_from_the_far_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ice_restart_keeps_the_call() {
-    let mut a = peer(CallConfig::loopback(), 440.0).await;
-    let mut b = peer(CallConfig::loopback(), 1000.0).await;
+    // A gathering timeout far beyond the test's limits: the restart's offer and answer
+    // must come as soon as the new gathering is complete, not when the timeout gives up
+    // on it (webrtc-rs reports that gathering as Complete again, with no Gathering
+    // between, which was not counted: each side waited out its whole timeout).
+    let config = CallConfig {
+        gathering_timeout: Duration::from_secs(60),
+        ..CallConfig::loopback()
+    };
+    let mut a = peer(config.clone(), 440.0).await;
+    let mut b = peer(config, 1000.0).await;
     connect(&a, &b).await;
     connected(&mut a).await;
     connected(&mut b).await;
     let before = a.session.offer().await.unwrap();
-    let restart = a.session.restart_ice().await.unwrap();
+    let limit = Duration::from_secs(10);
+    let restart = tokio::time::timeout(limit, a.session.restart_ice())
+        .await
+        .expect("the restart offer does not wait out the gathering timeout")
+        .unwrap();
     let ufrag = |sdp: &str| {
         sdp.lines()
             .find(|l| l.starts_with("a=ice-ufrag:"))
@@ -150,7 +162,12 @@ async fn ice_restart_keeps_the_call() {
     assert_ne!(ufrag(&before), ufrag(&restart), "fresh ICE credentials");
     assert!(restart.contains("a=candidate"), "candidates gathered again");
     // The pending offer before was never answered: roll it into this exchange.
-    let answer = b.session.answer(&restart).await.unwrap();
+    let answer = tokio::time::timeout(limit, b.session.answer(&restart))
+        .await
+        .expect("nor does the answer to it")
+        .unwrap();
+    assert!(answer.contains("a=candidate"), "{answer}");
+    assert_ne!(ufrag(&answer), None);
     a.session.set_remote(&answer).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(tone(&listen(&mut a, 500).await), Some(1000.0));
@@ -302,6 +319,28 @@ async fn a_refused_hold_offer_is_withdrawn_and_the_call_goes_on() {
     a.session.set_remote(&answer).await.unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(tone(&listen(&mut b, 400).await), Some(440.0));
+    a.session.close().await.unwrap();
+    b.session.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_limit_timeouts_are_taken_as_no_limit() {
+    // Duration::MAX for "never give up": Instant + Duration::MAX used to panic the
+    // media task as soon as the remote description came.
+    let config = CallConfig {
+        connect_timeout: Duration::MAX,
+        gathering_timeout: Duration::MAX,
+        operation_timeout: Duration::MAX,
+        stats_interval: Duration::MAX,
+        ..CallConfig::loopback()
+    };
+    let mut a = peer(config, 440.0).await;
+    let mut b = peer(CallConfig::loopback(), 1000.0).await;
+    connect(&a, &b).await;
+    connected(&mut a).await;
+    connected(&mut b).await;
+    assert_eq!(tone(&listen(&mut a, 500).await), Some(1000.0));
+    a.session.set_muted(true).await.unwrap();
     a.session.close().await.unwrap();
     b.session.close().await.unwrap();
 }

@@ -11,7 +11,7 @@ use ccc_media::call::{CallConfig, DtmfMode, IcePolicy, IceServer, MediaEvent};
 use ccc_media::codec::Codec;
 use ccc_media::dsp::dominant_tone;
 use ccc_testpeers::{Coturn, TurnAuth};
-use common::{Peer, connect, connected, listen, peer, wait_for};
+use common::{Peer, connect, connected, delay_proxy, listen, peer, wait_for};
 
 const TONES: [f64; 4] = [440.0, 700.0, 1000.0, 1400.0];
 
@@ -193,4 +193,46 @@ async fn an_opus_offer_to_a_g711_only_peer_falls_back_with_dtmf() {
     assert_eq!(digits(&mut a, 1).await, "3");
     a.session.close().await.unwrap();
     b.session.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_round_trip_time_shows_the_path_s_delay() {
+    // The agent reaches coturn through a proxy holding every datagram 30 ms each way:
+    // its RTP, and the far end's receiver reports, cross it, so RTCP's RTT (RFC 3550
+    // 6.4.1, from our sender report's send time, LSR and DLSR) is 60 ms and a little.
+    let Some(turn) = coturn() else { return };
+    let delay = Duration::from_millis(30);
+    let proxy = delay_proxy(turn.addr(), delay).await;
+    let agent_config = CallConfig {
+        ice_servers: vec![IceServer::turn(
+            format!("turn:{proxy}?transport=udp"),
+            "agent",
+            "secret-1",
+        )],
+        stats_interval: Duration::from_millis(250),
+        ..relay_config(&turn, &[Codec::Pcmu])
+    };
+    let mut agent = peer(agent_config, 440.0).await;
+    let mut customer = peer(relay_config(&turn, &[Codec::Pcmu]), 1000.0).await;
+    connect(&agent, &customer).await;
+    connected(&mut agent).await;
+    connected(&mut customer).await;
+    let stats = match wait_for(
+        &mut agent.events,
+        Duration::from_secs(8),
+        |e| matches!(e, MediaEvent::Stats(s) if s.rtt_ms.is_some()),
+    )
+    .await
+    {
+        Ok(MediaEvent::Stats(s)) => s,
+        other => panic!("no RTT: {other:?}"),
+    };
+    let rtt = stats.rtt_ms.unwrap();
+    eprintln!("RTT {rtt:.1} ms, MOS {:.2}", stats.mos);
+    assert!(
+        (60.0..100.0).contains(&rtt),
+        "RTT {rtt} ms over a 2 x 30 ms path"
+    );
+    agent.session.close().await.unwrap();
+    customer.session.close().await.unwrap();
 }

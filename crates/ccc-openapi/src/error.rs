@@ -1,5 +1,6 @@
 //! What can go wrong with a call, and how it reaches the workbench's `onErrorNotify`.
 
+use std::fmt;
 use std::time::Duration;
 
 use ccc_core::{ErrorCode, ErrorNotify};
@@ -31,15 +32,26 @@ fn request_suffix(id: Option<&str>) -> String {
 impl ApiError {
     /// Whether retrying later may help: throttling or a 5xx.
     pub fn is_retryable(&self) -> bool {
-        self.code.starts_with("Throttling")
+        self.is_throttling()
             || self.code == "ServiceUnavailable"
             || self.http_status == 429
             || self.http_status >= 500
     }
+
+    /// Whether CCC refused the call for its rate (`Throttling*`, HTTP 429) before doing
+    /// anything, so another try later cannot do the work twice.
+    pub fn is_throttling(&self) -> bool {
+        self.code.starts_with("Throttling") || self.http_status == 429
+    }
 }
 
 /// A call that did not give a typed answer.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` and `Debug` show an excerpt of a raw body with the values of secret-looking
+/// keys (passwords, signatures, tokens, credentials) replaced by `<redacted>`, so an
+/// answer that failed to decode cannot put a TURN password or a signed URL into a log;
+/// [`Error::body`] gives the body as it came.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// CCC answered with an error (boxed: it is the largest variant).
@@ -97,14 +109,109 @@ pub enum Error {
     },
 }
 
+/// Words in a key that mark its value as a secret.
+const SECRET_WORDS: [&str; 6] = [
+    "password",
+    "secret",
+    "signature",
+    "token",
+    "signdata",
+    "credential",
+];
+
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|word| key.contains(word))
+}
+
+/// The body with the values of secret-looking keys replaced, when it is JSON.
+fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if is_secret_key(key) && !value.is_object() && !value.is_array() {
+                    *value = serde_json::Value::String("<redacted>".to_owned());
+                } else {
+                    redact_json(value);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// What `Display` and `Debug` show of a raw body: at most 200 characters, secrets
+/// redacted. A body that is not JSON but names a secret is not shown at all (a cut-off
+/// JSON answer would still hold the value).
 fn excerpt(body: &str) -> String {
     const MAX: usize = 200;
     if body.trim().is_empty() {
         return "(empty body)".to_owned();
     }
-    match body.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}...", &body[..cut]),
-        None => body.to_owned(),
+    let shown = match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut json) => {
+            redact_json(&mut json);
+            json.to_string()
+        }
+        Err(_) if is_secret_key(body) => {
+            return format!("({} bytes, not shown: they may hold a secret)", body.len());
+        }
+        Err(_) => body.to_owned(),
+    };
+    match shown.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &shown[..cut]),
+        None => shown,
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Api(e) => f.debug_tuple("Api").field(e).finish(),
+            Self::Status {
+                action,
+                http_status,
+                body,
+            } => f
+                .debug_struct("Status")
+                .field("action", action)
+                .field("http_status", http_status)
+                .field("body", &excerpt(body))
+                .finish(),
+            Self::Decode {
+                action,
+                http_status,
+                reason,
+                body,
+            } => f
+                .debug_struct("Decode")
+                .field("action", action)
+                .field("http_status", http_status)
+                .field("reason", reason)
+                .field("body", &excerpt(body))
+                .finish(),
+            Self::Timeout { action, after } => f
+                .debug_struct("Timeout")
+                .field("action", action)
+                .field("after", after)
+                .finish(),
+            Self::Transport {
+                action,
+                message,
+                source,
+            } => f
+                .debug_struct("Transport")
+                .field("action", action)
+                .field("message", message)
+                .field("source", source)
+                .finish(),
+            Self::Request { action, message } => f
+                .debug_struct("Request")
+                .field("action", action)
+                .field("message", message)
+                .finish(),
+        }
     }
 }
 
@@ -198,6 +305,45 @@ impl From<&Error> for ErrorNotify {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_bodies_never_show_secrets() {
+        let turn = r#"{"Code":"OK","Password":"turn-pass-1","Username":"u","Data":{"SignData":"sd-2","Token":{"Signature":"sig-3"}},"List":[{"AccessKeySecret":"ak-4"}]}"#;
+        let decode = Error::Decode {
+            action: "GetTURNCredentials".into(),
+            http_status: 200,
+            reason: "invalid type".into(),
+            body: turn.into(),
+        };
+        let cut = Error::Status {
+            action: "GetTURNCredentials".into(),
+            http_status: 502,
+            body: turn[..40].into(),
+        };
+        for error in [&decode, &cut] {
+            for shown in [error.to_string(), format!("{error:?}")] {
+                for secret in ["turn-pass-1", "sd-2", "sig-3", "ak-4"] {
+                    assert!(!shown.contains(secret), "{secret} in {shown}");
+                }
+            }
+        }
+        assert!(
+            decode.to_string().contains(r#""Username":"u""#),
+            "the rest is shown"
+        );
+        assert!(decode.to_string().contains("<redacted>"));
+        assert_eq!(
+            decode.body(),
+            Some(turn),
+            "the raw body is still there for the program"
+        );
+        let html = Error::Status {
+            action: "A".into(),
+            http_status: 502,
+            body: "<html>Bad Gateway</html>".into(),
+        };
+        assert!(html.to_string().contains("Bad Gateway"));
+    }
 
     #[test]
     fn notify_carries_code_message_and_request() {

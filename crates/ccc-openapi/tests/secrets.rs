@@ -105,3 +105,23 @@ fn transports_and_signed_requests_keep_the_key_out_of_debug() {
         }
     }
 }
+
+/// The proxy's `ajaxHeaders` and `ajaxOtherParams` carry the integrator's tokens (a
+/// bearer, a CSRF token): their values never print.
+#[test]
+fn proxy_headers_and_params_keep_their_values_out_of_debug() {
+    let builder = ccc_openapi::transport::Proxy::builder("https://crm.example.com")
+        .header("authorization", "Bearer relay-session-token")
+        .other_param("csrf", "csrf-token-value");
+    let builder_debug = format!("{builder:?}");
+    let proxy = builder.build().unwrap();
+    for debug in [builder_debug, format!("{proxy:?}")] {
+        assert!(
+            debug.contains("authorization") && debug.contains("csrf"),
+            "{debug}"
+        );
+        for secret in ["relay-session-token", "csrf-token-value"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+    }
+}

@@ -361,6 +361,53 @@ async fn retries_only_throttling_and_5xx_with_a_fresh_signature() {
 }
 
 #[tokio::test]
+async fn a_call_that_may_have_dialed_is_not_sent_again() {
+    // A 5xx after MakeCall may hide a call already placed: no second try.
+    let failed = Server::start(|_, _| Answer::Http(503, vec![], "busy".into())).await;
+    let e = Client::new(direct(&failed.url))
+        .send(MakeCall::new("ccc-test", "13800000000"))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        Error::Status {
+            http_status: 503,
+            ..
+        }
+    ));
+    assert_eq!(
+        failed.received().len(),
+        1,
+        "MakeCall is not repeated after a 5xx"
+    );
+
+    // Throttling means nothing was done: it is tried again.
+    let throttled = Server::start(|i, _| match i {
+        0 => Answer::json(400, r#"{"Code":"Throttling.User","Message":"slow down"}"#),
+        _ => Answer::json(200, MAKE_CALL),
+    })
+    .await;
+    Client::new(direct(&throttled.url))
+        .send(MakeCall::new("ccc-test", "13800000000"))
+        .await
+        .unwrap();
+    assert_eq!(throttled.received().len(), 2);
+
+    assert!(ccc_openapi::transport::safe_to_repeat(
+        "ListRecentCallRecords"
+    ));
+    assert!(ccc_openapi::transport::safe_to_repeat("ReadyForService"));
+    for action in [
+        "MakeCall",
+        "SendDtmfSignaling",
+        "BlindTransfer",
+        "SendPredefinedShortMessage",
+    ] {
+        assert!(!ccc_openapi::transport::safe_to_repeat(action), "{action}");
+    }
+}
+
+#[tokio::test]
 async fn raw_calls_return_ccc_json() {
     let server = ccc(SKILLS).await;
     let client = Client::new(direct(&server.url));

@@ -16,6 +16,7 @@ use sha2::{Digest as _, Sha256};
 
 /// A digest hash algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Algorithm {
     /// `MD5` (the default when the challenge names none).
     Md5,
@@ -88,6 +89,9 @@ pub enum AuthError {
     /// The server offers only `auth-int`.
     #[error("the server requires qop {0:?}, which is not supported")]
     UnsupportedQop(String),
+    /// The response carries no challenge at all.
+    #[error("no Digest challenge")]
+    NoChallenge,
 }
 
 /// A digest challenge.
@@ -162,6 +166,36 @@ impl Challenge {
 }
 
 impl Challenge {
+    /// The challenge to answer among the `WWW-Authenticate` (or `Proxy-Authenticate`)
+    /// values of one response: the first one this side can answer. A server that
+    /// offers several algorithms sends one challenge each, the one it prefers first
+    /// (RFC 7616 section 3.7, RFC 8760 section 2.4), and may list some this side does
+    /// not know (`SHA-512-256`). When none can be answered, why the first Digest one
+    /// cannot.
+    ///
+    /// ```
+    /// use ccc_sip::auth::{Algorithm, Challenge};
+    /// let offered = [
+    ///     r#"Digest realm="r", nonce="n", algorithm=SHA-512-256, qop="auth""#,
+    ///     r#"Digest realm="r", nonce="n", algorithm=SHA-256, qop="auth""#,
+    ///     r#"Digest realm="r", nonce="n", algorithm=MD5, qop="auth""#,
+    /// ];
+    /// assert_eq!(Challenge::select(offered).unwrap().algorithm, Algorithm::Sha256);
+    /// ```
+    pub fn select<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Self, AuthError> {
+        let mut first_error = None;
+        for value in values {
+            match Self::parse(value) {
+                Ok(challenge) => return Ok(challenge),
+                Err(AuthError::NotDigest(_)) => {}
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(AuthError::NoChallenge))
+    }
+
     /// The header value that carries this challenge, as a server writes it.
     ///
     /// ```
@@ -277,8 +311,14 @@ impl DigestAnswer {
         })
     }
 
+    /// Whether the answer is computed with `qop=auth` (else in the RFC 2069 form).
+    pub fn qop_auth(&self) -> bool {
+        self.qop_auth
+    }
+
     /// Whether the answer is right for a request of `method` with `password` (the
-    /// nonce, realm and URI are the caller's to check). Compared in constant time.
+    /// nonce, realm, URI, algorithm and qop are the caller's to check). Compared in
+    /// constant time.
     pub fn verify(&self, method: &str, password: &str) -> bool {
         let hash = |s: &str| self.algorithm.hash(s);
         let cnonce = self.cnonce.as_deref().unwrap_or("");

@@ -303,7 +303,7 @@ async fn run(
                             }
                             CallCommand::Update(call, sdp) => ua.update(now, call, &sdp),
                             CallCommand::Refer(call, target, replaces) => {
-                                ua.refer(call, &target, replaces)
+                                ua.refer(now, call, &target, replaces)
                             }
                             CallCommand::RejectTransfer(call, code, reason) => {
                                 ua.reject_transfer(call, code, &reason)

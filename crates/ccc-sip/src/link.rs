@@ -60,7 +60,8 @@ pub enum DownReason {
     Silent(Duration),
     /// It failed.
     Failed(TransportError),
-    /// Sending failed (the error went to the sender, [`Link::send`]).
+    /// Sending failed (the error went to the sender, [`Link::send`]), or a keep-alive
+    /// could not be sent within 10 s (the peer stopped reading).
     SendFailed,
 }
 
@@ -180,8 +181,11 @@ impl FlowKeeper {
                     self.pending = Some(self.down(silent));
                 } else if *next_ping <= now {
                     *next_ping = now + self.config.keepalive;
-                    if let Err(e) = flow.ping().await {
-                        self.pending = Some(self.down(DownReason::Failed(e)));
+                    match tokio::time::timeout(SEND_LIMIT, flow.ping()).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => self.pending = Some(self.down(DownReason::Failed(e))),
+                        // A peer that stopped reading: the flow is as good as dead.
+                        Err(_) => self.pending = Some(self.down(DownReason::SendFailed)),
                     }
                 }
             }
@@ -229,8 +233,10 @@ impl FlowKeeper {
                     match frame {
                         Ok(Some(Frame::Message(bytes))) => return LinkEvent::Message(bytes),
                         Ok(Some(Frame::CrlfPing)) => {
-                            if let Err(e) = flow.send_crlf_pong().await {
-                                return self.down(DownReason::Failed(e));
+                            match tokio::time::timeout(SEND_LIMIT, flow.send_crlf_pong()).await {
+                                Ok(Ok(())) => {}
+                                Ok(Err(e)) => return self.down(DownReason::Failed(e)),
+                                Err(_) => return self.down(DownReason::SendFailed),
                             }
                         }
                         Ok(Some(Frame::CrlfPong | Frame::Pong)) => {}

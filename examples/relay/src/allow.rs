@@ -75,6 +75,23 @@ pub const WORKBENCH_2020: [&str; 29] = [
     "CoachCall",
 ];
 
+/// The parameters that name other agents and that only supervisors may send: an agent
+/// who lists other agents' RAM ids in `ResetUserStatus` would reset their state.
+const SUPERVISOR_ONLY_PARAMS: [(Version, &str, &str); 1] =
+    [(Version::V20170705, "ResetUserStatus", "RamIdList")];
+
+/// Whether a user who is not a supervisor may send the wire parameter `name` (a 2017
+/// list item `RamIdList.1` counts as its list).
+pub(crate) fn agent_may_send(version: Version, action: &str, name: &str) -> bool {
+    !SUPERVISOR_ONLY_PARAMS.iter().any(|(v, a, param)| {
+        *v == version
+            && *a == action
+            && name
+                .strip_prefix(param)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    })
+}
+
 /// The verdict on one action for one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
@@ -132,5 +149,20 @@ mod tests {
             verdict(Version::V20170705, "MakeCall", true),
             Verdict::NotAllowed
         );
+        assert!(!agent_may_send(
+            Version::V20170705,
+            "ResetUserStatus",
+            "RamIdList.1"
+        ));
+        assert!(agent_may_send(
+            Version::V20170705,
+            "ResetUserStatus",
+            "InstanceId"
+        ));
+        assert!(agent_may_send(
+            Version::V20170705,
+            "ResetUserStatus",
+            "RamIdListX"
+        ));
     }
 }

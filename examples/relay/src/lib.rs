@@ -11,7 +11,8 @@
 //! 2. allows only the workbench's actions, the supervisor ones only to supervisors
 //!    (403 otherwise);
 //! 3. keeps only the parameters the action's model knows and pins `InstanceId` and
-//!    `UserId` to the user, so no agent can act as another;
+//!    `UserId` to the user, so no agent can act as another (parameters that name other
+//!    agents, `ResetUserStatus`'s `RamIdList`, are a supervisor's: 403 otherwise);
 //! 4. signs with its AccessKey and forwards to CCC;
 //! 5. passes CCC's JSON back, in the shape the caller uses (C3 `useOpenApiSdk`: the
 //!    request's keys tell, unless configured).
@@ -38,8 +39,8 @@ use serde_json::{Value, json};
 pub use allow::{SUPERVISOR_ONLY, WORKBENCH_2017, WORKBENCH_2020};
 use session::Sessions;
 
-/// One user of the relay.
-#[derive(Debug, Clone)]
+/// One user of the relay. `Debug` hides the password.
+#[derive(Clone)]
 pub struct User {
     /// The login name.
     pub name: String,
@@ -49,6 +50,17 @@ pub struct User {
     pub agent_id: String,
     /// Whether the user may monitor, barge in, intercept and coach.
     pub supervisor: bool,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("password", &"<redacted>")
+            .field("agent_id", &self.agent_id)
+            .field("supervisor", &self.supervisor)
+            .finish()
+    }
 }
 
 /// What the relay needs.
@@ -269,7 +281,20 @@ impl Relay {
             }
         };
         let shape = self.shape.unwrap_or_else(|| shape_of(&request));
-        let params = self.pinned(model, &request_to_wire(&request, version), user);
+        let wire = request_to_wire(&request, version);
+        if !user.supervisor
+            && let Some((name, _)) = wire
+                .pairs()
+                .iter()
+                .find(|(name, _)| !allow::agent_may_send(version, action, name))
+        {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "Forbidden.Parameter",
+                &format!("{name} names other agents: a supervisor's parameter"),
+            );
+        }
+        let params = self.pinned(model, &wire, user);
         tracing::info!(user = %user.name, action, %version, "relay");
         let call = Request::raw(action, version, params);
         match self.ccc.call(&call).await {
@@ -347,5 +372,25 @@ fn answer(status: u16, body: Body, shape: Shape) -> Response {
                 status.as_u16()
             ),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_password_stays_out_of_debug() {
+        let user = User {
+            name: "alice".into(),
+            password: "alice-password".into(),
+            agent_id: "alice@ccc-test".into(),
+            supervisor: false,
+        };
+        let debug = format!("{user:?}");
+        assert!(
+            debug.contains("alice@ccc-test") && !debug.contains("alice-password"),
+            "{debug}"
+        );
     }
 }

@@ -362,10 +362,23 @@ async fn only_the_workbench_actions_and_only_signed_in_users() {
         Some(401)
     );
     assert!(login(&setup, "alice", "wrong").await.is_none());
+    // Resetting other agents' state is a supervisor's; resetting without naming
+    // anyone is not refused.
+    let others = v2017::ResetUserStatus::new("x").ram_id_list([1001, 1002]);
+    let e = alice.send(others.clone()).await.unwrap_err();
+    assert_eq!(
+        e.api().map(|a| (a.http_status, a.code.as_str())),
+        Some((403, "Forbidden.Parameter"))
+    );
+    alice
+        .send(v2017::ResetUserStatus::new("x"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    sam.send(others).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         setup.ccc.seen.lock().unwrap().len(),
-        1,
-        "only sam's call reached CCC"
+        3,
+        "only sam's calls and alice's own reset reached CCC"
     );
 }
 

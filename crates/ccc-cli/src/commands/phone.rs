@@ -657,6 +657,15 @@ pub(crate) async fn run(args: Args) -> Result<ExitCode, String> {
         timer_tx,
     };
     let mut status = ExitCode::SUCCESS;
+    // One Ctrl-C future for the whole run: a fresh one per turn of the loop would miss a
+    // signal that came while an event was being handled. If the handler cannot be
+    // installed, the phone runs on (until --max-calls or the SIP client stops).
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
             event = phone.client.next_event() => match event {
@@ -675,7 +684,7 @@ pub(crate) async fn run(args: Args) -> Result<ExitCode, String> {
             },
             Some((id, event)) = media_rx.recv() => phone.on_media(id, event).await,
             Some((id, timer)) = timer_rx.recv() => phone.on_timer(id, timer).await,
-            _ = tokio::signal::ctrl_c() => break,
+            () = &mut ctrl_c => break,
         }
         if phone.done() {
             break;

@@ -76,9 +76,6 @@ pub enum ProbeError {
     /// A cryptographic operation failed.
     #[error("crypto: {0}")]
     Crypto(String),
-    /// Something this version does not do.
-    #[error("{0}")]
-    Unsupported(&'static str),
 }
 
 /// One region's servers, as `GetTurnServerList` lists them.

@@ -161,13 +161,21 @@ impl ProbeError {
     }
 }
 
-/// The first address of the URL's host.
-pub(crate) async fn resolve(url: &ServerUrl) -> Result<SocketAddr, ProbeError> {
-    tokio::net::lookup_host((url.host.as_str(), url.port))
-        .await
-        .map_err(|e| ProbeError::Resolve(format!("{}: {e}", url.host)))?
-        .next()
-        .ok_or_else(|| ProbeError::Resolve(format!("{}: no address", url.host)))
+/// The first address of the URL's host, within `limit` (the system's resolver can take
+/// many seconds to give up on a dead DNS server).
+pub(crate) async fn resolve(url: &ServerUrl, limit: Duration) -> Result<SocketAddr, ProbeError> {
+    timeout(
+        limit,
+        tokio::net::lookup_host((url.host.as_str(), url.port)),
+    )
+    .await
+    .map_err(|_| ProbeError::Timeout {
+        what: "name lookup",
+        after: limit,
+    })?
+    .map_err(|e| ProbeError::Resolve(format!("{}: {e}", url.host)))?
+    .next()
+    .ok_or_else(|| ProbeError::Resolve(format!("{}: no address", url.host)))
 }
 
 /// One round against `url`. A fresh connection each round, so allocations never clash.
@@ -177,7 +185,7 @@ pub(super) async fn round(
     tls: &TlsConfig,
     limit: Duration,
 ) -> Result<RoundTimes, ProbeError> {
-    let server = resolve(url).await?;
+    let server = resolve(url, limit).await?;
     let start = Instant::now();
     let mut connection = Connection::open(url, server, tls, limit).await?;
     let connect = if url.transport == Transport::Udp {

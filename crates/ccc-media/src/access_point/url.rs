@@ -6,6 +6,7 @@ use super::ProbeError;
 
 /// Which protocol a server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Scheme {
     /// `stun:`: binding only.
     Stun,
@@ -17,6 +18,7 @@ pub enum Scheme {
 
 /// How the client reaches the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Transport {
     /// UDP (the default of `stun:` and `turn:`).
     Udp,

@@ -135,6 +135,31 @@ mod tests {
     }
 
     #[test]
+    fn frames_pushed_at_44_1_khz_play_without_gaps() {
+        // A bot pushing CD-rate frames for 25 s into an 8 kHz call: 20 ms is 882
+        // samples there; at 880 the converter fell behind by a chunk every 9 s.
+        assert_eq!(AudioFrame::len_at(44_100), 882);
+        let (pusher, mut source) = pushed_source(4);
+        let mut tone = crate::audio::Tone::new(1000.0, 0.5);
+        let mut heard = Vec::new();
+        for _ in 0..1250 {
+            let mut frame = AudioFrame::silent(44_100);
+            crate::audio::AudioSource::fill(&mut tone, &mut frame);
+            pusher.try_push(frame).unwrap();
+            let mut out = AudioFrame::silent(8000);
+            assert!(source.fill(&mut out));
+            heard.extend_from_slice(out.samples());
+        }
+        let first = heard.iter().position(|s| *s != 0).unwrap();
+        let longest_zeros = heard[first..]
+            .split(|s| *s != 0)
+            .map(<[i16]>::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest_zeros < 8, "a gap of {longest_zeros} samples");
+    }
+
+    #[test]
     fn a_slow_program_loses_frames_not_the_call() {
         let (mut sink, mut rx) = pulled_sink(2);
         for _ in 0..5 {

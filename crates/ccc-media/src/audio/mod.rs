@@ -8,7 +8,7 @@ mod wav;
 pub use channel::{FramePusher, PulledSink, PushedSource, pulled_sink, pushed_source};
 pub use resample::{FrameResampler, resample};
 pub use tone::{Silence, Tone};
-pub use wav::{CallRecorder, WavSource};
+pub use wav::{CallRecorder, MAX_WAV_DURATION, WavSource};
 
 /// What can go wrong with audio files and conversion.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,14 @@ pub enum AudioError {
     /// The recorder was already finished.
     #[error("the recording is closed")]
     Closed,
+}
+
+/// A sample in -1..1 as 16-bit PCM, rounded, clamped at full scale.
+pub(crate) fn to_i16(x: f32) -> i16 {
+    // Clamped into range first, so the cast cannot overflow.
+    #[allow(clippy::cast_possible_truncation)]
+    let s = (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+    s
 }
 
 /// How long one frame lasts: 20 ms, the packet time of every codec here.
@@ -47,9 +55,10 @@ impl AudioFrame {
         }
     }
 
-    /// How many samples a frame holds at `rate` Hz.
+    /// How many samples a frame holds at `rate` Hz (882 at 44.1 kHz: the rate is not
+    /// rounded to whole kHz first, or 44.1 kHz audio would run 0.2 % short).
     pub const fn len_at(rate: u32) -> usize {
-        (rate / 1000 * FRAME_MS) as usize
+        (rate as u64 * FRAME_MS as u64 / 1000) as usize
     }
 
     /// The sample rate.

@@ -40,12 +40,7 @@ pub fn resample(samples: &[i16], from: u32, to: u32) -> Result<Vec<i16>, AudioEr
         .into_iter()
         .skip(delay)
         .take(wanted)
-        .map(|x| {
-            // Clamped into range first, so the cast cannot overflow.
-            #[allow(clippy::cast_possible_truncation)]
-            let s = (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-            s
-        })
+        .map(super::to_i16)
         .collect())
 }
 
@@ -128,12 +123,7 @@ impl FrameResampler {
                 .map_err(|e| err(&e))?;
             self.pending_in.drain(..read.min(self.pending_in.len()));
             self.pending_out
-                .extend(self.chunk_out[..written].iter().map(|x| {
-                    // Clamped into range first, so the cast cannot overflow.
-                    #[allow(clippy::cast_possible_truncation)]
-                    let s = (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-                    s
-                }));
+                .extend(self.chunk_out[..written].iter().map(|x| super::to_i16(*x)));
         }
         // Start only with a chunk in reserve, so that frames whose input completed no
         // chunk still find samples: no gap in the middle of the stream.

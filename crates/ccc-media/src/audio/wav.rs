@@ -8,17 +8,39 @@ use super::{AudioError, AudioFrame, AudioSource};
 
 /// Plays a WAV file (any PCM or float format, mono or mixed down from more channels),
 /// converted to each frame's rate, once or in a loop; silence after the end.
-#[derive(Debug, Clone)]
+///
+/// The conversion runs frame by frame as the call plays ([`FrameResampler`]), so a long
+/// file costs no more per frame than a short one and nothing stalls the call's media
+/// task when it starts (only rates that are no multiple of 50 Hz, such as 11025 Hz, are
+/// converted whole, once).
+#[derive(Debug)]
 pub struct WavSource {
     rate: u32,
     samples: Vec<i16>,
-    converted: Option<(u32, Vec<i16>)>,
+    /// The next sample of the file to play.
     position: usize,
     looping: bool,
+    /// The converter to the rate frames are asked at, with that rate.
+    converter: Option<(u32, FrameResampler)>,
+    /// The whole file at one other rate, for rates the frame converter cannot take.
+    converted: Option<(u32, Vec<i16>)>,
+    /// The file's samples of one frame, for the converter.
+    chunk: Vec<i16>,
+    /// Frames given since the end of the file, while the converter still holds audio.
+    after_end: u32,
 }
 
+/// The longest WAV file a [`WavSource`] reads (it keeps the whole file in memory, two
+/// bytes a sample: 30 minutes at 48 kHz is 165 MiB).
+pub const MAX_WAV_DURATION: Duration = Duration::from_secs(30 * 60);
+
+/// Frames after the end of the file during which the converter's delay (a chunk in
+/// reserve and its filter) still gives out the file's last audio.
+const CONVERTER_TAIL_FRAMES: u32 = 3;
+
 impl WavSource {
-    /// Reads the whole file (prompts and test tones are short).
+    /// Reads the whole file (prompts and test tones are short; one longer than
+    /// [`MAX_WAV_DURATION`] is refused).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, AudioError> {
         let reader = hound::WavReader::open(path)?;
         Self::read(reader)
@@ -31,33 +53,65 @@ impl WavSource {
 
     fn read<R: std::io::Read>(reader: hound::WavReader<R>) -> Result<Self, AudioError> {
         let spec = reader.spec();
+        if spec.sample_rate == 0 {
+            return Err(AudioError::Format("a WAV file at 0 Hz".into()));
+        }
+        let too_long = || {
+            AudioError::Format(format!(
+                "a WAV file longer than {} minutes",
+                MAX_WAV_DURATION.as_secs() / 60
+            ))
+        };
+        let most = u64::from(spec.sample_rate) * MAX_WAV_DURATION.as_secs();
+        if u64::from(reader.duration()) > most {
+            return Err(too_long());
+        }
         let channels = usize::from(spec.channels.max(1));
-        let interleaved: Vec<f32> = match spec.sample_format {
-            hound::SampleFormat::Float => reader.into_samples::<f32>().collect::<Result<_, _>>()?,
+        // Mixed down to mono as it is read: two bytes a sample are kept, nothing more.
+        let mut samples = Vec::with_capacity(usize::try_from(reader.duration()).unwrap_or(0));
+        let mut mix = |values: &mut dyn Iterator<Item = Result<f32, hound::Error>>| {
+            let mut sum = 0.0f32;
+            let mut n = 0;
+            for value in values {
+                sum += value?;
+                n += 1;
+                if n == channels {
+                    if samples.len() as u64 >= most {
+                        return Err(too_long());
+                    }
+                    #[allow(clippy::cast_precision_loss)]
+                    samples.push(super::to_i16(sum / channels as f32));
+                    sum = 0.0;
+                    n = 0;
+                }
+            }
+            Ok(())
+        };
+        match spec.sample_format {
+            hound::SampleFormat::Float => mix(&mut reader.into_samples::<f32>())?,
             hound::SampleFormat::Int => {
                 let scale = 2f32.powi(i32::from(spec.bits_per_sample.clamp(1, 32)) - 1);
-                reader
+                #[allow(clippy::cast_precision_loss)]
+                mix(&mut reader
                     .into_samples::<i32>()
-                    .map(|s| s.map(|s| s as f32 / scale))
-                    .collect::<Result<_, _>>()?
+                    .map(|s| s.map(|s| s as f32 / scale)))?;
             }
-        };
-        let samples = interleaved
-            .chunks(channels)
-            .map(|frame| {
-                let mean = frame.iter().sum::<f32>() / frame.len() as f32;
-                #[allow(clippy::cast_possible_truncation)]
-                let s = (mean * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-                s
-            })
-            .collect();
-        Ok(Self {
-            rate: spec.sample_rate,
+        }
+        Ok(Self::of(spec.sample_rate, samples))
+    }
+
+    /// Mono samples at `rate`, from the start.
+    fn of(rate: u32, samples: Vec<i16>) -> Self {
+        Self {
+            rate,
             samples,
-            converted: None,
             position: 0,
             looping: false,
-        })
+            converter: None,
+            converted: None,
+            chunk: Vec::new(),
+            after_end: 0,
+        }
     }
 
     /// The same, starting again at the end instead of falling silent.
@@ -71,34 +125,80 @@ impl WavSource {
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.samples.len() as f64 / f64::from(self.rate.max(1)))
     }
+
+    /// Copies the next `out.len()` samples of `samples` from `position` (looping or
+    /// silence past the end); whether any of the file was in them.
+    fn take(samples: &[i16], position: &mut usize, looping: bool, out: &mut [i16]) -> bool {
+        let mut played = false;
+        for slot in out.iter_mut() {
+            if *position >= samples.len() && looping && !samples.is_empty() {
+                *position = 0;
+            }
+            *slot = samples.get(*position).copied().unwrap_or(0);
+            played |= *position < samples.len();
+            *position = position.saturating_add(1);
+        }
+        played
+    }
 }
 
 impl AudioSource for WavSource {
     fn fill(&mut self, frame: &mut AudioFrame) -> bool {
         let rate = frame.rate();
-        if self.converted.as_ref().is_none_or(|(r, _)| *r != rate) {
-            // On failure the file plays as silence rather than breaking the call.
-            let converted = resample(&self.samples, self.rate, rate).unwrap_or_default();
-            // Keep the place, in time, when the rate changes.
-            self.position = (self.position as u64 * u64::from(rate)
-                / u64::from(self.converted.as_ref().map_or(rate, |c| c.0)))
-                as usize;
-            self.converted = Some((rate, converted));
+        if rate == self.rate {
+            return Self::take(
+                &self.samples,
+                &mut self.position,
+                self.looping,
+                frame.samples_mut(),
+            );
         }
-        let Some((_, samples)) = &self.converted else {
+        if self.converter.as_ref().is_none_or(|(to, _)| *to != rate)
+            && self.converted.as_ref().is_none_or(|(to, _)| *to != rate)
+        {
+            // Keep the place in the file, in time, across the change of rate.
+            if let Some((from, _)) = self.converted.take() {
+                self.position =
+                    (self.position as u64 * u64::from(self.rate) / u64::from(from.max(1))) as usize;
+            }
+            self.converter = FrameResampler::new(self.rate, rate).ok().map(|c| (rate, c));
+            if self.converter.is_none() {
+                // A rate the frame converter cannot take: the whole file, once; on
+                // failure it plays as silence rather than breaking the call.
+                let converted = resample(&self.samples, self.rate, rate).unwrap_or_default();
+                self.position =
+                    (self.position as u64 * u64::from(rate) / u64::from(self.rate.max(1))) as usize;
+                self.converted = Some((rate, converted));
+            }
+        }
+        if let Some((_, converted)) = &self.converted {
+            return Self::take(
+                converted,
+                &mut self.position,
+                self.looping,
+                frame.samples_mut(),
+            );
+        }
+        let Some((_, converter)) = self.converter.as_mut() else {
+            frame.samples_mut().fill(0);
             return false;
         };
-        let out = frame.samples_mut();
-        let mut played = false;
-        for slot in out.iter_mut() {
-            if self.position >= samples.len() && self.looping && !samples.is_empty() {
-                self.position = 0;
-            }
-            *slot = samples.get(self.position).copied().unwrap_or(0);
-            played |= self.position < samples.len();
-            self.position += 1;
+        self.chunk.resize(AudioFrame::len_at(self.rate), 0);
+        let from_file = Self::take(
+            &self.samples,
+            &mut self.position,
+            self.looping,
+            &mut self.chunk,
+        );
+        if converter.process(&self.chunk, frame.samples_mut()).is_err() {
+            frame.samples_mut().fill(0);
         }
-        played
+        if from_file {
+            self.after_end = 0;
+            return true;
+        }
+        self.after_end = self.after_end.saturating_add(1);
+        self.after_end <= CONVERTER_TAIL_FRAMES
     }
 }
 
@@ -124,8 +224,14 @@ impl std::fmt::Debug for CallRecorder {
 }
 
 impl CallRecorder {
-    /// Creates (or replaces) `path`, recording at `rate` Hz.
+    /// Creates (or replaces) `path`, recording at `rate` Hz (8 to 192 kHz, a multiple of
+    /// 50 Hz so that 20 ms is whole).
     pub fn create(path: impl AsRef<Path>, rate: u32) -> Result<Self, AudioError> {
+        if !(8_000..=192_000).contains(&rate) || !rate.is_multiple_of(50) {
+            return Err(AudioError::Format(format!(
+                "cannot record at {rate} Hz (8 to 192 kHz, a multiple of 50 Hz)"
+            )));
+        }
         let spec = hound::WavSpec {
             channels: 2,
             sample_rate: rate,
@@ -245,15 +351,49 @@ mod tests {
     fn a_stereo_cd_file_plays_at_8khz() {
         let mut source = WavSource::from_bytes(&wav_bytes(44_100, 2, 0.5, 700.0)).unwrap();
         assert_eq!(source.duration(), Duration::from_millis(500));
-        let (samples, played) = play(&mut source, 8000, 30);
-        assert_eq!(played, 25, "0.5 s is 25 frames, then silence");
+        let (samples, played) = play(&mut source, 8000, 40);
+        // 0.5 s is 25 frames; the converter's delay gives out the last of it after.
+        assert_eq!(played, 25 + CONVERTER_TAIL_FRAMES as usize);
         assert_eq!(
             dominant_tone(&samples[800..3200], 8000, &[440.0, 700.0, 1000.0]),
             Some(700.0)
         );
+        // All of the file is heard: 0.5 s of sound, then silence.
+        let first = samples.iter().position(|s| *s != 0).unwrap();
+        let last = samples.iter().rposition(|s| *s != 0).unwrap();
+        assert!((last + 1 - first).abs_diff(4000) < 80, "{first}..{last}");
         assert!(
-            samples[4000..].iter().all(|s| *s == 0),
-            "silence after the end"
+            last < 28 * 160,
+            "the tail is out within the frames said played"
+        );
+        // Another rate mid-file keeps the place.
+        let mut source = WavSource::from_bytes(&wav_bytes(44_100, 1, 1.0, 700.0)).unwrap();
+        play(&mut source, 8000, 25);
+        let (_, played) = play(&mut source, 16_000, 40);
+        assert_eq!(
+            played,
+            25 + CONVERTER_TAIL_FRAMES as usize,
+            "the second half"
+        );
+    }
+
+    #[test]
+    fn a_long_file_is_converted_as_it_plays_not_whole_at_the_start() {
+        // Ten minutes at 48 kHz into an 8 kHz call: converting it whole on the first
+        // frame stalled the call's media task (and every call on its thread) for as
+        // long as that took, and held a second copy of the file.
+        let mut source = WavSource::of(48_000, vec![0i16; 48_000 * 600]);
+        let mut frame = AudioFrame::silent(8000);
+        assert!(source.fill(&mut frame));
+        assert!(source.converted.is_none(), "no whole-file copy");
+        assert_eq!(source.position, 960, "one frame of the file read");
+        // 11025 Hz is no multiple of 50: converted whole, once, as before.
+        let mut odd = WavSource::from_bytes(&wav_bytes(11_025, 1, 0.5, 700.0)).unwrap();
+        let (samples, played) = play(&mut odd, 8000, 30);
+        assert_eq!(played, 25);
+        assert_eq!(
+            dominant_tone(&samples[800..3200], 8000, &[440.0, 700.0, 1000.0]),
+            Some(700.0)
         );
     }
 
@@ -271,6 +411,13 @@ mod tests {
         assert!(WavSource::from_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk").is_err());
         assert!(WavSource::from_bytes(&[]).is_err());
         assert!(WavSource::open("/nonexistent/file.wav").is_err());
+        // A header that claims more than half an hour is refused before reading on.
+        let mut long = wav_bytes(8000, 1, 0.01, 700.0);
+        long[40..44].copy_from_slice(&(8000u32 * 2 * 3600).to_le_bytes());
+        assert!(matches!(
+            WavSource::from_bytes(&long),
+            Err(AudioError::Format(m)) if m.contains("30 minutes")
+        ));
     }
 
     #[test]
@@ -292,6 +439,12 @@ mod tests {
             recorder.write(&agent, &remote),
             Err(AudioError::Closed)
         ));
+        for rate in [0, 7, 44_101, u32::MAX] {
+            assert!(matches!(
+                CallRecorder::create(dir.join("bad.wav"), rate),
+                Err(AudioError::Format(_))
+            ));
+        }
         let mut reader = hound::WavReader::open(&path).unwrap();
         assert_eq!(
             (reader.spec().channels, reader.spec().sample_rate),

@@ -56,6 +56,7 @@ impl IceServer {
 
 /// Which candidates ICE may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum IcePolicy {
     /// Host, server-reflexive and relay candidates.
     #[default]
@@ -66,6 +67,7 @@ pub enum IcePolicy {
 
 /// Where the local UDP sockets are bound, which decides the host candidates.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum HostCandidates {
     /// Every interface of the machine except loopback and link-local (webrtc-rs's
     /// wildcard expansion).
@@ -82,6 +84,7 @@ pub enum HostCandidates {
 
 /// Which DTLS role this side takes when it answers (the offer says `a=setup:actpass`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum AnswerDtlsRole {
     /// `a=setup:active`: this side starts the handshake, in parallel with the answer
     /// reaching the far end (RFC 8842's recommendation, and the fastest).
@@ -96,6 +99,7 @@ pub enum AnswerDtlsRole {
 /// a direct path and 3.2-3.4 s through a relay even on loopback (see
 /// `docs/media.md`, "Call setup"); both profiles here fix that in different measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ConnectProfile {
     /// For real networks: connectivity checks every 20 ms (up to 250 per pair, 5 s,
     /// so slow paths and TURN permissions still succeed), relay, server-reflexive and
@@ -156,7 +160,8 @@ pub struct CallConfig {
     pub recording: Option<PathBuf>,
     /// The recording's sample rate (default 16 kHz).
     pub recording_rate: u32,
-    /// Received packets buffered before playout starts, 20 ms each (default 2).
+    /// Received packets buffered before playout starts (default 2, at most 20): 40 ms at
+    /// the usual 20 ms packet time, more when the far end sends longer packets.
     pub jitter_depth: usize,
 }
 

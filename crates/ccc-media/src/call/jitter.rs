@@ -1,17 +1,22 @@
-//! The playout buffer of received audio: packets in, one 20 ms payload (or a gap to
-//! conceal) out per tick. Sans-IO: the call's media loop pushes what arrives and pops on
-//! its own 20 ms clock.
+//! The playout buffer of received packets: packets in, in sequence-number order, and
+//! out one at a time when the player needs the next (a payload, or a gap to conceal).
+//! Sans-IO: the call's media loop pushes what arrives and pops as its 20 ms clock
+//! consumes the audio; a packet may hold any duration (20, 30, 60 ms...), the player
+//! pops again only once it has played what the last one held.
 //!
-//! Packets are ordered by RTP sequence number (each carries 20 ms, the packet time this
-//! crate negotiates). Playout starts once `depth` packets are queued, so that much
-//! jitter is absorbed; a packet that arrives after its turn is counted late and
-//! dropped; when the buffer runs dry (the far end stopped sending, e.g. on hold) it
-//! waits for `depth` packets again.
+//! Playout starts once `depth` packets are queued, so that much jitter is absorbed; a
+//! packet that arrives after its turn is counted late and dropped; when the buffer runs
+//! dry (the far end stopped sending, e.g. on hold) it waits for `depth` packets again.
+//! A jump in the numbering (RFC 3550 A.1: the far end restarted, or a gateway switched
+//! its source) starts the buffer afresh instead of taking every later packet as late.
 
 use std::collections::BTreeMap;
 
-/// What one tick plays.
+use crate::quality::sequence::{Place, Sequence};
+
+/// What the buffer gives when the player needs the next packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Playout<P> {
     /// The payload due now.
     Packet(P),
@@ -23,6 +28,7 @@ pub enum Playout<P> {
 
 /// Counters of what the buffer has done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JitterCounters {
     /// Packets that came after their turn and were dropped.
     pub late: u64,
@@ -34,6 +40,8 @@ pub struct JitterCounters {
     pub duplicate: u64,
     /// Times the buffer ran dry while playing.
     pub underruns: u64,
+    /// Times the far end's numbering started again (a new source, a restarted sender).
+    pub restarts: u64,
 }
 
 /// A playout buffer of payloads `P`.
@@ -44,8 +52,8 @@ pub struct JitterBuffer<P> {
     queue: BTreeMap<u64, P>,
     /// Extended sequence number due next, once playing.
     next: Option<u64>,
-    /// The highest extended sequence number seen, for unwrapping.
-    highest: Option<u64>,
+    /// The numbering of the stream, for unwrapping and restarts.
+    sequence: Sequence,
     counters: JitterCounters,
 }
 
@@ -59,7 +67,7 @@ impl<P> JitterBuffer<P> {
             max: max.max(depth),
             queue: BTreeMap::new(),
             next: None,
-            highest: None,
+            sequence: Sequence::default(),
             counters: JitterCounters::default(),
         }
     }
@@ -79,33 +87,16 @@ impl<P> JitterBuffer<P> {
         self.queue.is_empty()
     }
 
-    /// The 16-bit sequence number extended past wraps, relative to the highest seen.
-    fn extend(&mut self, seq: u16) -> u64 {
-        let Some(highest) = self.highest else {
-            // Start high enough that a reordered earlier packet cannot go below zero.
-            let ext = (1u64 << 32) + u64::from(seq);
-            self.highest = Some(ext);
-            return ext;
-        };
-        let cycle = highest & !0xFFFF;
-        let candidates = [
-            cycle.wrapping_sub(0x1_0000) | u64::from(seq),
-            cycle | u64::from(seq),
-            (cycle + 0x1_0000) | u64::from(seq),
-        ];
-        let ext = candidates
-            .into_iter()
-            .min_by_key(|c| c.abs_diff(highest))
-            .unwrap_or(cycle | u64::from(seq));
-        if ext > highest {
-            self.highest = Some(ext);
-        }
-        ext
-    }
-
     /// Takes a packet with sequence number `seq`.
     pub fn push(&mut self, seq: u16, payload: P) {
-        let ext = self.extend(seq);
+        let ext = match self.sequence.place(seq) {
+            Place::InSequence(ext) => ext,
+            Place::Restart(ext) => {
+                self.start_again();
+                ext
+            }
+            Place::Stray => return,
+        };
         if self.next.is_some_and(|next| ext < next) {
             self.counters.late += 1;
             return;
@@ -124,7 +115,20 @@ impl<P> JitterBuffer<P> {
         }
     }
 
-    /// What plays this tick.
+    /// The far end's stream starts again (another SSRC): what is queued is dropped and
+    /// the next packets are numbered afresh.
+    pub fn restart(&mut self) {
+        self.sequence.reset();
+        self.start_again();
+    }
+
+    fn start_again(&mut self) {
+        self.queue.clear();
+        self.next = None;
+        self.counters.restarts += 1;
+    }
+
+    /// The next packet to play: its payload, a gap to conceal, or nothing.
     pub fn pop(&mut self) -> Playout<P> {
         let Some(next) = self.next else {
             if self.queue.len() < self.depth {
@@ -139,6 +143,16 @@ impl<P> JitterBuffer<P> {
         if let Some(payload) = self.queue.remove(&next) {
             self.next = Some(next + 1);
             return Playout::Packet(payload);
+        }
+        if let Some((&first, _)) = self.queue.first_key_value()
+            && first.saturating_sub(next) > self.max as u64
+        {
+            // More missing than the buffer could ever hold: concealing each would only
+            // delay what is here. Go on from the first packet that came.
+            if let Some((first, payload)) = self.queue.pop_first() {
+                self.next = Some(first + 1);
+                return Playout::Packet(payload);
+            }
         }
         if self.queue.is_empty() {
             // Run dry: wait for `depth` packets again (a late one is then still played).
@@ -216,6 +230,29 @@ mod tests {
         assert_eq!(b.len(), 3);
         assert_eq!(b.counters().overflow, 3);
         assert_eq!(b.pop(), Playout::Packet(3));
+    }
+
+    #[test]
+    fn a_jump_in_the_numbering_starts_again_instead_of_dropping_all() {
+        // The far end's numbering jumps back by 25000 (a gateway switched its source):
+        // taken as late, every packet would be dropped for minutes.
+        let mut b = JitterBuffer::new(1, 10);
+        for seq in 30_000..30_010u16 {
+            b.push(seq, seq);
+            assert_eq!(b.pop(), Playout::Packet(seq));
+        }
+        for seq in 5_000..5_010u16 {
+            b.push(seq, seq);
+            let _ = b.pop();
+        }
+        b.push(5_010, 5_010);
+        assert_eq!(b.pop(), Playout::Packet(5_010));
+        assert_eq!(b.counters().restarts, 1);
+        assert_eq!(b.counters().late, 0);
+        // A new source announced by the call: numbered afresh at once.
+        b.restart();
+        b.push(100, 100);
+        assert_eq!(b.pop(), Playout::Packet(100));
     }
 
     #[test]

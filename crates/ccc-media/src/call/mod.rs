@@ -30,6 +30,7 @@ mod config;
 mod jitter;
 mod pipeline;
 mod rtcp;
+mod sdp;
 mod session;
 
 pub use config::{
@@ -157,8 +158,8 @@ pub enum MediaEvent {
     Ended,
 }
 
-/// The events of one call, in order. Stats events are dropped if the program falls
-/// more than 512 events behind.
+/// The events of one call, in order. A program that stops reading loses stats and
+/// quality alerts first (once 448 events wait); the others keep 64 places of their own.
 #[derive(Debug)]
 pub struct MediaEvents {
     rx: tokio::sync::mpsc::Receiver<MediaEvent>,

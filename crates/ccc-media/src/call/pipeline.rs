@@ -1,8 +1,14 @@
 //! The media of one call without any I/O: every 20 ms tick takes a frame from the
 //! source and gives the RTP packet to send (audio, or DTMF in its place), and plays
-//! one frame from the jitter buffer into the sink and the recording; received packets
-//! go into the jitter buffer or the DTMF receiver. Each stats interval it measures the
-//! call. The tokio task in `session.rs` drives it.
+//! 20 ms into the sink and the recording; received packets go into the jitter buffer
+//! (and events to the DTMF receiver). Each stats interval it measures the call. The
+//! tokio task in `session.rs` drives it.
+//!
+//! Playout does not assume the far end's packet time: each packet is decoded whole
+//! into a queue of audio, and the tick takes its 20 ms from there, so packets of 30,
+//! 40 or 60 ms (G.711 gateways with `a=ptime`) or Opus's 40 to 120 ms play out whole.
+//! A lost packet is concealed for as long as the last one lasted; RFC 4733 events,
+//! which take the audio's place in the stream, stand for the time the event grew by.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -27,11 +33,22 @@ pub(crate) struct SendSetup {
     pub(crate) dtmf: Option<(u8, u32)>,
 }
 
-/// What the far end may send us: payload type to codec, and telephone-event types.
+/// What the far end may send us: payload type to codec, and telephone-event types
+/// with their clock rates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ReceiveSetup {
     pub(crate) codecs: HashMap<u8, Codec>,
-    pub(crate) dtmf: Vec<u8>,
+    pub(crate) dtmf: Vec<(u8, u32)>,
+}
+
+/// A received packet waiting in the jitter buffer.
+#[derive(Debug, Clone)]
+enum Held {
+    /// Audio of this payload type.
+    Audio(u8, Bytes),
+    /// An RFC 4733 event packet, in the audio's place: this many samples (at the PCM
+    /// rate of the audio then playing) of silence.
+    Event(usize),
 }
 
 /// Something the pipeline reports.
@@ -103,6 +120,9 @@ pub(crate) struct Pipeline {
     dtmf_timing: DtmfTiming,
     opus_complexity: u8,
     sending: bool,
+    /// The next audio packet starts a talkspurt (the first, or the first after hold):
+    /// it carries the RTP marker bit (RFC 3551 section 4.1).
+    talkspurt: bool,
     muted: bool,
     packets_sent: u64,
     bytes_sent: u64,
@@ -111,8 +131,19 @@ pub(crate) struct Pipeline {
     sink: Box<dyn AudioSink>,
     receive: ReceiveSetup,
     decoders: HashMap<u8, Decoder>,
-    jitter: JitterBuffer<(u8, Bytes)>,
+    jitter: JitterBuffer<Held>,
     jitter_depth: usize,
+    /// Decoded audio not played yet, at `pcm_rate` (at most [`MAX_QUEUED_MS`]).
+    pcm: VecDeque<i16>,
+    pcm_rate: u32,
+    /// Samples the last audio packet held: what a lost one is concealed for.
+    last_packet_samples: usize,
+    decoded: Vec<i16>,
+    /// When the last RFC 4733 event packet came.
+    last_event_at: Option<Instant>,
+    /// The far end's SSRC, and one that sent a packet since (a switch takes two).
+    remote_ssrc: Option<u32>,
+    new_ssrc: Option<u32>,
     receive_stats: ReceiveStats,
     dtmf_in: DtmfReceiver,
     heard: AudioFrame,
@@ -131,6 +162,15 @@ pub(crate) struct Pipeline {
 
 /// At most this many events wait to be drained (the shell drains after every input).
 const MAX_EVENTS: usize = 256;
+/// The deepest playout buffer a call may ask for, in packets.
+const MAX_JITTER_DEPTH: usize = 20;
+/// At most this many received packets wait in the playout buffer (a burst beyond it
+/// drops the oldest).
+const MAX_QUEUED_PACKETS: usize = 25;
+/// At most this much decoded audio waits to be played: one packet of the longest
+/// (120 ms) and more. Only a far end that sends faster than it should gets here; the
+/// oldest audio goes.
+const MAX_QUEUED_MS: u32 = 300;
 
 impl Pipeline {
     #[allow(clippy::too_many_arguments)]
@@ -158,6 +198,7 @@ impl Pipeline {
             dtmf_timing,
             opus_complexity: crate::codec::opus::COMPLEXITY,
             sending: true,
+            talkspurt: true,
             muted: false,
             packets_sent: 0,
             bytes_sent: 0,
@@ -165,8 +206,15 @@ impl Pipeline {
             sink,
             receive: ReceiveSetup::default(),
             decoders: HashMap::new(),
-            jitter: JitterBuffer::new(jitter_depth, 25),
-            jitter_depth: jitter_depth.max(1),
+            jitter: JitterBuffer::new(jitter_depth.clamp(1, MAX_JITTER_DEPTH), MAX_QUEUED_PACKETS),
+            jitter_depth: jitter_depth.clamp(1, MAX_JITTER_DEPTH),
+            pcm: VecDeque::new(),
+            pcm_rate: 8000,
+            last_packet_samples: AudioFrame::len_at(8000),
+            decoded: Vec::new(),
+            last_event_at: None,
+            remote_ssrc: None,
+            new_ssrc: None,
             receive_stats: ReceiveStats::new(8000),
             dtmf_in: DtmfReceiver::new(),
             heard: AudioFrame::silent(8000),
@@ -229,6 +277,9 @@ impl Pipeline {
 
     /// Whether we send (not on hold) — the negotiated direction.
     pub(crate) fn set_sending(&mut self, sending: bool) {
+        if sending && !self.sending {
+            self.talkspurt = true;
+        }
         self.sending = sending;
     }
 
@@ -298,23 +349,23 @@ impl Pipeline {
             return None;
         }
         self.payload.clear();
-        let (payload_type, marker, rtp_timestamp) = if let Some((pt, rate)) = setup.dtmf
-            && let Some(dtmf) = self
-                .dtmf_out
-                .tick(scale(timestamp, setup.codec.clock_rate(), rate))
+        // The event's RTP timestamp is the audio's at its start (one SSRC, one clock);
+        // only its duration field counts in the telephone-event's own clock units.
+        let (payload_type, marker, rtp_timestamp) = if let Some((pt, _)) = setup.dtmf
+            && let Some(dtmf) = self.dtmf_out.tick(timestamp)
         {
             self.payload.extend_from_slice(&dtmf.payload.encode());
-            (
-                pt,
-                dtmf.marker,
-                unscale(dtmf.timestamp, setup.codec.clock_rate(), rate),
-            )
+            (pt, dtmf.marker, dtmf.timestamp)
         } else {
             let encoder = self.encoder.as_mut()?;
             if encoder.encode(&self.frame, &mut self.payload).is_err() {
                 return None;
             }
-            (setup.payload_type, false, timestamp)
+            (
+                setup.payload_type,
+                std::mem::take(&mut self.talkspurt),
+                timestamp,
+            )
         };
         let sequence = self.sequence;
         self.sequence = self.sequence.wrapping_add(1);
@@ -335,30 +386,32 @@ impl Pipeline {
     }
 
     fn play(&mut self) {
-        let playout = self.jitter.pop();
-        let played = match playout {
-            Playout::Packet((pt, payload)) => {
-                self.last_receive_codec = Some(pt);
-                match decoder(&mut self.decoders, &self.receive, pt) {
-                    Some(decoder) => decoder.decode(&payload, &mut self.heard).is_ok(),
-                    None => false,
+        // Decode packets until a frame's worth is queued (or nothing is left to play).
+        while self.pcm.len() < AudioFrame::len_at(self.pcm_rate) {
+            match self.jitter.pop() {
+                Playout::Packet(Held::Audio(pt, payload)) => self.decode(pt, &payload),
+                Playout::Packet(Held::Event(samples)) => {
+                    self.pcm.extend(std::iter::repeat_n(0, samples));
                 }
+                Playout::Lost => self.conceal(),
+                Playout::Empty => break,
             }
-            Playout::Lost => match self.last_receive_codec {
-                Some(pt) => match decoder(&mut self.decoders, &self.receive, pt) {
-                    Some(decoder) => {
-                        decoder.conceal(&mut self.heard);
-                        true
-                    }
-                    None => false,
-                },
-                None => false,
-            },
-            Playout::Empty => false,
-        };
-        if !played {
-            self.heard.samples_mut().fill(0);
         }
+        let limit =
+            AudioFrame::len_at(self.pcm_rate) * (MAX_QUEUED_MS / crate::audio::FRAME_MS) as usize;
+        if self.pcm.len() > limit {
+            let excess = self.pcm.len() - limit;
+            self.pcm.drain(..excess);
+        }
+        if self.heard.rate() != self.pcm_rate {
+            self.heard = AudioFrame::silent(self.pcm_rate);
+        }
+        let ready = self.pcm.len().min(self.heard.samples().len());
+        let heard = self.heard.samples_mut();
+        for (slot, sample) in heard.iter_mut().zip(self.pcm.drain(..ready)) {
+            *slot = sample;
+        }
+        heard[ready..].fill(0);
         self.interval.received_sq += energy(self.heard.samples());
         self.interval.received_n += self.heard.samples().len() as u64;
         if self.played.rate() != self.heard.rate() {
@@ -391,44 +444,124 @@ impl Pipeline {
         }
     }
 
+    /// Decodes one packet whole into the playout queue.
+    fn decode(&mut self, pt: u8, payload: &[u8]) {
+        self.last_receive_codec = Some(pt);
+        let Some(decoder) = decoder(&mut self.decoders, &self.receive, pt) else {
+            return;
+        };
+        let rate = decoder.codec().pcm_rate();
+        self.decoded.clear();
+        // A packet that does not decode plays as a lost one.
+        let samples = decoder
+            .decode_into(payload, &mut self.decoded)
+            .unwrap_or_default();
+        if samples == 0 {
+            self.conceal();
+            return;
+        }
+        if rate != self.pcm_rate {
+            // Another codec from now on: what is left of the last one goes.
+            self.pcm.clear();
+            self.pcm_rate = rate;
+        }
+        self.pcm.extend(&self.decoded);
+        self.last_packet_samples = samples;
+    }
+
+    /// Conceals one lost packet, as long as the last one was.
+    fn conceal(&mut self) {
+        let Some(pt) = self.last_receive_codec else {
+            return;
+        };
+        let Some(decoder) = decoder(&mut self.decoders, &self.receive, pt) else {
+            return;
+        };
+        if decoder.codec().pcm_rate() != self.pcm_rate {
+            return;
+        }
+        self.decoded.clear();
+        decoder.conceal_into(self.last_packet_samples, &mut self.decoded);
+        self.pcm.extend(&self.decoded);
+    }
+
+    /// Whether `ssrc` is the far end's source; a new source is taken on its second
+    /// packet in a row (a gateway switching its media, or a stray packet of an old one),
+    /// and the stream then starts afresh.
+    fn is_remote_source(&mut self, ssrc: u32) -> bool {
+        match self.remote_ssrc {
+            None => self.remote_ssrc = Some(ssrc),
+            Some(current) if current == ssrc => self.new_ssrc = None,
+            Some(_) if self.new_ssrc == Some(ssrc) => {
+                self.remote_ssrc = Some(ssrc);
+                self.new_ssrc = None;
+                self.jitter.restart();
+                self.receive_stats.restart();
+            }
+            Some(_) => {
+                self.new_ssrc = Some(ssrc);
+                return false;
+            }
+        }
+        true
+    }
+
     /// A received RTP packet.
     pub(crate) fn on_rtp(&mut self, now: Instant, packet: &rtp::Packet) {
+        if !self.is_remote_source(packet.header.ssrc) {
+            return;
+        }
         let pt = packet.header.payload_type;
-        if self.receive.dtmf.contains(&pt) {
-            // DTMF shares the sequence numbers: count it, and keep the audio buffer's
-            // sequence continuous by a placeholder the decoder conceals.
-            self.receive_stats.on_packet(
-                packet.header.sequence_number,
-                packet.header.timestamp,
-                packet.payload.len(),
-                now,
-            );
-            match self
-                .dtmf_in
-                .receive(packet.header.timestamp, &packet.payload)
-            {
-                Ok(Some(digit)) => self.emit(PipelineEvent::Dtmf(digit)),
-                Ok(None) => {}
-                Err(e) => tracing::debug!("bad telephone-event packet: {e}"),
-            }
-            if let Some(last) = self.last_receive_codec {
-                self.jitter
-                    .push(packet.header.sequence_number, (last, Bytes::new()));
-            }
+        let seq = packet.header.sequence_number;
+        if let Some(&(_, event_rate)) = self.receive.dtmf.iter().find(|(p, _)| *p == pt) {
+            // An event shares the audio's sequence numbers but repeats its timestamp: it
+            // counts for loss, not for jitter, and holds the audio's place in the jitter
+            // buffer for the time it stands for: what the event grew by, or, for a
+            // repeated end packet (sent at once by some, a packet time apart by others),
+            // the time since the event's last packet, at most a packet time.
+            self.receive_stats
+                .on_untimed_packet(seq, packet.payload.len());
+            let since_last = self
+                .last_event_at
+                .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+            self.last_event_at = Some(now);
+            let samples = match self.dtmf_in.take(packet.header.timestamp, &packet.payload) {
+                Ok(event) => {
+                    if let Some(digit) = event.digit {
+                        self.emit(PipelineEvent::Dtmf(digit));
+                    }
+                    if event.grew_by > 0 {
+                        let samples = u64::from(event.grew_by) * u64::from(self.pcm_rate)
+                            / u64::from(event_rate.max(1));
+                        usize::try_from(samples).unwrap_or(usize::MAX)
+                    } else {
+                        let samples =
+                            since_last.as_micros() * u128::from(self.pcm_rate) / 1_000_000;
+                        usize::try_from(samples)
+                            .unwrap_or(usize::MAX)
+                            .min(self.last_packet_samples)
+                    }
+                    .min(
+                        AudioFrame::len_at(self.pcm_rate)
+                            * (crate::codec::MAX_PACKET_MS / crate::audio::FRAME_MS) as usize,
+                    )
+                }
+                Err(e) => {
+                    tracing::debug!("bad telephone-event packet: {e}");
+                    0
+                }
+            };
+            self.jitter.push(seq, Held::Event(samples));
             return;
         }
         let Some(codec) = self.receive.codecs.get(&pt).copied() else {
             return;
         };
         self.receive_stats.set_clock_rate(codec.clock_rate());
-        self.receive_stats.on_packet(
-            packet.header.sequence_number,
-            packet.header.timestamp,
-            packet.payload.len(),
-            now,
-        );
+        self.receive_stats
+            .on_packet(seq, packet.header.timestamp, packet.payload.len(), now);
         self.jitter
-            .push(packet.header.sequence_number, (pt, packet.payload.clone()));
+            .push(seq, Held::Audio(pt, packet.payload.clone()));
     }
 
     /// The figures of the interval that ends now; emits them (and any quality alert).
@@ -437,8 +570,10 @@ impl Pipeline {
         let loss_percent = self.receive_stats.interval_loss_percent();
         let jitter_ms = self.receive_stats.jitter_ms();
         let rtt_ms = outside.rtt.map(|r| r.as_secs_f64() * 1000.0);
+        // The playout buffer holds `jitter_depth` packets of the far end's packet time.
         #[allow(clippy::cast_precision_loss)]
-        let buffer_ms = (self.jitter_depth as u32 * crate::audio::FRAME_MS) as f64;
+        let buffer_ms = (self.jitter_depth * self.last_packet_samples) as f64 * 1000.0
+            / f64::from(self.pcm_rate.max(1));
         let (r_factor, mos) = CallStats::estimate(
             codec.unwrap_or(Codec::Pcmu),
             loss_percent,
@@ -506,21 +641,6 @@ fn decoder<'a>(
     }
 }
 
-/// An RTP timestamp on the audio clock, on the telephone-event clock (they differ only
-/// when telephone-event was negotiated at another rate than the codec's).
-fn scale(timestamp: u32, from: u32, to: u32) -> u32 {
-    if from == to {
-        return timestamp;
-    }
-    #[allow(clippy::cast_possible_truncation)]
-    let scaled = (u64::from(timestamp) * u64::from(to) / u64::from(from.max(1))) as u32;
-    scaled
-}
-
-fn unscale(timestamp: u32, audio: u32, event: u32) -> u32 {
-    scale(timestamp, event, audio)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,7 +672,7 @@ mod tests {
         };
         let receive = ReceiveSetup {
             codecs: [(codec.payload_type(), codec)].into_iter().collect(),
-            dtmf: vec![101],
+            dtmf: vec![(101, 8000)],
         };
         (send, receive)
     }
@@ -599,13 +719,294 @@ mod tests {
         }
     }
 
+    /// The far end's packets of `packet_ms` each: a 1 kHz tone, numbered on from
+    /// `seq`, timestamps on the codec's clock.
+    fn far_end(codec: Codec, packet_ms: u32, count: u32, ssrc: u32, seq: u16) -> Vec<rtp::Packet> {
+        let rate = codec.pcm_rate();
+        let per_packet = (rate / 1000 * packet_ms) as usize;
+        let mut tone = Tone::new(1000.0, 0.4);
+        let mut samples = Vec::new();
+        let mut frame = AudioFrame::silent(rate);
+        while samples.len() < per_packet * count as usize {
+            tone.fill(&mut frame);
+            samples.extend_from_slice(frame.samples());
+        }
+        let mut opus = (codec == Codec::Opus)
+            .then(|| opus_rs::OpusEncoder::new(16_000, 1, opus_rs::Application::Voip).unwrap());
+        (0..count)
+            .map(|i| {
+                let pcm = &samples[per_packet * i as usize..per_packet * (i as usize + 1)];
+                let mut payload = Vec::new();
+                match (codec, opus.as_mut()) {
+                    (Codec::Opus, Some(encoder)) => {
+                        let mut out = vec![0u8; 1275];
+                        let n = encoder.encode_i16(pcm, per_packet, &mut out).unwrap();
+                        payload.extend_from_slice(&out[..n]);
+                    }
+                    (Codec::Pcma, _) => crate::codec::g711::alaw_encode_into(pcm, &mut payload),
+                    _ => crate::codec::g711::ulaw_encode_into(pcm, &mut payload),
+                }
+                rtp::Packet {
+                    header: rtp::header::Header {
+                        version: 2,
+                        payload_type: codec.payload_type(),
+                        sequence_number: seq.wrapping_add(i as u16),
+                        timestamp: i * codec.clock_rate() / 1000 * packet_ms,
+                        ssrc,
+                        ..Default::default()
+                    },
+                    payload: Bytes::from(payload),
+                }
+            })
+            .collect()
+    }
+
+    /// Plays `packets`, one every `packet_ms`, into a pipeline ticking every 20 ms;
+    /// gives what it heard and the pipeline.
+    fn hear(codec: Codec, packets: &[rtp::Packet], packet_ms: u32) -> (Vec<i16>, Pipeline) {
+        let (mut b, mut heard) = pipeline(Box::new(Silence));
+        b.set_receive(setup(codec).1);
+        let t0 = Instant::now();
+        let mut samples = Vec::new();
+        let mut next = 0;
+        // 10 ms steps: every packet time and every tick fall on one.
+        let end = packets.len() as u32 * packet_ms + 200;
+        for ms in (0..end).step_by(10) {
+            let now = t0 + Duration::from_millis(u64::from(ms));
+            if ms % packet_ms == 0 && next < packets.len() {
+                b.on_rtp(now, &packets[next]);
+                next += 1;
+            }
+            if ms % 20 == 0 {
+                b.tick(now, Duration::ZERO);
+            }
+            while let Ok(frame) = heard.try_recv() {
+                samples.extend_from_slice(frame.samples());
+            }
+        }
+        (samples, b)
+    }
+
+    /// The longest run of zero samples in `samples`.
+    fn longest_silence(samples: &[i16]) -> usize {
+        samples
+            .split(|s| *s != 0)
+            .map(<[i16]>::len)
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn packets_of_any_common_duration_play_out_whole() {
+        for (codec, packet_ms) in [
+            (Codec::Pcmu, 10),
+            (Codec::Pcmu, 30),
+            (Codec::Pcmu, 40),
+            (Codec::Pcma, 60),
+            (Codec::Opus, 40),
+            (Codec::Opus, 60),
+        ] {
+            let count = 3000 / packet_ms;
+            let packets = far_end(codec, packet_ms, count, 7, 100);
+            let (samples, b) = hear(codec, &packets, packet_ms);
+            let rate = codec.pcm_rate() as usize;
+            let first = samples.iter().position(|s| *s != 0).expect("sound");
+            let last = samples.iter().rposition(|s| *s != 0).unwrap();
+            let played = &samples[first..=last];
+            // Everything sent is heard: 3 s, within a packet (Opus's own delay).
+            let sent = rate * 3;
+            assert!(
+                played.len().abs_diff(sent) <= rate * packet_ms as usize / 1000,
+                "{codec} {packet_ms} ms: heard {} of {sent} samples",
+                played.len()
+            );
+            // And without a gap: a 1 kHz tone never rests for a millisecond.
+            assert!(
+                longest_silence(played) < rate / 1000,
+                "{codec} {packet_ms} ms: a gap of {} samples",
+                longest_silence(played)
+            );
+            let counters = b.jitter.counters();
+            assert_eq!(
+                (counters.concealed, counters.underruns, counters.late),
+                (0, 1, 0),
+                "{codec} {packet_ms} ms"
+            );
+            assert_eq!(
+                dominant_tone(&played[played.len() / 2..], rate as u32, &[440.0, 1000.0]),
+                Some(1000.0)
+            );
+        }
+    }
+
+    #[test]
+    fn a_lost_long_packet_is_concealed_for_its_length() {
+        let mut packets = far_end(Codec::Pcmu, 60, 30, 7, 0);
+        packets.remove(15);
+        let (samples, b) = hear(Codec::Pcmu, &packets, 60);
+        assert_eq!(b.jitter.counters().concealed, 1);
+        let first = samples.iter().position(|s| *s != 0).unwrap();
+        let last = samples.iter().rposition(|s| *s != 0).unwrap();
+        // 30 packets of 60 ms took their time: 29 heard and one concealed, the last
+        // 20 ms of the concealment faded to silence.
+        let heard = last + 1 - first;
+        assert!(heard.abs_diff(29 * 480 + 480) <= 160, "{heard}");
+    }
+
+    #[test]
+    fn a_new_source_plays_on_at_once() {
+        // A gateway switches the media to another source: new SSRC, timestamps, and
+        // numbers that happen to lie a little behind the old ones (taken as late, they
+        // would be dropped). After one packet's wait the new stream plays.
+        let mut packets = far_end(Codec::Pcmu, 20, 50, 7, 40_000);
+        packets.extend(far_end(Codec::Pcmu, 20, 50, 9, 40_020));
+        let (samples, b) = hear(Codec::Pcmu, &packets, 20);
+        let counters = b.jitter.counters();
+        assert_eq!(counters.late, 0);
+        assert_eq!(counters.restarts, 1);
+        let first = samples.iter().position(|s| *s != 0).unwrap();
+        let last = samples.iter().rposition(|s| *s != 0).unwrap();
+        assert!(
+            longest_silence(&samples[first..=last]) <= 2 * 160 + 8,
+            "{}",
+            longest_silence(&samples[first..=last])
+        );
+        assert!((last + 1 - first).abs_diff(99 * 160) <= 2 * 160);
+        let stats = b.receive_stats.clone();
+        assert_eq!(stats.lost(), 0, "a new source is not loss");
+    }
+
+    /// An RFC 4733 packet of `digit` started at `timestamp`.
+    fn event(seq: u16, timestamp: u32, duration: u16, end: bool) -> rtp::Packet {
+        let payload = crate::dtmf::EventPayload {
+            event: 5,
+            end,
+            volume: 10,
+            duration,
+        };
+        rtp::Packet {
+            header: rtp::header::Header {
+                version: 2,
+                payload_type: 101,
+                marker: duration <= 400 && !end,
+                sequence_number: seq,
+                timestamp,
+                ssrc: 7,
+                ..Default::default()
+            },
+            payload: Bytes::copy_from_slice(&payload.encode()),
+        }
+    }
+
+    #[test]
+    fn a_digit_in_the_audio_s_place_neither_starves_nor_delays_playout() {
+        // 1 s of G.711, a 150 ms digit, 1 s of G.711, as two kinds of sender do it:
+        // event packets every 50 ms and the three end packets at once (browsers), or a
+        // packet every 20 ms with the end packets 20 ms apart (this crate, Asterisk).
+        for (step_ms, ends_apart) in [(50u32, false), (20, true)] {
+            let audio = far_end(Codec::Pcmu, 20, 120, 7, 0);
+            let mut schedule: Vec<(u32, rtp::Packet)> = Vec::new();
+            let mut seq = 0u16;
+            for (i, packet) in audio.iter().take(50).enumerate() {
+                let mut packet = packet.clone();
+                packet.header.sequence_number = seq;
+                seq += 1;
+                schedule.push((20 * i as u32, packet));
+            }
+            let start = 50 * 160;
+            let mut at = 1000;
+            let mut duration = 0u16;
+            while duration < 1200 {
+                duration += (step_ms * 8) as u16;
+                schedule.push((at, event(seq, start, duration, false)));
+                seq += 1;
+                at += step_ms;
+            }
+            let last_event = at - step_ms;
+            for k in 0..3 {
+                let when = if ends_apart {
+                    last_event + 20 * (k + 1)
+                } else {
+                    last_event
+                };
+                schedule.push((when, event(seq, start, duration, true)));
+                seq += 1;
+            }
+            // Audio again where the sender's clock stands.
+            let resume = if ends_apart {
+                last_event + 80
+            } else {
+                last_event + step_ms
+            };
+            for (i, packet) in audio
+                .iter()
+                .skip(50 + (resume as usize - 1000) / 20)
+                .take(50)
+                .enumerate()
+            {
+                let mut packet = packet.clone();
+                packet.header.sequence_number = seq;
+                seq += 1;
+                schedule.push((resume + 20 * i as u32, packet));
+            }
+            let (mut b, mut heard) = pipeline(Box::new(Silence));
+            b.set_receive(setup(Codec::Pcmu).1);
+            let t0 = Instant::now();
+            let mut samples = Vec::new();
+            let mut digits = String::new();
+            let end = schedule.last().map_or(0, |(at, _)| *at) + 200;
+            for ms in (0..end).step_by(10) {
+                let now = t0 + Duration::from_millis(u64::from(ms));
+                for (_, packet) in schedule.iter().filter(|(at, _)| *at == ms) {
+                    b.on_rtp(now, packet);
+                }
+                if ms % 20 == 0 {
+                    b.tick(now, Duration::ZERO);
+                }
+                while let Ok(frame) = heard.try_recv() {
+                    samples.extend_from_slice(frame.samples());
+                }
+                while let Some(event) = b.poll_event() {
+                    if let PipelineEvent::Dtmf(d) = event {
+                        digits.push(d);
+                    }
+                }
+            }
+            assert_eq!(digits, "5");
+            let counters = b.jitter.counters();
+            assert_eq!(
+                (counters.underruns, counters.concealed),
+                (1, 0),
+                "{step_ms} ms: only the end of the call runs dry"
+            );
+            // The audio after the digit plays as late as the audio before: the digit
+            // took its own time and no more.
+            let first = samples.iter().position(|s| *s != 0).unwrap();
+            let last = samples.iter().rposition(|s| *s != 0).unwrap();
+            let span_ms = (last + 1 - first) / 8;
+
+            let sent_ms = (resume + 1000) as usize;
+            assert!(
+                span_ms.abs_diff(sent_ms) <= 20,
+                "{step_ms} ms: {span_ms} ms heard for {sent_ms} ms sent"
+            );
+            assert!(
+                b.measure(t0 + Duration::from_secs(3), OutsideFigures::default())
+                    .jitter_ms
+                    < 1.0
+            );
+        }
+    }
+
     #[test]
     fn hold_and_mute_send_silence_or_nothing_and_volume_scales() {
         let (mut a, _) = pipeline(Box::new(Tone::new(1000.0, 0.5)));
         let (send, _) = setup(Codec::Pcmu);
         a.set_send(send).unwrap();
         let now = Instant::now();
-        assert!(a.tick(now, Duration::ZERO).is_some());
+        let first = a.tick(now, Duration::ZERO).unwrap();
+        assert!(first.header.marker, "the first packet starts a talkspurt");
+        assert!(!a.tick(now, Duration::ZERO).unwrap().header.marker);
         a.set_muted(true);
         let muted = a.tick(now, Duration::ZERO).unwrap();
         assert!(muted.payload.iter().all(|b| *b == 0xFF), "mu-law silence");
@@ -614,6 +1015,26 @@ mod tests {
             a.tick(now, Duration::ZERO).is_none(),
             "on hold nothing is sent"
         );
+        a.set_sending(true);
+        let resumed = a.tick(now, Duration::ZERO).unwrap();
+        assert!(
+            resumed.header.marker,
+            "the first packet after hold starts a talkspurt"
+        );
+        assert_eq!(
+            resumed
+                .header
+                .timestamp
+                .wrapping_sub(first.header.timestamp),
+            4 * 160,
+            "the clock ran on while held"
+        );
+        assert_eq!(
+            resumed.header.sequence_number,
+            first.header.sequence_number.wrapping_add(3),
+            "no number skipped"
+        );
+        a.set_sending(false);
         assert!(a.send_dtmf("1").is_ok());
         assert!(a.send_dtmf("x").is_err());
         a.set_volume(f32::NAN);
@@ -622,6 +1043,60 @@ mod tests {
         assert_eq!(a.volume, 1.0);
         a.tick(now, Duration::from_millis(50));
         assert_eq!(a.late_ticks, 1);
+    }
+
+    #[test]
+    fn a_wild_jitter_depth_is_held_in_bounds() {
+        let (sink, _rx) = pulled_sink(10);
+        let mut p = Pipeline::new(
+            Instant::now(),
+            1,
+            Box::new(Silence),
+            Box::new(sink),
+            None,
+            DtmfTiming::default(),
+            Thresholds::default(),
+            usize::MAX,
+        );
+        let stats = p.measure(Instant::now(), OutsideFigures::default());
+        assert!(stats.mos >= 1.0);
+        assert_eq!(p.jitter_depth, MAX_JITTER_DEPTH);
+    }
+
+    #[test]
+    fn an_event_beside_opus_carries_the_audio_s_timestamp() {
+        // Opus (48 kHz clock) with telephone-event/8000: the event starts where the
+        // audio stands, to the unit, and its duration counts 8 kHz units. (SSRC 1 gives
+        // a first timestamp that is no multiple of 6, which a round trip through the
+        // 8 kHz clock would have moved.)
+        let (sink, _rx) = pulled_sink(10);
+        let mut a = Pipeline::new(
+            Instant::now(),
+            1,
+            Box::new(Silence),
+            Box::new(sink),
+            None,
+            DtmfTiming::default(),
+            Thresholds::default(),
+            2,
+        );
+        a.set_send(SendSetup {
+            codec: Codec::Opus,
+            payload_type: 111,
+            dtmf: Some((101, 8000)),
+        })
+        .unwrap();
+        let now = Instant::now();
+        let audio = a.tick(now, Duration::ZERO).unwrap();
+        a.send_dtmf("7").unwrap();
+        let event = a.tick(now, Duration::ZERO).unwrap();
+        assert_eq!(event.header.payload_type, 101);
+        assert_eq!(
+            event.header.timestamp,
+            audio.header.timestamp.wrapping_add(960)
+        );
+        let payload = crate::dtmf::EventPayload::decode(&event.payload).unwrap();
+        assert_eq!(payload.duration, 160);
     }
 
     #[test]

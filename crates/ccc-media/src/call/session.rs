@@ -2,7 +2,7 @@
 //! one task that paces the media [`Pipeline`] every 20 ms.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rtc::media_stream::MediaStreamTrack;
@@ -26,6 +26,11 @@ use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit,
 use super::config::{AnswerDtlsRole, CallConfig, ConnectProfile, HostCandidates, IcePolicy};
 use super::pipeline::{OutsideFigures, Pipeline, PipelineEvent, ReceiveSetup, SendSetup};
 use super::rtcp::{RtcpWatch, SharedReport};
+use super::sdp::{
+    answer_direction, has_bundle_group, ice_ufrag, mids, offered_direction, setup,
+    with_answer_setup, with_bundle_group, with_media_level_setup, with_mids, without_bundle_group,
+    without_duplicate_formats,
+};
 use super::{CallAudio, DtmfMode, FailReason, MediaError, MediaEvent, MediaEvents};
 use crate::audio::{AudioSink, AudioSource, CallRecorder};
 use crate::codec::Codec;
@@ -36,8 +41,20 @@ const TELEPHONE_EVENT: [(u8, u32); 2] = [(101, 8000), (110, 48_000)];
 const TELEPHONE_EVENT_MIME: &str = "audio/telephone-event";
 /// Received packets waiting for the media task; more are dropped (and counted lost).
 const RTP_QUEUE: usize = 256;
-/// Events waiting for the program; stats are dropped past this, never the others.
+/// Events waiting for the program.
 const EVENT_QUEUE: usize = 512;
+/// Places in the event queue kept for the events that matter (DTMF, failure, the end):
+/// stats and quality alerts are dropped once fewer are left.
+const RESERVED_EVENTS: usize = 64;
+
+/// Whether `event` may take a place when `room` places are left: a program that stops
+/// reading loses its stats first, and still finds its digits, failures and `Ended`.
+fn keeps_room(event: &MediaEvent, room: usize) -> bool {
+    match event {
+        MediaEvent::Stats(_) | MediaEvent::Quality(_) => room > RESERVED_EVENTS,
+        _ => true,
+    }
+}
 /// At most an hour of one-second stats are kept for upload.
 const MAX_KEPT_STATS: usize = 3600;
 
@@ -69,7 +86,6 @@ struct Shared {
     negotiation_started: std::sync::Mutex<Option<Instant>>,
     dtmf_mode: std::sync::Mutex<Option<DtmfMode>>,
     kept: std::sync::Mutex<Vec<CallStats>>,
-    dropped_rtp: AtomicU64,
     /// The far end's ICE user fragment, to see its ICE restarts.
     remote_ufrag: std::sync::Mutex<Option<String>>,
 }
@@ -83,9 +99,11 @@ struct Handler {
 #[async_trait::async_trait]
 impl PeerConnectionEventHandler for Handler {
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        // Every completion counts, not only a change of state: webrtc-rs 0.21.1 reports
+        // the gathering of an ICE restart as Complete again without a Gathering between.
         let complete = state == RTCIceGatheringState::Complete;
         self.shared.gathering.send_modify(|(count, now)| {
-            if complete && !*now {
+            if complete {
                 *count += 1;
             }
             *now = complete;
@@ -98,16 +116,15 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
         let rtp = self.rtp.clone();
-        let shared = Arc::clone(&self.shared);
         tokio::spawn(async move {
             while let Some(event) = track.poll().await {
                 match event {
                     TrackRemoteEvent::OnRtpPacket(packet) => match rtp.try_send(packet) {
                         Ok(()) => {}
                         Err(mpsc::error::TrySendError::Closed(_)) => break,
-                        Err(mpsc::error::TrySendError::Full(_)) => {
-                            shared.dropped_rtp.fetch_add(1, Ordering::Relaxed);
-                        }
+                        // The media task is that far behind: the packet is dropped, and
+                        // the receive figures count it lost.
+                        Err(mpsc::error::TrySendError::Full(_)) => {}
                     },
                     TrackRemoteEvent::OnEnded => break,
                     _ => {}
@@ -131,6 +148,8 @@ pub struct MediaSession {
     config: CallConfig,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     local_hold: std::sync::atomic::AtomicBool,
+    /// Set once [`Self::close`] has released everything; `Drop` then has nothing to do.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for MediaSession {
@@ -296,7 +315,6 @@ impl MediaSession {
             negotiation_started: std::sync::Mutex::new(None),
             dtmf_mode: std::sync::Mutex::new(None),
             kept: std::sync::Mutex::new(Vec::new()),
-            dropped_rtp: AtomicU64::new(0),
             remote_ufrag: std::sync::Mutex::new(None),
         });
         let handler = Handler {
@@ -394,6 +412,7 @@ impl MediaSession {
                 config,
                 task: std::sync::Mutex::new(Some(handle)),
                 local_hold: std::sync::atomic::AtomicBool::new(false),
+                closed: std::sync::atomic::AtomicBool::new(false),
             },
             MediaEvents { rx: events_rx },
         ))
@@ -439,7 +458,7 @@ impl MediaSession {
                 .await
                 .map_err(|_| MediaError::Timeout("read the local description"))?
                 .ok_or(MediaError::Sdp("no local description".into()))?;
-        Ok(description.sdp)
+        Ok(without_duplicate_formats(&description.sdp))
     }
 
     async fn make_offer(&self, restart: bool) -> Result<String, MediaError> {
@@ -474,6 +493,27 @@ impl MediaSession {
         } else {
             remote_offer.to_owned()
         };
+        // A gateway's offer may have no a=mid, which webrtc-rs requires: section i is
+        // given "i" (the same in every re-INVITE, so the transceiver stays the same).
+        let taken = mids(&sdp);
+        let sdp = with_mids(&sdp, |i| {
+            let mid = i.to_string();
+            if taken.iter().flatten().any(|m| *m == mid) {
+                format!("ccc{i}")
+            } else {
+                mid
+            }
+        });
+        // And webrtc-rs rejects (port 0) every section of an offer without a BUNDLE
+        // group; such an offer gets one, and our answer goes out without it.
+        let bundled = has_bundle_group(&sdp);
+        let sdp = if bundled {
+            sdp
+        } else {
+            with_bundle_group(&sdp)
+        };
+        let offered_setup = setup(&sdp);
+        let sdp = with_media_level_setup(&sdp);
         let offer =
             RTCSessionDescription::offer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
         let before = self.shared.gathering.borrow().0;
@@ -482,7 +522,7 @@ impl MediaSession {
             self.pc.set_remote_description(offer),
         )
         .await?;
-        let _ = self.inputs.send(Input::RemoteApplied).await;
+        let _ = self.input(Input::RemoteApplied).await;
         // webrtc-rs 0.21 answers a=sendrecv to a=sendonly; the answer's direction is set
         // here as RFC 3264 section 6.1 has it, from the offer's and our own hold.
         let direction = answer_direction(offered, self.local_hold.load(Ordering::Relaxed));
@@ -515,7 +555,12 @@ impl MediaSession {
         let sdp = self.complete_local(restarting.then_some(before)).await?;
         self.apply_negotiation(offered == RTCRtpTransceiverDirection::Inactive)
             .await?;
-        Ok(sdp)
+        let sdp = with_answer_setup(&sdp, offered_setup.as_deref());
+        Ok(if bundled {
+            sdp
+        } else {
+            without_bundle_group(&sdp)
+        })
     }
 
     /// Applies the far end's answer to our last offer.
@@ -532,6 +577,22 @@ impl MediaSession {
         } else {
             remote_answer.to_owned()
         };
+        // An answer without a=mid (a gateway's, a SIP phone's): each section takes the
+        // mid of our offer's section in the same place.
+        let ours =
+            match tokio::time::timeout(self.config.operation_timeout, self.pc.local_description())
+                .await
+            {
+                Ok(Some(local)) => mids(&local.sdp),
+                _ => Vec::new(),
+            };
+        let sdp = with_mids(&sdp, |i| {
+            ours.get(i)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| i.to_string())
+        });
+        let sdp = with_media_level_setup(&sdp);
         let answer =
             RTCSessionDescription::answer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.bounded(
@@ -539,32 +600,42 @@ impl MediaSession {
             self.pc.set_remote_description(answer),
         )
         .await?;
-        let _ = self.inputs.send(Input::RemoteApplied).await;
+        let _ = self.input(Input::RemoteApplied).await;
         self.apply_negotiation(inactive).await
     }
 
     /// Puts the call on hold: an offer with `a=sendonly` to send in a re-INVITE; our
     /// audio stops too. Apply the answer with [`Self::set_remote`].
     pub async fn hold(&self) -> Result<String, MediaError> {
-        self.local_hold.store(true, Ordering::Relaxed);
-        self.bounded(
-            "set the direction",
-            self.transceiver
-                .set_direction(RTCRtpTransceiverDirection::Sendonly),
-        )
-        .await?;
-        self.offer().await
+        self.change_hold(true, RTCRtpTransceiverDirection::Sendonly)
+            .await
     }
 
     /// Takes the call off hold: an offer with `a=sendrecv`.
     pub async fn unhold(&self) -> Result<String, MediaError> {
-        self.local_hold.store(false, Ordering::Relaxed);
-        self.bounded(
-            "set the direction",
-            self.transceiver
-                .set_direction(RTCRtpTransceiverDirection::Sendrecv),
-        )
-        .await?;
+        self.change_hold(false, RTCRtpTransceiverDirection::Sendrecv)
+            .await
+    }
+
+    /// Holds or unholds and makes the offer. If the direction cannot be set, the hold
+    /// state stays what it was (so a later answer to the far end's offer is not held by
+    /// mistake); if the offer fails after, [`Self::cancel_offer`] puts both back.
+    async fn change_hold(
+        &self,
+        hold: bool,
+        direction: RTCRtpTransceiverDirection,
+    ) -> Result<String, MediaError> {
+        let was = self.local_hold.swap(hold, Ordering::Relaxed);
+        if let Err(e) = self
+            .bounded(
+                "set the direction",
+                self.transceiver.set_direction(direction),
+            )
+            .await
+        {
+            self.local_hold.store(was, Ordering::Relaxed);
+            return Err(e);
+        }
         self.offer().await
     }
 
@@ -662,9 +733,9 @@ impl MediaSession {
                 .rtp_codec
                 .mime_type
                 .eq_ignore_ascii_case(TELEPHONE_EVENT_MIME)
-                && !receive.dtmf.contains(&p.payload_type)
+                && !receive.dtmf.iter().any(|(pt, _)| *pt == p.payload_type)
             {
-                receive.dtmf.push(p.payload_type);
+                receive.dtmf.push((p.payload_type, p.rtp_codec.clock_rate));
             }
         }
         if let Some(send) = send {
@@ -687,15 +758,13 @@ impl MediaSession {
         };
         let sending = can_send && !remote_inactive && !self.local_hold.load(Ordering::Relaxed);
         let receiving = receiving && !remote_inactive;
-        self.inputs
-            .send(Input::Negotiated {
-                send,
-                receive,
-                sending,
-                receiving,
-            })
-            .await
-            .map_err(|_| MediaError::Closed)
+        self.input(Input::Negotiated {
+            send,
+            receive,
+            sending,
+            receiving,
+        })
+        .await
     }
 
     /// How DTMF goes on this call, once negotiated: RFC 4733 in the RTP stream, or SIP
@@ -708,10 +777,7 @@ impl MediaSession {
     /// mode: with [`DtmfMode::SipInfo`] nothing was sent and the caller sends SIP INFO.
     pub async fn send_dtmf(&self, digits: &str) -> Result<DtmfMode, MediaError> {
         let (tx, rx) = oneshot::channel();
-        self.inputs
-            .send(Input::Dtmf(digits.to_owned(), tx))
-            .await
-            .map_err(|_| MediaError::Closed)?;
+        self.input(Input::Dtmf(digits.to_owned(), tx)).await?;
         let sent = tokio::time::timeout(self.config.operation_timeout, rx)
             .await
             .map_err(|_| MediaError::Timeout("queue DTMF"))?
@@ -760,10 +826,11 @@ impl MediaSession {
     }
 
     /// Hangs up the media: stops the audio, closes the recording, releases TURN
-    /// allocations and sockets. [`MediaEvent::Ended`] is the last event.
+    /// allocations and sockets. [`MediaEvent::Ended`] is the last event. A session
+    /// dropped without it is closed all the same, in the background.
     pub async fn close(&self) -> Result<(), MediaError> {
         let (tx, rx) = oneshot::channel();
-        if self.inputs.send(Input::Close(tx)).await.is_ok() {
+        if self.input(Input::Close(tx)).await.is_ok() {
             let _ = tokio::time::timeout(self.config.operation_timeout, rx).await;
         }
         let task = self.task.lock().ok().and_then(|mut t| t.take());
@@ -771,7 +838,38 @@ impl MediaSession {
             let _ = tokio::time::timeout(self.config.operation_timeout, task).await;
         }
         self.bounded("close the peer connection", self.pc.close())
-            .await
+            .await?;
+        self.closed.store(true, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// A session dropped without [`MediaSession::close`] (an early return, a panic, a
+/// program that forgot) must not keep running: webrtc-rs's driver task, which holds the
+/// sockets and any TURN allocation, runs until its peer connection is closed, and the
+/// media task would go on pacing the call every 20 ms. So the media task is told to
+/// stop (it closes the recording and sends `Ended`) and the peer connection is closed
+/// on the runtime in the background.
+impl Drop for MediaSession {
+    fn drop(&mut self) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let (done, _) = oneshot::channel();
+        if self.inputs.try_send(Input::Close(done)).is_err()
+            && let Some(task) = self.task.lock().ok().and_then(|mut t| t.take())
+        {
+            // The task's queue is full or it is gone: stop it where it is (the
+            // recording is still closed, by the recorder's own drop).
+            task.abort();
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let pc = Arc::clone(&self.pc);
+            let limit = self.config.operation_timeout;
+            runtime.spawn(async move {
+                let _ = tokio::time::timeout(limit, pc.close()).await;
+            });
+        }
     }
 }
 
@@ -793,7 +891,7 @@ struct MediaTask {
 
 impl MediaTask {
     fn emit(&self, event: MediaEvent) {
-        if self.events.try_send(event).is_err() {
+        if !keeps_room(&event, self.events.capacity()) || self.events.try_send(event).is_err() {
             tracing::debug!("media event dropped: the program does not read its events");
         }
     }
@@ -906,7 +1004,10 @@ impl MediaTask {
             }
             Input::RemoteApplied => {
                 if !self.ever_connected && self.deadline.is_none() {
-                    self.deadline = Some(tokio::time::Instant::now() + self.config.connect_timeout);
+                    self.deadline = Some(crate::time::tokio_after(
+                        tokio::time::Instant::now(),
+                        self.config.connect_timeout,
+                    ));
                 }
             }
             Input::Dtmf(digits, reply) => {
@@ -974,96 +1075,28 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// The direction an SDP offers for its audio (RFC 3264 section 5.1): the audio
-/// section's attribute, else the session's, else sendrecv.
-fn offered_direction(sdp: &str) -> RTCRtpTransceiverDirection {
-    let parse = |line: &str| match line.trim() {
-        "a=sendrecv" => Some(RTCRtpTransceiverDirection::Sendrecv),
-        "a=sendonly" => Some(RTCRtpTransceiverDirection::Sendonly),
-        "a=recvonly" => Some(RTCRtpTransceiverDirection::Recvonly),
-        "a=inactive" => Some(RTCRtpTransceiverDirection::Inactive),
-        _ => None,
-    };
-    let mut session = None;
-    let mut in_audio = false;
-    let mut seen_media = false;
-    for line in sdp.lines() {
-        let line = line.trim();
-        if line.starts_with("m=") {
-            if in_audio {
-                break;
-            }
-            seen_media = true;
-            in_audio = line.starts_with("m=audio");
-            continue;
-        }
-        match (parse(line), seen_media, in_audio) {
-            (Some(d), false, _) => session = Some(d),
-            (Some(d), true, true) => return d,
-            _ => {}
-        }
-    }
-    session.unwrap_or(RTCRtpTransceiverDirection::Sendrecv)
-}
-
-/// Our answer's direction to an offered one, holding ourselves or not (RFC 3264 6.1).
-fn answer_direction(
-    offered: RTCRtpTransceiverDirection,
-    local_hold: bool,
-) -> RTCRtpTransceiverDirection {
-    use RTCRtpTransceiverDirection as D;
-    // We may send if they receive, and receive if they send (and we are not holding).
-    let send = matches!(offered, D::Sendrecv | D::Recvonly);
-    let receive = matches!(offered, D::Sendrecv | D::Sendonly) && !local_hold;
-    match (send, receive) {
-        (true, true) => D::Sendrecv,
-        (true, false) => D::Sendonly,
-        (false, true) => D::Recvonly,
-        (false, false) => D::Inactive,
-    }
-}
-
-/// The first `a=ice-ufrag` of an SDP.
-fn ice_ufrag(sdp: &str) -> Option<String> {
-    sdp.lines()
-        .find_map(|line| line.trim().strip_prefix("a=ice-ufrag:"))
-        .map(str::to_owned)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use RTCRtpTransceiverDirection as D;
 
     #[test]
-    fn directions_follow_rfc_3264() {
-        let sdp = |dir: &str| format!("v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\n{dir}\r\n");
-        assert_eq!(offered_direction(&sdp("a=sendonly")), D::Sendonly);
-        assert_eq!(offered_direction(&sdp("")), D::Sendrecv);
-        assert_eq!(
-            offered_direction("v=0\r\na=inactive\r\nm=audio 9 RTP/AVP 0\r\n"),
-            D::Inactive,
-            "the session level applies"
-        );
-        assert_eq!(
-            offered_direction("m=video 9 RTP/AVP 96\r\na=sendonly\r\nm=audio 9 RTP/AVP 0\r\n"),
-            D::Sendrecv,
-            "another section's attribute does not"
-        );
-        assert_eq!(answer_direction(D::Sendonly, false), D::Recvonly);
-        assert_eq!(answer_direction(D::Sendonly, true), D::Inactive);
-        assert_eq!(answer_direction(D::Inactive, false), D::Inactive);
-        assert_eq!(answer_direction(D::Recvonly, false), D::Sendonly);
-        assert_eq!(answer_direction(D::Sendrecv, true), D::Sendonly);
-        assert_eq!(answer_direction(D::Sendrecv, false), D::Sendrecv);
-    }
-
-    #[test]
-    fn ice_ufrag_is_read() {
-        assert_eq!(
-            ice_ufrag("v=0\r\na=ice-ufrag:abc\r\n").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(ice_ufrag("v=0\r\n"), None);
+    fn stats_give_way_to_the_events_that_matter() {
+        let stats = MediaEvent::Quality(crate::quality::QualityAlert {
+            metric: crate::quality::Metric::Jitter,
+            value: 50.0,
+            threshold: 30.0,
+            raised: true,
+        });
+        assert!(keeps_room(&stats, EVENT_QUEUE));
+        assert!(!keeps_room(&stats, RESERVED_EVENTS));
+        for event in [
+            MediaEvent::Dtmf { digit: '5' },
+            MediaEvent::Ended,
+            MediaEvent::Failed {
+                reason: FailReason::IceFailed,
+            },
+        ] {
+            assert!(keeps_room(&event, 1));
+        }
     }
 }

@@ -179,7 +179,7 @@ pub fn check_devices(
 
 /// Whether the stream of `monitor` has run, waiting for it at most `within`.
 fn running(monitor: &crate::device::DeviceMonitor, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
+    let deadline = crate::time::after(Instant::now(), within);
     while monitor.stats().device_frames == 0 {
         if Instant::now() >= deadline {
             return false;

@@ -374,7 +374,7 @@ async fn turn(
     let left = || limit.saturating_sub(start.elapsed());
     let parsed = ServerUrl::parse(url).map_err(|e| Outcome::BadUrl(e.to_string()))?;
     *stage = Stage::Resolve;
-    let server = probe::resolve(&parsed)
+    let server = probe::resolve(&parsed, left())
         .await
         .map_err(|e| probe_outcome(e, Stage::Resolve))?;
     *stage = Stage::Connect;
@@ -394,6 +394,7 @@ fn probe_outcome(e: ProbeError, stage: Stage) -> Outcome {
         ProbeError::Refused => Outcome::Refused { stage },
         ProbeError::Timeout { what, after } => Outcome::TimedOut {
             stage: match what {
+                "name lookup" => Stage::Resolve,
                 "TCP connect" => Stage::Connect,
                 "TLS handshake" => Stage::Tls,
                 _ => Stage::Answer,

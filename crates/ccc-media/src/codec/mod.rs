@@ -5,9 +5,10 @@
 //!   default build needs nothing but the Rust toolchain. Its packets are checked against
 //!   libopus's own tools in `tests/opus_interop.rs`.
 //!
-//! [`Encoder`] and [`Decoder`] turn 20 ms [`AudioFrame`]s into RTP payloads and back. Each
-//! works at its codec's own PCM rate ([`Codec::pcm_rate`]); the call converts sources and
-//! sinks of other rates.
+//! [`Encoder`] turns 20 ms [`AudioFrame`]s into RTP payloads; [`Decoder`] turns payloads
+//! of any packet time (up to [`MAX_PACKET_MS`]) back into samples. Each works at its
+//! codec's own PCM rate ([`Codec::pcm_rate`]); the call converts sources and sinks of
+//! other rates.
 
 pub mod g711;
 pub mod opus;
@@ -195,13 +196,20 @@ impl Encoder {
     }
 }
 
-/// Decodes RTP payloads of one codec into 20 ms frames, and conceals lost ones.
+/// The most audio one received packet may hold: 120 ms, the longest Opus packet (RFC 6716
+/// section 3.2.5), which also covers G.711 at any packet time a gateway uses (10 to
+/// 60 ms, rarely 120 ms). What a G.711 packet holds beyond this is cut.
+pub const MAX_PACKET_MS: u32 = 120;
+
+/// Decodes RTP payloads of one codec, whatever duration each holds, and conceals lost
+/// ones.
 pub struct Decoder {
     codec: Codec,
     opus: Option<opus::OpusDecoder>,
     scratch: Vec<i16>,
-    /// The last good frame, faded for G.711 concealment.
+    /// The last 20 ms decoded, faded for G.711 concealment.
     last: Vec<i16>,
+    /// 20 ms stretches concealed since the last good packet.
     concealed_in_a_row: u32,
 }
 
@@ -223,7 +231,7 @@ impl Decoder {
         Ok(Self {
             codec,
             opus,
-            scratch: Vec::with_capacity(AudioFrame::len_at(codec.pcm_rate())),
+            scratch: Vec::with_capacity(Self::max_samples(codec)),
             last: vec![0; AudioFrame::len_at(codec.pcm_rate())],
             concealed_in_a_row: 0,
         })
@@ -234,54 +242,92 @@ impl Decoder {
         self.codec
     }
 
-    /// Decodes one payload into `frame` (made 20 ms at [`Codec::pcm_rate`] if it is not).
-    /// A payload holding less than 20 ms is padded with silence, more is cut.
-    pub fn decode(&mut self, payload: &[u8], frame: &mut AudioFrame) -> Result<(), CodecError> {
-        let len = AudioFrame::len_at(self.codec.pcm_rate());
-        if frame.rate() != self.codec.pcm_rate() {
-            *frame = AudioFrame::silent(self.codec.pcm_rate());
-        }
+    /// Samples in [`MAX_PACKET_MS`] at the codec's PCM rate.
+    fn max_samples(codec: Codec) -> usize {
+        AudioFrame::len_at(codec.pcm_rate()) * (MAX_PACKET_MS / crate::audio::FRAME_MS) as usize
+    }
+
+    /// Decodes one payload, appending all the audio it holds (any packet time up to
+    /// [`MAX_PACKET_MS`]) at [`Codec::pcm_rate`] to `out`; gives how many samples.
+    pub fn decode_into(&mut self, payload: &[u8], out: &mut Vec<i16>) -> Result<usize, CodecError> {
         self.scratch.clear();
         match (self.codec, self.opus.as_mut()) {
             (Codec::Opus, Some(opus)) => opus.decode(Some(payload), &mut self.scratch)?,
             (Codec::Pcma, _) => g711::alaw_decode_into(payload, &mut self.scratch),
             _ => g711::ulaw_decode_into(payload, &mut self.scratch),
         }
-        self.scratch.resize(len, 0);
-        frame.samples_mut().copy_from_slice(&self.scratch);
-        self.last.copy_from_slice(&self.scratch);
-        self.concealed_in_a_row = 0;
-        Ok(())
+        self.scratch.truncate(Self::max_samples(self.codec));
+        out.extend_from_slice(&self.scratch);
+        let tail = self.scratch.len().saturating_sub(self.last.len());
+        if !self.scratch.is_empty() {
+            self.last.fill(0);
+            let kept = &self.scratch[tail..];
+            self.last[..kept.len()].copy_from_slice(kept);
+            self.concealed_in_a_row = 0;
+        }
+        Ok(self.scratch.len())
     }
 
-    /// Fills `frame` for a packet that never came: Opus's own concealment; for G.711 the
-    /// last frame again, fading out over three frames (after which silence).
+    /// Appends `samples` of audio (at most [`MAX_PACKET_MS`]) for a packet that never
+    /// came: Opus's own concealment; for G.711 the last 20 ms again, fading out over
+    /// three 20 ms (after which silence).
+    pub fn conceal_into(&mut self, samples: usize, out: &mut Vec<i16>) {
+        let samples = samples.min(Self::max_samples(self.codec));
+        let frame = self.last.len().max(1);
+        let mut done = 0;
+        while done < samples {
+            let n = frame.min(samples - done);
+            self.concealed_in_a_row = self.concealed_in_a_row.saturating_add(1);
+            if let Some(opus) = self.opus.as_mut() {
+                self.scratch.clear();
+                if opus.decode(None, &mut self.scratch).is_ok() {
+                    self.scratch.resize(n, 0);
+                    out.extend_from_slice(&self.scratch);
+                    done += n;
+                    continue;
+                }
+            }
+            let gain = match self.concealed_in_a_row {
+                1 => 0.75,
+                2 => 0.5,
+                3 => 0.25,
+                _ => 0.0,
+            };
+            out.extend(self.last[..n].iter().map(|last| {
+                // |last * gain| <= |last|, so the cast cannot overflow.
+                #[allow(clippy::cast_possible_truncation)]
+                let s = (f32::from(*last) * gain) as i16;
+                s
+            }));
+            done += n;
+        }
+    }
+
+    /// Decodes one payload into `frame` (made 20 ms at [`Codec::pcm_rate`] if it is not).
+    /// A payload holding less than 20 ms is padded with silence, more is cut: use
+    /// [`Self::decode_into`] to keep all of a longer packet.
+    pub fn decode(&mut self, payload: &[u8], frame: &mut AudioFrame) -> Result<(), CodecError> {
+        if frame.rate() != self.codec.pcm_rate() {
+            *frame = AudioFrame::silent(self.codec.pcm_rate());
+        }
+        let mut samples = std::mem::take(&mut self.scratch);
+        samples.clear();
+        let result = self.decode_into(payload, &mut samples);
+        samples.resize(frame.samples().len(), 0);
+        frame.samples_mut().copy_from_slice(&samples);
+        self.scratch = samples;
+        result.map(|_| ())
+    }
+
+    /// Fills `frame` (20 ms) for a packet that never came, as [`Self::conceal_into`].
     pub fn conceal(&mut self, frame: &mut AudioFrame) {
         if frame.rate() != self.codec.pcm_rate() {
             *frame = AudioFrame::silent(self.codec.pcm_rate());
         }
-        self.concealed_in_a_row = self.concealed_in_a_row.saturating_add(1);
-        if let Some(opus) = self.opus.as_mut() {
-            self.scratch.clear();
-            if opus.decode(None, &mut self.scratch).is_ok() {
-                self.scratch.resize(frame.samples().len(), 0);
-                frame.samples_mut().copy_from_slice(&self.scratch);
-                return;
-            }
-        }
-        let gain = match self.concealed_in_a_row {
-            1 => 0.75,
-            2 => 0.5,
-            3 => 0.25,
-            _ => 0.0,
-        };
-        for (out, last) in frame.samples_mut().iter_mut().zip(&self.last) {
-            // |last * gain| <= |last|, so the cast cannot overflow.
-            #[allow(clippy::cast_possible_truncation)]
-            {
-                *out = (f32::from(*last) * gain) as i16;
-            }
-        }
+        let mut samples = Vec::with_capacity(frame.samples().len());
+        self.conceal_into(frame.samples().len(), &mut samples);
+        samples.resize(frame.samples().len(), 0);
+        frame.samples_mut().copy_from_slice(&samples);
     }
 }
 
@@ -384,6 +430,28 @@ mod tests {
         let mut frame = AudioFrame::silent(16_000);
         opus.conceal(&mut frame);
         assert_eq!(frame.samples().len(), 320);
+    }
+
+    #[test]
+    fn a_packet_of_any_duration_decodes_whole() {
+        // 60 ms of G.711 (480 bytes), as G.711 gateways send with a=ptime:60.
+        let mut decoder = Decoder::new(Codec::Pcmu).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(decoder.decode_into(&[0x80; 480], &mut out).unwrap(), 480);
+        assert_eq!(out.len(), 480);
+        // More than 120 ms is cut there.
+        out.clear();
+        assert_eq!(decoder.decode_into(&[0x80; 1500], &mut out).unwrap(), 960);
+        // Concealing 60 ms fades the last 20 ms out, then silence.
+        out.clear();
+        decoder.conceal_into(480 + 160, &mut out);
+        assert_eq!(out.len(), 640);
+        assert!(out[0].abs() > 4000 && out[480..].iter().all(|s| *s == 0));
+        // Opus: 60 ms of concealment at 16 kHz.
+        let mut opus = Decoder::new(Codec::Opus).unwrap();
+        out.clear();
+        opus.conceal_into(960, &mut out);
+        assert_eq!(out.len(), 960);
     }
 
     #[test]

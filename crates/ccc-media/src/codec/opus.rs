@@ -106,12 +106,11 @@ impl OpusDecoder {
                 return Err(refused("the decoder failed on this packet"));
             }
         };
-        out.extend(self.pcm[..n.min(self.pcm.len())].iter().map(|x| {
-            // Clamped into range first, so the cast cannot overflow.
-            #[allow(clippy::cast_possible_truncation)]
-            let s = (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-            s
-        }));
+        out.extend(
+            self.pcm[..n.min(self.pcm.len())]
+                .iter()
+                .map(|x| crate::audio::to_i16(*x)),
+        );
         Ok(())
     }
 }

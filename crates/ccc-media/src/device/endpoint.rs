@@ -9,7 +9,7 @@ use super::worker::{self, Handoff, Message};
 use super::{
     AudioBackend, DeviceError, DeviceEvent, DeviceInfo, DeviceOptions, Direction, StreamFormat,
 };
-use crate::audio::{AudioFrame, AudioSink, AudioSource, FrameResampler};
+use crate::audio::{AudioFrame, AudioSink, AudioSource, FrameResampler, to_i16};
 
 /// What happens to a microphone's or speaker's device, and its figures.
 #[derive(Debug)]
@@ -111,13 +111,6 @@ impl Converter {
             out.fill(0);
         }
     }
-}
-
-fn to_i16(x: f32) -> i16 {
-    // Clamped into range first, so the cast cannot overflow.
-    #[allow(clippy::cast_possible_truncation)]
-    let s = (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-    s
 }
 
 /// A microphone as an [`AudioSource`]: 20 ms frames at whatever rate the call asks

@@ -93,7 +93,7 @@ impl Failover {
             .into_iter()
             .filter(|d| d.direction == self.direction)
             .collect();
-        self.next_scan = Some(now + self.rescan_every);
+        self.next_scan = Some(crate::time::after(now, self.rescan_every));
         self.benched.retain(|(_, until)| *until > now);
         let listed = &self.devices;
         self.strikes
@@ -129,7 +129,7 @@ impl Failover {
 
     /// The list could not be read: keep what is in use, look again later.
     pub(crate) fn handle_scan_failed(&mut self, now: Instant, reason: String) {
-        self.next_scan = Some(now + self.rescan_every);
+        self.next_scan = Some(crate::time::after(now, self.rescan_every));
         if self.current.is_none() && self.opening.is_none() {
             self.failures.push(("the device list".into(), reason));
             self.devices.clear();
@@ -224,8 +224,10 @@ impl Failover {
         };
         let factor = 1u32 << (strikes - 1).min(6);
         self.benched.retain(|(i, _)| i != id);
-        self.benched
-            .push((id.to_owned(), now + self.retry_after.saturating_mul(factor)));
+        self.benched.push((
+            id.to_owned(),
+            crate::time::after(now, self.retry_after.saturating_mul(factor)),
+        ));
     }
 
     fn open_next(&mut self, _now: Instant) {
@@ -327,6 +329,21 @@ mod tests {
 
     fn events(f: &mut Failover) -> Vec<DeviceEvent> {
         std::iter::from_fn(|| f.poll_event()).collect()
+    }
+
+    #[test]
+    fn waits_of_any_length_do_not_overflow() {
+        let forever = DeviceOptions {
+            rescan_every: Duration::MAX,
+            retry_after: Duration::MAX,
+            ..DeviceOptions::default()
+        };
+        let mut f = Failover::new(Direction::Capture, &forever);
+        let t = Instant::now();
+        drive(&mut f, t, &[device("a", true)], |_| Err("busy".into()));
+        f.handle_scan_failed(t, "no list".into());
+        f.handle_timeout(t);
+        assert!(f.poll_timeout().is_some_and(|at| at > t));
     }
 
     #[test]

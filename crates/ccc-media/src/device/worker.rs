@@ -147,7 +147,7 @@ impl Worker {
                 }
             }
             let stall_check = self.options.stall_after.max(Duration::from_millis(20)) / 2;
-            let mut wake = now + stall_check;
+            let mut wake = crate::time::after(now, stall_check);
             if let Some(at) = self.core.poll_timeout() {
                 wake = wake.min(at);
             }

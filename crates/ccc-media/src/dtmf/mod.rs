@@ -10,7 +10,7 @@ mod receiver;
 mod sender;
 
 pub use payload::{EventPayload, digit_of, event_code};
-pub use receiver::DtmfReceiver;
+pub use receiver::{DtmfReceiver, EventPacket};
 pub use sender::{DtmfPacket, DtmfSender, DtmfTiming};
 
 /// A telephone-event payload that cannot be read.
@@ -26,4 +26,12 @@ pub enum DtmfError {
     /// A character that is no DTMF digit.
     #[error("{0:?} is not a DTMF digit (0-9, *, #, A-D)")]
     BadDigit(char),
+    /// More digits than [`MAX_QUEUED_DIGITS`] would wait to be played.
+    #[error("at most {MAX_QUEUED_DIGITS} DTMF digits may wait to be played")]
+    TooMany,
 }
+
+/// How many digits may wait in a [`DtmfSender`]: 256, 41 s of digits at the default
+/// 160 ms each (far more than any dial string), so a caller's runaway string cannot
+/// grow the queue without end.
+pub const MAX_QUEUED_DIGITS: usize = 256;

@@ -8,7 +8,20 @@ use super::payload::{EventPayload, digit_of};
 /// the digit.
 #[derive(Debug, Clone, Default)]
 pub struct DtmfReceiver {
-    last_event: Option<(u32, u8)>,
+    /// The event being received: its timestamp, code, and the longest duration seen.
+    last_event: Option<(u32, u8, u16)>,
+}
+
+/// What one telephone-event packet says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventPacket {
+    /// The digit, if this packet starts a new event.
+    pub digit: Option<char>,
+    /// How many clock units of the telephone-event's rate the event grew by with this
+    /// packet: the time its packets stand for in place of audio (0 for the repeated end
+    /// packets).
+    pub grew_by: u16,
 }
 
 impl DtmfReceiver {
@@ -20,13 +33,30 @@ impl DtmfReceiver {
     /// Takes one packet of the telephone-event payload type: the digit if this packet
     /// starts a new event, `None` if it continues one, an error if it is malformed.
     pub fn receive(&mut self, timestamp: u32, payload: &[u8]) -> Result<Option<char>, DtmfError> {
+        self.take(timestamp, payload).map(|p| p.digit)
+    }
+
+    /// Takes one packet as [`Self::receive`] does, and says how long it stands for.
+    pub fn take(&mut self, timestamp: u32, payload: &[u8]) -> Result<EventPacket, DtmfError> {
         let event = EventPayload::decode(payload)?;
         let digit = digit_of(event.event)?;
-        if self.last_event == Some((timestamp, event.event)) {
-            return Ok(None);
+        match self.last_event {
+            Some((ts, code, longest)) if ts == timestamp && code == event.event => {
+                let grew_by = event.duration.saturating_sub(longest);
+                self.last_event = Some((ts, code, longest.max(event.duration)));
+                Ok(EventPacket {
+                    digit: None,
+                    grew_by,
+                })
+            }
+            _ => {
+                self.last_event = Some((timestamp, event.event, event.duration));
+                Ok(EventPacket {
+                    digit: Some(digit),
+                    grew_by: event.duration,
+                })
+            }
         }
-        self.last_event = Some((timestamp, event.event));
-        Ok(Some(digit))
     }
 }
 
@@ -116,10 +146,48 @@ mod tests {
     }
 
     #[test]
+    fn each_packet_says_how_long_it_stands_for() {
+        let (_, packets) = play("5", 8000, false);
+        let mut receiver = DtmfReceiver::new();
+        let grown: Vec<u16> = packets
+            .iter()
+            .map(|p| {
+                receiver
+                    .take(p.timestamp, &p.payload.encode())
+                    .unwrap()
+                    .grew_by
+            })
+            .collect();
+        // 20 ms a packet while the tone lasts; the repeated end packets take no time.
+        assert_eq!(grown, [160, 160, 160, 160, 160, 0, 0, 0]);
+    }
+
+    #[test]
     fn bad_input() {
         let mut sender = DtmfSender::new(8000, DtmfTiming::default());
         assert!(sender.send("12x").is_err());
         assert!(!sender.is_busy(), "nothing queued from a bad string");
+        // A runaway string: refused whole, the queue stays bounded.
+        assert_eq!(
+            sender.send(&"1".repeat(1_000_000)),
+            Err(crate::dtmf::DtmfError::TooMany)
+        );
+        assert!(!sender.is_busy());
+        sender.send(&"2".repeat(256)).unwrap();
+        // Timing from a caller may be anything: no overflow.
+        let mut wild = DtmfSender::new(
+            u32::MAX,
+            DtmfTiming {
+                tone_ms: u32::MAX,
+                gap_ms: u32::MAX,
+                volume: 255,
+            },
+        );
+        wild.send("1").unwrap();
+        for i in 0..100 {
+            let _ = wild.tick(i);
+        }
+        assert_eq!(sender.send("3"), Err(crate::dtmf::DtmfError::TooMany));
         let mut receiver = DtmfReceiver::new();
         assert!(receiver.receive(0, &[99, 0, 0, 1]).is_err());
         assert!(receiver.receive(0, &[1]).is_err());

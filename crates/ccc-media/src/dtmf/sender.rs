@@ -2,8 +2,8 @@
 
 use std::collections::VecDeque;
 
-use super::DtmfError;
 use super::payload::{EventPayload, event_code};
+use super::{DtmfError, MAX_QUEUED_DIGITS};
 
 /// How digits are played.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,12 +82,16 @@ impl DtmfSender {
         }
     }
 
-    /// Queues digits (0-9, `*`, `#`, A-D); nothing is queued if one is not a digit.
+    /// Queues digits (0-9, `*`, `#`, A-D); nothing is queued if one is not a digit, or
+    /// if more than [`MAX_QUEUED_DIGITS`] would then wait.
     pub fn send(&mut self, digits: &str) -> Result<(), DtmfError> {
-        let codes = digits
-            .chars()
-            .map(event_code)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut codes = Vec::new();
+        for digit in digits.chars() {
+            codes.push(event_code(digit)?);
+            if self.queue.len() + codes.len() > MAX_QUEUED_DIGITS {
+                return Err(DtmfError::TooMany);
+            }
+        }
         self.queue.extend(codes);
         Ok(())
     }
@@ -98,7 +102,8 @@ impl DtmfSender {
     }
 
     fn units(&self, ms: u32) -> u32 {
-        self.clock_rate / 1000 * ms
+        // Saturating: the timing is the caller's, and may be anything.
+        self.clock_rate.saturating_mul(ms) / 1000
     }
 
     /// Called on every 20 ms tick with the RTP timestamp the audio packet would carry:
@@ -120,7 +125,7 @@ impl DtmfSender {
                     start,
                     elapsed,
                 } => {
-                    let elapsed = elapsed + frame;
+                    let elapsed = elapsed.saturating_add(frame);
                     let duration = u16::try_from(elapsed).unwrap_or(u16::MAX);
                     let packet = DtmfPacket {
                         payload: EventPayload {

@@ -4,7 +4,8 @@
 //!
 //! R = R0 - Is - Id - Ie,eff + A with the default R0 - Is = 93.2 and A = 0;
 //! Ie,eff = Ie + (95 - Ie) * Ppl / (Ppl / BurstR + Bpl) with BurstR = 1 (random loss);
-//! Id from the one-way delay Ta as G.107 (7.8) gives it with the default echo settings:
+//! Id from the one-way delay Ta by the usual linear fit of G.107's delay impairment at
+//! its default echo settings (Cole and Rosenbluth, 2001):
 //! Id = 0.024 Ta + 0.11 (Ta - 177.3) H(Ta - 177.3).
 //! Jitter counts as delay: a jitter buffer adds about twice the jitter.
 

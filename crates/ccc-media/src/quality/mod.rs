@@ -7,6 +7,7 @@ mod emodel;
 mod monitor;
 mod receive;
 mod rtt;
+pub(crate) mod sequence;
 
 pub use emodel::{CodecImpairment, mos_from_r, r_factor};
 pub use monitor::{Metric, QualityAlert, QualityMonitor, Thresholds};

@@ -47,6 +47,7 @@ impl Default for Thresholds {
 
 /// A threshold crossed (`raised`) or recovered from.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct QualityAlert {
     /// Which figure.
     pub metric: Metric,

@@ -4,15 +4,21 @@
 
 use std::time::Instant;
 
+use super::sequence::{Place, Sequence};
+
 /// Counts one incoming stream. Sans-IO: the arrival time is passed in.
 #[derive(Debug, Clone)]
 pub struct ReceiveStats {
     clock_rate: u32,
-    base: Option<u64>,
-    highest: u64,
+    sequence: Sequence,
+    /// The lowest and highest extended number of the current numbering.
+    span: Option<(u64, u64)>,
+    /// Packets expected in the numberings before the current one (the far end's
+    /// source or numbering changed).
+    expected_before: u64,
     received: u64,
     bytes: u64,
-    /// (arrival, RTP timestamp) of the previous packet.
+    /// (arrival, RTP timestamp) of the previous timed packet.
     previous: Option<(Instant, u32)>,
     /// The jitter estimate J in clock units, times 16 (A.8's integer form).
     jitter_x16: u64,
@@ -25,8 +31,9 @@ impl ReceiveStats {
     pub fn new(clock_rate: u32) -> Self {
         Self {
             clock_rate: clock_rate.max(1),
-            base: None,
-            highest: 0,
+            sequence: Sequence::default(),
+            span: None,
+            expected_before: 0,
             received: 0,
             bytes: 0,
             previous: None,
@@ -44,36 +51,20 @@ impl ReceiveStats {
         }
     }
 
+    /// The far end's stream starts again (another SSRC): its numbering and timestamps
+    /// are new; the counts so far are kept.
+    pub fn restart(&mut self) {
+        self.expected_before = self.expected();
+        self.span = None;
+        self.sequence.reset();
+        self.previous = None;
+    }
+
     /// Takes a packet: its sequence number, RTP timestamp, payload size, arrival time.
     pub fn on_packet(&mut self, seq: u16, timestamp: u32, bytes: usize, arrival: Instant) {
-        let ext = match self.base {
-            None => {
-                let ext = (1u64 << 32) | u64::from(seq);
-                self.base = Some(ext);
-                self.highest = ext;
-                ext
-            }
-            Some(_) => {
-                let cycle = self.highest & !0xFFFF;
-                let ext = [
-                    cycle.wrapping_sub(0x1_0000) | u64::from(seq),
-                    cycle | u64::from(seq),
-                    (cycle + 0x1_0000) | u64::from(seq),
-                ]
-                .into_iter()
-                .min_by_key(|c| c.abs_diff(self.highest))
-                .unwrap_or(cycle | u64::from(seq));
-                self.highest = self.highest.max(ext);
-                ext
-            }
-        };
-        if let Some(base) = self.base
-            && ext < base
-        {
-            self.base = Some(ext);
+        if !self.count(seq, bytes) {
+            return;
         }
-        self.received += 1;
-        self.bytes += bytes as u64;
         if let Some((previous_arrival, previous_ts)) = self.previous {
             // D(i-1, i) = (Rj - Ri) - (Sj - Si), in clock units.
             let arrival_units = arrival
@@ -89,6 +80,35 @@ impl ReceiveStats {
         self.previous = Some((arrival, timestamp));
     }
 
+    /// Takes a packet that counts for loss but not for jitter: an RFC 4733 event,
+    /// whose packets all carry the timestamp of the event's start (and may be on
+    /// another clock than the audio's).
+    pub fn on_untimed_packet(&mut self, seq: u16, bytes: usize) {
+        self.count(seq, bytes);
+    }
+
+    /// Counts a packet in the numbering; false for a stray that may start a new one.
+    fn count(&mut self, seq: u16, bytes: usize) -> bool {
+        let ext = match self.sequence.place(seq) {
+            Place::InSequence(ext) => ext,
+            Place::Restart(ext) => {
+                // The far end numbers anew: close the old numbering's count.
+                self.expected_before = self.expected();
+                self.span = None;
+                self.previous = None;
+                ext
+            }
+            Place::Stray => return false,
+        };
+        self.span = Some(match self.span {
+            None => (ext, ext),
+            Some((low, high)) => (low.min(ext), high.max(ext)),
+        });
+        self.received += 1;
+        self.bytes += bytes as u64;
+        true
+    }
+
     /// Packets received.
     pub fn received(&self) -> u64 {
         self.received
@@ -101,7 +121,7 @@ impl ReceiveStats {
 
     /// Packets expected from the sequence numbers (0 before the first).
     pub fn expected(&self) -> u64 {
-        self.base.map_or(0, |base| self.highest - base + 1)
+        self.expected_before + self.span.map_or(0, |(low, high)| high - low + 1)
     }
 
     /// Packets lost so far (expected minus received; duplicates can make it negative,
@@ -191,5 +211,47 @@ mod tests {
         assert!((s.interval_loss_percent() - 10.0).abs() < 1e-9);
         assert_eq!(s.interval_loss_percent(), 0.0);
         assert!((units_to_ms(480, 48_000) - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_new_numbering_is_not_loss() {
+        // A gateway switches its source mid-call: the numbers jump by 20000.
+        let t0 = Instant::now();
+        let mut s = ReceiveStats::new(8000);
+        for i in 0..50u16 {
+            s.on_packet(
+                i,
+                u32::from(i) * 160,
+                160,
+                t0 + Duration::from_millis(20 * u64::from(i)),
+            );
+        }
+        for i in 0..50u16 {
+            let at = t0 + Duration::from_millis(1000 + 20 * u64::from(i));
+            s.on_packet(20_000 + i, 900_000 + u32::from(i) * 160, 160, at);
+        }
+        // The first packet of the new numbering is held as a stray, not counted.
+        assert_eq!((s.expected(), s.received(), s.lost()), (99, 99, 0));
+        assert!(s.jitter_ms() < 1.0, "{}", s.jitter_ms());
+        s.restart();
+        s.on_packet(7, 0, 160, t0 + Duration::from_secs(3));
+        assert_eq!((s.expected(), s.received(), s.lost()), (100, 100, 0));
+    }
+
+    #[test]
+    fn events_count_but_do_not_make_jitter() {
+        // 100 ms of audio, a digit of six event packets with one timestamp, audio again.
+        let t0 = Instant::now();
+        let mut s = ReceiveStats::new(8000);
+        for i in 0..30u16 {
+            let at = t0 + Duration::from_millis(20 * u64::from(i));
+            if (10..16).contains(&i) {
+                s.on_untimed_packet(i, 4);
+            } else {
+                s.on_packet(i, u32::from(i) * 160, 160, at);
+            }
+        }
+        assert_eq!((s.received(), s.lost()), (30, 0));
+        assert_eq!(s.jitter_units(), 0);
     }
 }

@@ -2,10 +2,15 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ccc_media::audio::{AudioFrame, PulledSink, Tone, pulled_sink};
 use ccc_media::call::{CallAudio, CallConfig, MediaEvent, MediaEvents, MediaSession};
+use tokio::net::UdpSocket;
+use tokio::sync::Mutex;
 use tokio::sync::mpsc::Receiver;
 
 pub struct Peer {
@@ -77,4 +82,45 @@ pub async fn listen(peer: &mut Peer, ms: u64) -> (u32, Vec<i16>) {
         samples.extend_from_slice(frame.samples());
     }
     (rate, samples)
+}
+
+/// A UDP relay in front of `server` that holds every datagram `delay` in each direction.
+/// Each client address gets its own upstream socket, as separate clients would.
+pub async fn delay_proxy(server: SocketAddr, delay: Duration) -> SocketAddr {
+    let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let addr = front.local_addr().unwrap();
+    let upstreams: Arc<Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>> = Arc::default();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 2048];
+        while let Ok((n, client)) = front.recv_from(&mut buf).await {
+            let packet = buf[..n].to_vec();
+            let mut map = upstreams.lock().await;
+            let upstream = if let Some(up) = map.get(&client) {
+                Arc::clone(up)
+            } else {
+                let up = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+                up.connect(server).await.unwrap();
+                map.insert(client, Arc::clone(&up));
+                let (up2, front2) = (Arc::clone(&up), Arc::clone(&front));
+                tokio::spawn(async move {
+                    let mut back = vec![0u8; 2048];
+                    while let Ok(n) = up2.recv(&mut back).await {
+                        let answer = back[..n].to_vec();
+                        let front3 = Arc::clone(&front2);
+                        tokio::spawn(async move {
+                            tokio::time::sleep(delay).await;
+                            let _ = front3.send_to(&answer, client).await;
+                        });
+                    }
+                });
+                up
+            };
+            drop(map);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let _ = upstream.send(&packet).await;
+            });
+        }
+    });
+    addr
 }

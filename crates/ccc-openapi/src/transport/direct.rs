@@ -29,9 +29,12 @@ pub enum SignatureVersion {
 
 /// Signed HTTPS straight to CCC with an AccessKey: for backends and tools.
 ///
-/// Timeouts bound every call; throttling (`Throttling*`, HTTP 429, `x-acs-retry-after`)
-/// and 5xx answers are retried with exponential backoff and jitter, each attempt signed
-/// afresh (new nonce, new timestamp); nothing else is retried.
+/// Timeouts bound every call; throttling (`Throttling*`, HTTP 429, `x-acs-retry-after`:
+/// CCC refused the request before doing anything) is retried with exponential backoff
+/// and jitter, each attempt signed afresh (new nonce, new timestamp). A 5xx is retried
+/// the same way only for actions that may safely run twice ([`safe_to_repeat`]): a
+/// `MakeCall` that failed with a 5xx may still have dialed, and trying again could dial
+/// the customer twice. Nothing else is retried.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), ccc_openapi::Error> {
@@ -417,11 +420,42 @@ fn throttled(action: &str, status: u16, body: &[u8]) -> Error {
     .into()
 }
 
-/// Whether `result` is throttling or a 5xx, the only answers worth another try.
-fn retryable(result: &Result<Reply, Error>) -> bool {
+/// Whether `action` may run twice with the effect of once: reads, and the agent-state
+/// and call-state setters whose second run finds the state already set. Calls,
+/// transfers, DTMF, messages, surveys and records made are not: a 5xx after them may
+/// hide work done.
+pub fn safe_to_repeat(action: &str) -> bool {
+    const READS: [&str; 10] = [
+        "List", "Get", "Describe", "Request", "Pick", "Check", "Download", "Generate", "Poll",
+        "Encrypt",
+    ];
+    const SETTERS: [&str; 15] = [
+        "SignInGroup",
+        "SignOutGroup",
+        "ReadyForService",
+        "TakeBreak",
+        "ChangeWorkMode",
+        "ResetAgentState",
+        "ResetUserStatus",
+        "AnswerCall",
+        "ReleaseCall",
+        "HoldCall",
+        "RetrieveCall",
+        "MuteCall",
+        "UnmuteCall",
+        "ModifyAgentDevice",
+        "RefreshToken",
+    ];
+    READS.iter().any(|prefix| action.starts_with(prefix)) || SETTERS.contains(&action)
+}
+
+/// Whether `result` is worth another try: throttling always, a 5xx when the action is
+/// [`safe_to_repeat`].
+fn retryable(action: &str, result: &Result<Reply, Error>) -> bool {
+    let repeatable = safe_to_repeat(action);
     match result {
         Ok(reply) => {
-            if reply.http_status >= 500 || reply.http_status == 429 {
+            if reply.http_status == 429 || (reply.http_status >= 500 && repeatable) {
                 return true;
             }
             let crate::decode::Body::Bytes(body) = &reply.body else {
@@ -432,7 +466,7 @@ fn retryable(result: &Result<Reply, Error>) -> bool {
                     .and_then(|a| a.code)
                     .is_some_and(|code| code.starts_with("Throttling"))
         }
-        Err(Error::Api(e)) => e.is_retryable(),
+        Err(Error::Api(e)) => e.is_throttling() || (e.is_retryable() && repeatable),
         Err(_) => false,
     }
 }
@@ -449,7 +483,7 @@ impl Transport for Direct {
             );
             loop {
                 let result = self.attempt(request).await;
-                if !retryable(&result) {
+                if !retryable(&request.action, &result) {
                     return result;
                 }
                 match delays.next() {
@@ -539,13 +573,15 @@ mod tests {
                 .build();
             assert!(matches!(e, Err(Error::Request { .. })), "{base}");
         }
-        let region = Direct::builder(Credentials::new("a", "b"))
+        let region = Direct::builder(Credentials::new("a", "secret-b"))
             .region("ap-southeast-1")
             .build()
             .unwrap();
         assert_eq!(region.base.as_str(), "https://ccc.aliyuncs.com/");
+        let debug = format!("{region:?}");
         assert!(
-            !format!("{region:?}").contains('b') || format!("{region:?}").contains("<redacted>")
+            !debug.contains("secret-b") && debug.contains("<redacted>"),
+            "{debug}"
         );
     }
 }

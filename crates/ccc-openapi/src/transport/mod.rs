@@ -16,7 +16,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use custom::Custom;
-pub use direct::{Direct, DirectBuilder, Prepared, SignatureVersion};
+pub use direct::{Direct, DirectBuilder, Prepared, SignatureVersion, safe_to_repeat};
 pub use http::TlsRoots;
 pub use proxy::{AjaxType, Proxy, ProxyBuilder};
 

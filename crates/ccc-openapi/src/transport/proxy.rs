@@ -1,6 +1,7 @@
 //! [`Proxy`]: requests through the integrator's backend, in the workbench's `ajax*`
 //! conventions (C13-C20), which signs them and forwards them to CCC.
 
+use std::fmt;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -56,7 +57,9 @@ impl Default for AjaxType {
 /// let state = Client::new(proxy).send(PollUserStatus::new("ccc-test")).await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
+///
+/// `Debug` names the headers and other parameters but never prints their values
+/// (they carry the integrator's tokens).
 pub struct Proxy {
     http: reqwest::Client,
     base: Url,
@@ -70,8 +73,7 @@ pub struct Proxy {
     max_body: usize,
 }
 
-/// Builds a [`Proxy`] transport.
-#[derive(Debug)]
+/// Builds a [`Proxy`] transport. `Debug` prints no header or parameter values.
 #[must_use]
 pub struct ProxyBuilder {
     origin: String,
@@ -87,6 +89,41 @@ pub struct ProxyBuilder {
     connect_timeout: Duration,
     max_body: usize,
     roots: TlsRoots,
+}
+
+/// The names of `pairs`, for a `Debug` that must not print their values.
+fn names(pairs: &[(String, String)]) -> Vec<&str> {
+    pairs.iter().map(|(name, _)| name.as_str()).collect()
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Proxy")
+            .field("base", &self.base.as_str())
+            .field("ajax_type", &self.ajax_type)
+            .field("method", &self.method)
+            .field("other_params", &names(&self.other_params))
+            .field("headers", &names(&self.headers))
+            .field("shape", &self.shape)
+            .field("region", &self.region)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ProxyBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProxyBuilder")
+            .field("origin", &self.origin)
+            .field("path", &self.path)
+            .field("ajax_type", &self.ajax_type)
+            .field("method", &self.method)
+            .field("other_params", &names(&self.other_params))
+            .field("headers", &names(&self.headers))
+            .field("with_credentials", &self.with_credentials)
+            .field("shape", &self.shape)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ProxyBuilder {

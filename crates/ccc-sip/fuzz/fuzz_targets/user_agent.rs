@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ccc_sip::server::{FlowId, Leg, Server, ServerConfig, ServerEvent, Transport};
-use ccc_sip::ua::{UaConfig, UaEvent, UserAgent};
+use ccc_sip::ua::{CallHandle, UaConfig, UaEvent, UserAgent};
 use libfuzzer_sys::fuzz_target;
 
 fn open(server: &mut Server) -> FlowId {
@@ -28,6 +28,8 @@ fuzz_target!(|data: &[u8]| {
     let accounts = Arc::new(|user: &str| (user == "1001").then(|| "secret".to_owned()));
     let mut server = Server::new(server_config, accounts, 9, now);
     let mut flow = open(&mut server);
+    // The user agent's latest call, for the verbs below.
+    let mut last_call: Option<CallHandle> = None;
     // Messages separated by a 0xFF byte; a lone control byte moves time or acts.
     for chunk in data.split(|b| *b == 0xFF) {
         match chunk {
@@ -44,6 +46,20 @@ fuzz_target!(|data: &[u8]| {
             [0x05] => {
                 let _ = server.invite(now, "sip:1001@ccc.test", "<sip:13800000000@ccc.test>", b"v=0");
             }
+            [0x06] => last_call = Some(ua.invite(now, "sip:1002@ccc.test", b"v=0")),
+            [0x07, verb] => {
+                if let Some(call) = last_call {
+                    match verb % 6 {
+                        0 => drop(ua.hang_up(now, call)),
+                        1 => drop(ua.update(now, call, b"v=0 hold")),
+                        2 => drop(ua.refer(now, call, "sip:1003@ccc.test", None)),
+                        3 => drop(ua.send_info(call, "application/dtmf-relay", b"Signal=1")),
+                        4 => drop(ua.reject(call, 486, "Busy Here")),
+                        _ => drop(ua.ringing(call)),
+                    }
+                }
+            }
+            [0x08] => ua.unregister(now),
             _ => {
                 ua.handle_message(now, chunk);
                 server.handle_message(now, flow, chunk);
@@ -62,6 +78,9 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(sent < 128, "one input cannot make unbounded output");
         while let Some(event) = ua.poll_event() {
+            if let UaEvent::IncomingCall { call, .. } | UaEvent::CallAnswered { call, .. } = &event {
+                last_call = Some(*call);
+            }
             match event {
                 UaEvent::IncomingCall { call, .. } | UaEvent::CallUpdate { call, .. } => {
                     ua.answer(now, call, b"v=0");

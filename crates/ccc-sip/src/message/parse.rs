@@ -142,6 +142,11 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
 }
 
+/// Whether `text` is an RFC 3261 token (a method, a header name).
+pub(super) fn is_token(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(is_token_byte)
+}
+
 /// The end of the line starting at `from` (the index of its LF, or of its CR when CRLF),
 /// and where the next line starts.
 fn line_end(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
@@ -270,7 +275,7 @@ fn start_line(line: &str, offset: usize) -> Result<(StartLine<'_>, &str), ParseE
             "METHOD SP Request-URI SP SIP-Version, single spaces",
         ));
     };
-    if method.is_empty() || !method.bytes().all(is_token_byte) {
+    if !is_token(method) {
         return Err(bad(0, "a method token"));
     }
     let scheme = uri.split_once(':').map_or("", |(scheme, _)| scheme);
@@ -307,7 +312,7 @@ fn header_line(bytes: &[u8], start: usize, end: usize) -> Result<Header<'_>, Par
         expected: "a colon after the header name",
     })?;
     let name = line[..colon].trim_end_matches([' ', '\t']);
-    if name.is_empty() || !name.bytes().all(is_token_byte) {
+    if !is_token(name) {
         return Err(ParseError::Header {
             offset: start,
             expected: "a header name token",

@@ -346,10 +346,7 @@ impl<'a> CSeq<'a> {
             .ok()
             .filter(|n| *n < 1 << 31)
             .ok_or(value_error("CSeq", "a number below 2^31"))?;
-        if !method
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
-        {
+        if !super::parse::is_token(method) {
             return Err(value_error("CSeq", "a method token"));
         }
         Ok(Self { seq, method })

@@ -482,7 +482,7 @@ fn leg_command(server: &mut Server, now: std::time::Instant, command: LegCommand
         LegCommand::HangUp(leg) => server.hang_up(now, leg),
         LegCommand::Update(leg, sdp) => server.update(now, leg, &sdp),
         LegCommand::Info(leg, content_type, body) => server.send_info(leg, &content_type, &body),
-        LegCommand::Refer(leg, target) => server.refer(leg, &target),
+        LegCommand::Refer(leg, target) => server.refer(now, leg, &target),
         LegCommand::AcceptTransfer(leg) => server.accept_transfer(leg),
         LegCommand::TransferProgress(leg, code, reason) => {
             server.transfer_progress(leg, code, &reason)
@@ -648,7 +648,8 @@ async fn serve_flow(
                         }
                     }
                     Ok(Some(Frame::CrlfPing)) => {
-                        if socket.send(Bytes::from_static(b"\r\n")).await.is_err() {
+                        let pong = socket.send(Bytes::from_static(b"\r\n"));
+                        if !matches!(tokio::time::timeout(COMMAND_LIMIT, pong).await, Ok(Ok(()))) {
                             return;
                         }
                     }

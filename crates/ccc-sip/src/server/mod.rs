@@ -54,6 +54,7 @@ pub struct Leg {
 
 /// How a flow carries SIP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Transport {
     /// WebSocket (RFC 7118).
     Ws,
@@ -351,9 +352,9 @@ impl Server {
 
     /// One message from `flow`.
     pub fn handle_message(&mut self, now: Instant, flow: FlowId, bytes: &[u8]) {
-        let Some(state) = self.flows.get_mut(&flow) else {
+        if !self.flows.contains_key(&flow) {
             return;
-        };
+        }
         let message = match parse(bytes) {
             Ok(message) => message,
             Err(error) => {
@@ -389,7 +390,8 @@ impl Server {
                     403,
                     "Forbidden: register first",
                     &format!("{:016x}", self.seed ^ flow.0),
-                    state.ua.config(),
+                    &self.config.user_agent,
+                    &[],
                 ) {
                     self.transmits.push_back((flow, bytes));
                 }
@@ -522,8 +524,8 @@ impl Server {
     }
 
     /// Asks the agent on the leg to call `target` instead (REFER).
-    pub fn refer(&mut self, leg: Leg, target: &str) -> bool {
-        self.with_ua(leg.flow, |ua| ua.refer(leg.call, target, None))
+    pub fn refer(&mut self, now: Instant, leg: Leg, target: &str) -> bool {
+        self.with_ua(leg.flow, |ua| ua.refer(now, leg.call, target, None))
             .unwrap_or(false)
     }
 

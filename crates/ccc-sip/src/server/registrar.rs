@@ -129,7 +129,11 @@ impl Registrar {
             return;
         }
         let nonce = self.check_nonce(now, &answered.nonce, config);
+        // Answered as challenged: the algorithm and `qop=auth` asked for, not a weaker
+        // form the client picked.
         let right = nonce.is_some()
+            && answered.algorithm == config.digest_algorithm
+            && answered.qop_auth()
             && answered.uri == request.request_uri().unwrap_or("")
             && accounts
                 .password(&user)
@@ -421,37 +425,11 @@ fn respond(
     headers: &[(KnownHeader, String)],
     config: &ServerConfig,
 ) -> Option<Vec<u8>> {
-    let mut b = crate::message::Builder::response(code, reason);
-    for via in request.headers_named(KnownHeader::Via) {
-        b = b.header(KnownHeader::Via, via);
-    }
-    let to = request.header(KnownHeader::To)?;
-    let has_tag = request.to().ok().and_then(|t| t.tag()).is_some();
     // One To tag per registration Call-ID, the same for its every answer.
-    let tag = {
-        let call_id = request.call_id()?;
-        let digest = Sha256::digest(call_id.as_bytes());
-        digest[..6].iter().fold(String::new(), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-    };
-    b = b
-        .header(KnownHeader::From, request.header(KnownHeader::From)?)
-        .header(
-            KnownHeader::To,
-            if has_tag {
-                to.to_owned()
-            } else {
-                format!("{to};tag={tag}")
-            },
-        )
-        .header(KnownHeader::CallId, request.call_id()?)
-        .header(KnownHeader::CSeq, request.header(KnownHeader::CSeq)?);
-    for (name, value) in headers {
-        b = b.header(*name, value.clone());
-    }
-    b.header(KnownHeader::Server, config.user_agent.clone())
-        .build()
-        .ok()
+    let digest = Sha256::digest(request.call_id()?.as_bytes());
+    let tag = digest[..6].iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    });
+    crate::ua::response_to(request, code, reason, &tag, &config.user_agent, headers)
 }

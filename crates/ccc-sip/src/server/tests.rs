@@ -528,7 +528,7 @@ fn the_agent_asks_for_a_transfer_and_hears_how_it_goes() {
     w.pump();
     w.agent_saw(agent);
     w.server_saw();
-    assert!(w.ua(agent).refer(call, "sip:1002@ccc.test", None));
+    assert!(w.ua(agent).refer(now, call, "sip:1002@ccc.test", None));
     w.pump();
     assert_eq!(
         w.server_calls(),
@@ -554,7 +554,7 @@ fn the_agent_asks_for_a_transfer_and_hears_how_it_goes() {
         [UaEvent::TransferProgress { call, code: 200 }]
     );
     // A REFER the server refuses.
-    assert!(w.ua(agent).refer(call, "sip:1003@ccc.test", None));
+    assert!(w.ua(agent).refer(now, call, "sip:1003@ccc.test", None));
     w.pump();
     w.server_saw();
     assert!(w.server.reject_transfer(leg, 603, "Decline"));
@@ -631,4 +631,72 @@ fn registrar_answers_for_what_it_cannot_take() {
         );
     }
     assert_eq!(status(&mut w, authorized("<sip:a9@b>", "")).0, 403);
+}
+
+/// The registrar takes the answer to the challenge it wrote: a client that answers a
+/// SHA-256, qop=auth challenge with MD5 or without qop is refused.
+#[test]
+fn a_weaker_answer_than_the_challenge_is_refused() {
+    use crate::auth::{Algorithm, Challenge, DigestClient};
+    use crate::message::Builder;
+    let mut config = ServerConfig::new("ccc.test");
+    config.digest_algorithm = Algorithm::Sha256;
+    let mut server = Server::new(config, accounts(), 5, Instant::now());
+    let now = Instant::now();
+    let flow = server.open_flow(Transport::Ws, addr(5066), addr(40000));
+    let register = |cseq: u32, authorization: Option<String>| {
+        let mut b = Builder::request("REGISTER", "sip:ccc.test")
+            .header(
+                KnownHeader::Via,
+                "SIP/2.0/WS a.invalid;branch=z9hG4bK-w".to_owned() + &cseq.to_string(),
+            )
+            .header(KnownHeader::From, "<sip:1001@ccc.test>;tag=w1")
+            .header(KnownHeader::To, "<sip:1001@ccc.test>")
+            .header(KnownHeader::CallId, "weak-1")
+            .header(KnownHeader::CSeq, format!("{cseq} REGISTER"))
+            .header(KnownHeader::Contact, "<sip:1001@a.invalid;transport=ws>");
+        if let Some(authorization) = authorization {
+            b = b.header(KnownHeader::Authorization, authorization);
+        }
+        b.build().unwrap()
+    };
+    let status_and_challenge = |server: &mut Server, bytes: &[u8]| {
+        server.handle_message(now, flow, bytes);
+        let (_, answer) = server.poll_transmit().unwrap();
+        let m = crate::message::parse(&answer).unwrap();
+        let challenge = m
+            .header(KnownHeader::WwwAuthenticate)
+            .map(|c| Challenge::parse(c).unwrap());
+        (m.status().unwrap(), challenge)
+    };
+    let (code, challenge) = status_and_challenge(&mut server, &register(1, None));
+    assert_eq!(code, 401);
+    let challenge = challenge.unwrap();
+    assert!(challenge.qop_auth && challenge.algorithm == Algorithm::Sha256);
+    let mut weaker = Vec::new();
+    let mut md5 = challenge.clone();
+    md5.algorithm = Algorithm::Md5;
+    weaker.push(md5);
+    let mut no_qop = challenge.clone();
+    no_qop.qop_auth = false;
+    weaker.push(no_qop);
+    for (i, weak) in weaker.iter().enumerate() {
+        let answer = DigestClient::new("1001", "secret1001").authorize(
+            weak,
+            "REGISTER",
+            "sip:ccc.test",
+            "c",
+        );
+        let (code, _) =
+            status_and_challenge(&mut server, &register(2 + i as u32, Some(answer.header)));
+        assert_eq!(code, 401, "{weak:?}");
+    }
+    let right = DigestClient::new("1001", "secret1001").authorize(
+        &challenge,
+        "REGISTER",
+        "sip:ccc.test",
+        "c",
+    );
+    let (code, _) = status_and_challenge(&mut server, &register(9, Some(right.header)));
+    assert_eq!(code, 200);
 }

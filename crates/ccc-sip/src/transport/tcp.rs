@@ -16,6 +16,9 @@ use super::{Frame, TransportError};
 pub struct StreamFramer {
     buffer: BytesMut,
     max_message_size: usize,
+    /// How much of the buffer is known to hold no end of head: a message that arrives
+    /// in small pieces is searched once, not once per piece.
+    searched: usize,
 }
 
 impl StreamFramer {
@@ -24,6 +27,7 @@ impl StreamFramer {
         Self {
             buffer: BytesMut::new(),
             max_message_size,
+            searched: 0,
         }
     }
 
@@ -43,6 +47,7 @@ impl StreamFramer {
         // Keep-alives (RFC 5626 3.5.1): CRLF CRLF pings, a CRLF answers one.
         if self.buffer.starts_with(b"\r\n\r\n") {
             let _ = self.buffer.split_to(4);
+            self.searched = 0;
             return Ok(Some(Frame::CrlfPing));
         }
         if self.buffer.starts_with(b"\r\n") {
@@ -51,24 +56,31 @@ impl StreamFramer {
                 Some(b'\r') if self.buffer.len() < 4 => return Ok(None),
                 _ => {
                     let _ = self.buffer.split_to(2);
+                    self.searched = 0;
                     return Ok(Some(Frame::CrlfPong));
                 }
             }
         }
-        let Some(head_end) = find(&self.buffer, b"\r\n\r\n") else {
+        // The end of the head may straddle what was searched already: back up 3 bytes.
+        let from = self.searched.saturating_sub(3);
+        let Some(head_end) = find(&self.buffer[from..], b"\r\n\r\n").map(|at| from + at) else {
             if self.buffer.len() > self.max_message_size {
                 return Err(TransportError::MessageTooLarge(self.max_message_size));
             }
+            self.searched = self.buffer.len();
             return Ok(None);
         };
         let length = content_length(&self.buffer[..head_end])?;
-        let total = head_end + 4 + length;
-        if total > self.max_message_size {
-            return Err(TransportError::MessageTooLarge(self.max_message_size));
-        }
+        // A Content-Length near usize::MAX must not wrap around.
+        let total = length
+            .checked_add(head_end + 4)
+            .filter(|total| *total <= self.max_message_size)
+            .ok_or(TransportError::MessageTooLarge(self.max_message_size))?;
         if self.buffer.len() < total {
+            self.searched = head_end;
             return Ok(None);
         }
+        self.searched = 0;
         Ok(Some(Frame::Message(self.buffer.split_to(total).freeze())))
     }
 }
@@ -206,5 +218,34 @@ mod tests {
         let mut framer = StreamFramer::new(64);
         framer.push(b"A sip:a SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nab");
         assert!(framer.next_frame().is_err());
+        // A length that would wrap around is too large, not a panic or a short frame.
+        let mut framer = StreamFramer::new(64);
+        framer.push(format!("A sip:a SIP/2.0\r\nl: {}\r\n\r\nab", usize::MAX).as_bytes());
+        assert!(matches!(
+            framer.next_frame(),
+            Err(TransportError::MessageTooLarge(64))
+        ));
+    }
+
+    #[test]
+    fn a_message_arriving_byte_by_byte_is_cut_where_it_ends() {
+        let message = b"OPTIONS sip:a SIP/2.0\r\nl: 2\r\n\r\nokSIP/2.0 200 OK\r\nl: 0\r\n\r\n";
+        let mut framer = StreamFramer::new(1024);
+        let mut frames = Vec::new();
+        for byte in message {
+            framer.push(&[*byte]);
+            while let Some(frame) = framer.next_frame().unwrap() {
+                frames.push(frame);
+            }
+        }
+        assert_eq!(
+            frames,
+            [
+                Frame::Message(Bytes::from_static(
+                    b"OPTIONS sip:a SIP/2.0\r\nl: 2\r\n\r\nok"
+                )),
+                Frame::Message(Bytes::from_static(b"SIP/2.0 200 OK\r\nl: 0\r\n\r\n")),
+            ]
+        );
     }
 }

@@ -93,6 +93,7 @@ impl WsConnect {
 
 /// What arrived on a flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Frame {
     /// A SIP message (one per WebSocket message), as bytes.
     Message(Bytes),

@@ -8,6 +8,8 @@ use crate::message::Message;
 #[derive(Debug, Clone)]
 pub(crate) struct Ids {
     state: u64,
+    /// The key of the To tags of answers outside a dialog: fixed, unlike `state`.
+    tag_key: u64,
     /// The Via sent-by.
     host: String,
     /// `WS`, `WSS` or `TCP`.
@@ -22,6 +24,7 @@ impl Ids {
     pub(crate) fn new(seed: u64, user: &str) -> Self {
         let mut ids = Self {
             state: seed,
+            tag_key: seed.rotate_left(17),
             host: String::new(),
             transport: "WS",
             contact: String::new(),
@@ -35,6 +38,7 @@ impl Ids {
     pub(crate) fn for_server(seed: u64, user: &str, host: &str, transport: &'static str) -> Self {
         Self {
             state: seed,
+            tag_key: seed.rotate_left(17),
             host: host.to_owned(),
             transport,
             contact: format!(
@@ -101,10 +105,11 @@ impl Ids {
         &self.contact
     }
 
-    /// A To tag for a response to `request`: derived from its Call-ID and From tag, so
-    /// that a retransmitted request gets the same tag.
+    /// A To tag for a response to `request`: derived from its Call-ID and From tag (and
+    /// a fixed key), so that a retransmitted request gets the same tag whatever was
+    /// made in between.
     pub(crate) fn tag_for(&self, request: &Message<'_>) -> String {
-        let mut h: u64 = 0xCBF2_9CE4_8422_2325 ^ self.state.rotate_left(17);
+        let mut h: u64 = 0xCBF2_9CE4_8422_2325 ^ self.tag_key;
         let from_tag = request.from().ok().and_then(|f| f.tag()).unwrap_or("");
         for b in request
             .call_id()

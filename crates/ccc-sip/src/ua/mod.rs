@@ -23,7 +23,7 @@ pub use register::RegistrationError;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::message::{Builder, KnownHeader, Message, parse};
+use crate::message::{Builder, KnownHeader, Message, parse, split_list};
 use call::{Calls, Ctx, Handled};
 use ids::Ids;
 use register::Registration;
@@ -41,7 +41,11 @@ pub enum UaEvent {
         /// What the registrar granted.
         expires: u32,
     },
-    /// The registration failed; the user agent will not retry by itself.
+    /// The registration failed. While it is wanted, a transient failure (no answer
+    /// within Timer F, 408, 480, 5xx) is tried again by itself, after the registrar's
+    /// `Retry-After` or after 30 s doubling with each failure up to 30 minutes (RFC 5626
+    /// section 4.5), and at once when the flow comes back; a refusal (credentials,
+    /// 403, 404, a challenge it cannot answer) is not.
     RegistrationFailed(RegistrationError),
     /// Unregistered (an answer to [`UserAgent::unregister`]).
     Unregistered,
@@ -304,6 +308,21 @@ impl UserAgent {
             }
             return;
         }
+        if let Some(unsupported) = unsupported_requirements(message) {
+            // RFC 3261 8.2.2.3: an extension the request requires and this side does
+            // not support (`100rel`, ...) gets 420 naming it; never for ACK and CANCEL.
+            if let Some(response) = response_to(
+                message,
+                420,
+                "Bad Extension",
+                &self.ids.tag_for(message),
+                &self.config.user_agent,
+                &[(KnownHeader::Unsupported, unsupported)],
+            ) {
+                self.transmits.push_back(response);
+            }
+            return;
+        }
         if matches!(self.calls.on_request(now, message, cx!(self)), Handled::No) {
             self.answer_request(message);
         }
@@ -359,9 +378,17 @@ impl UserAgent {
 
     /// Transfers the other party to `target` (blind: `replaces` is `None`), or, attended,
     /// to the far end of the call `replaces` (REFER with `Replaces`). False when the
-    /// call is not up or a REFER is pending.
-    pub fn refer(&mut self, call: CallHandle, target: &str, replaces: Option<CallHandle>) -> bool {
-        self.calls.refer(call, target, replaces, cx!(self))
+    /// call is not up, a REFER is pending, or `target` is not a SIP URI without URI
+    /// headers. The answer comes as [`UaEvent::TransferAccepted`] or
+    /// [`UaEvent::TransferFailed`] (408 when none came within Timer F).
+    pub fn refer(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        target: &str,
+        replaces: Option<CallHandle>,
+    ) -> bool {
+        self.calls.refer(now, call, target, replaces, cx!(self))
     }
 
     /// Follows the other party's REFER in `call` ([`UaEvent::TransferRequested`]):
@@ -421,7 +448,8 @@ impl UserAgent {
             code,
             reason,
             &self.ids.tag_for(request),
-            &self.config,
+            &self.config.user_agent,
+            &[],
         ) {
             self.transmits.push_back(response);
         }
@@ -443,7 +471,9 @@ impl UserAgent {
 
     /// The next message to send on the flow.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let next = self.transmits.pop_front();
+        // A message that could not be written (the program's text with a line break
+        // in it) is left empty: it is not sent.
+        let next = std::iter::from_fn(|| self.transmits.pop_front()).find(|m| !m.is_empty());
         if next.is_none() {
             // Drained: an idle agent keeps no queue (thousands of them in one process).
             self.transmits = VecDeque::new();
@@ -469,14 +499,31 @@ impl UserAgent {
     }
 }
 
+/// The option tags `request` requires that this side does not support, comma-separated
+/// (`None` when there are none, and for ACK and CANCEL, which cannot be refused).
+fn unsupported_requirements(request: &Message<'_>) -> Option<String> {
+    if matches!(request.method(), Some("ACK" | "CANCEL") | None) {
+        return None;
+    }
+    let unsupported: Vec<&str> = request
+        .list(KnownHeader::Require)
+        .filter(|tag| {
+            !split_list(config::SUPPORTED).any(|supported| supported.eq_ignore_ascii_case(tag))
+        })
+        .collect();
+    (!unsupported.is_empty()).then(|| unsupported.join(", "))
+}
+
 /// A response to `request`: its Via, From, To (with `tag` added when it has none),
-/// Call-ID and CSeq copied, as RFC 3261 8.2.6.2 says.
+/// Call-ID and CSeq copied, as RFC 3261 8.2.6.2 says, then `extra` headers and
+/// `Server: server`. `None` when the request lacks one of those headers.
 pub(crate) fn response_to(
     request: &Message<'_>,
     code: u16,
     reason: &str,
     tag: &str,
-    config: &UaConfig,
+    server: &str,
+    extra: &[(KnownHeader, String)],
 ) -> Option<Vec<u8>> {
     let mut b = Builder::response(code, reason);
     for via in request.headers_named(KnownHeader::Via) {
@@ -504,9 +551,10 @@ pub(crate) fn response_to(
             .header(KnownHeader::Accept, "application/sdp")
             .header(KnownHeader::Supported, config::SUPPORTED);
     }
-    b.header(KnownHeader::UserAgent, config.user_agent.clone())
-        .build()
-        .ok()
+    for (name, value) in extra {
+        b = b.header(*name, value.clone());
+    }
+    b.header(KnownHeader::Server, server).build().ok()
 }
 
 #[cfg(test)]

@@ -63,7 +63,22 @@ pub(crate) struct Registration {
     answered: u8,
     asked_expires: u32,
     interval_too_brief: bool,
+    /// Stale challenges answered in a row; a registrar that never stops sending them
+    /// is given up on.
+    stale_answered: u8,
+    /// Transient failures in a row (no answer, 408, 480, 5xx), for the backoff.
+    failures: u32,
+    /// When a transiently failed registration is tried again.
+    retry_at: Option<Instant>,
 }
+
+/// Stale challenges answered in a row before the registrar is given up on.
+const MAX_STALE: u8 = 3;
+
+/// RFC 5626 section 4.5: the first wait after a failure, doubling after each, and the
+/// longest.
+const RETRY_BASE: Duration = Duration::from_secs(30);
+const RETRY_MAX: Duration = Duration::from_secs(1800);
 
 impl Registration {
     pub(crate) fn new(config: &UaConfig, ids: &mut Ids) -> Self {
@@ -78,6 +93,9 @@ impl Registration {
             answered: 0,
             asked_expires: config.expires,
             interval_too_brief: false,
+            stale_answered: 0,
+            failures: 0,
+            retry_at: None,
         }
     }
 
@@ -98,11 +116,14 @@ impl Registration {
         let had = !matches!(self.state, State::Idle);
         self.state = State::Idle;
         self.challenge = None;
+        // The flow's return registers at once.
+        self.retry_at = None;
         had
     }
 
     pub(crate) fn forget(&mut self) {
         self.state = State::Idle;
+        self.retry_at = None;
     }
 
     /// Sends a REGISTER unless one is in flight.
@@ -116,6 +137,7 @@ impl Registration {
         if matches!(self.state, State::Pending { .. }) {
             return;
         }
+        self.retry_at = None;
         self.send(now, self.asked_expires, false, config, ids, out);
     }
 
@@ -211,6 +233,8 @@ impl Registration {
         match code {
             200..=299 => {
                 self.answered = 0;
+                self.stale_answered = 0;
+                self.failures = 0;
                 self.interval_too_brief = false;
                 if removing {
                     self.state = State::Idle;
@@ -230,19 +254,10 @@ impl Registration {
                 } else {
                     KnownHeader::ProxyAuthenticate
                 };
-                let parsed = response
-                    .headers_named(header)
-                    .map(Challenge::parse)
-                    .find(|c| !matches!(c, Err(crate::auth::AuthError::NotDigest(_))));
-                let challenge = match parsed {
-                    Some(Ok(challenge)) => challenge,
-                    Some(Err(e)) => {
+                let challenge = match Challenge::select(response.headers_named(header)) {
+                    Ok(challenge) => challenge,
+                    Err(e) => {
                         return Some(self.fail(RegistrationError::BadChallenge(e.to_string())));
-                    }
-                    None => {
-                        return Some(self.fail(RegistrationError::BadChallenge(
-                            "no Digest challenge".into(),
-                        )));
                     }
                 };
                 if !challenge.stale && self.answered >= 1 {
@@ -250,8 +265,16 @@ impl Registration {
                         realm: challenge.realm,
                     }));
                 }
-                if !challenge.stale {
+                if challenge.stale {
+                    if self.stale_answered >= MAX_STALE {
+                        return Some(self.fail(RegistrationError::BadChallenge(format!(
+                            "{MAX_STALE} stale nonces in a row"
+                        ))));
+                    }
+                    self.stale_answered += 1;
+                } else {
                     self.answered += 1;
+                    self.stale_answered = 0;
                 }
                 self.challenge = Some((challenge, code == 407));
                 self.state = State::Idle;
@@ -279,16 +302,45 @@ impl Registration {
                     crate::message::StartLine::Response { reason, .. } => reason.to_owned(),
                     crate::message::StartLine::Request { .. } => String::new(),
                 };
-                Some(self.fail(RegistrationError::Rejected { code, reason }))
+                let event = self.fail(RegistrationError::Rejected { code, reason });
+                if matches!(code, 408 | 480 | 500..=599) {
+                    let retry_after = response
+                        .header(KnownHeader::RetryAfter)
+                        .and_then(|v| v.split([';', '(']).next()?.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    self.retry_later(now, retry_after, ids);
+                }
+                Some(event)
             }
         }
     }
 
+    /// A failure that ends this attempt: nothing is retried unless
+    /// [`Registration::retry_later`] says so.
     fn fail(&mut self, error: RegistrationError) -> UaEvent {
         self.state = State::Idle;
         self.answered = 0;
+        self.stale_answered = 0;
         self.challenge = None;
         UaEvent::RegistrationFailed(error)
+    }
+
+    /// After a transient failure, while the registration is wanted: try again after the
+    /// registrar's `Retry-After`, else after 30 s doubling with each failure up to
+    /// 30 minutes, less up to half at random (RFC 5626 section 4.5).
+    fn retry_later(&mut self, now: Instant, retry_after: Option<Duration>, ids: &mut Ids) {
+        if !self.wanted {
+            return;
+        }
+        let wait = retry_after.unwrap_or_else(|| {
+            let ceiling = RETRY_BASE
+                .saturating_mul(1 << self.failures.min(6))
+                .min(RETRY_MAX);
+            let permille = u32::try_from(500 + ids.below(501)).unwrap_or(1000);
+            ceiling * permille / 1000
+        });
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(now + wait.clamp(Duration::from_secs(1), RETRY_MAX));
     }
 
     pub(crate) fn on_timeout(
@@ -301,7 +353,16 @@ impl Registration {
     ) -> Option<UaEvent> {
         match &self.state {
             State::Pending { since, .. } if *since + TIMER_F <= now => {
-                Some(self.fail(RegistrationError::Timeout))
+                let event = self.fail(RegistrationError::Timeout);
+                self.retry_later(now, None, ids);
+                Some(event)
+            }
+            State::Idle if self.retry_at.is_some_and(|at| at <= now) => {
+                self.retry_at = None;
+                if self.wanted && flow_up {
+                    self.send(now, self.asked_expires, false, config, ids, out);
+                }
+                None
             }
             State::Registered { refresh_at } if *refresh_at <= now && self.wanted && flow_up => {
                 self.send(now, self.asked_expires, false, config, ids, out);
@@ -313,7 +374,7 @@ impl Registration {
 
     pub(crate) fn timeout(&self) -> Option<Instant> {
         match &self.state {
-            State::Idle => None,
+            State::Idle => self.retry_at.filter(|_| self.wanted),
             State::Pending { since, .. } => Some(*since + TIMER_F),
             State::Registered { refresh_at } => self.wanted.then_some(*refresh_at),
         }

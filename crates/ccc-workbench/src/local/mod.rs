@@ -24,12 +24,14 @@
 
 mod client;
 mod dir;
+mod handler;
 mod lock;
 mod protocol;
 mod server;
 
 pub use client::{ControlClient, ControlError};
 pub use dir::{DirError, LocalDir};
+pub(crate) use handler::Handler;
 pub use lock::{LocalLock, LockError};
 pub use protocol::{CallRequest, ControlReply, ControlRequest, MAX_LINE};
 pub use server::{ControlHandler, ControlServer, HandlerError};

@@ -16,22 +16,7 @@ use serde::{Deserialize, Serialize};
 /// The longest line either side accepts, in bytes.
 pub const MAX_LINE: usize = 4096;
 
-/// What `workbenchSdkCall` carries: the arguments of `call` (M11).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CallRequest {
-    /// The number to call.
-    pub callee: String,
-    /// The calling number: empty for the default, `auto`, or a number.
-    #[serde(default)]
-    pub caller: String,
-    /// Set when `callee` is encrypted with this public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Call through the virtual (privacy) number bound to the caller.
-    #[serde(default)]
-    pub use_vir_num_call: bool,
-}
+pub use crate::types::CallRequest;
 
 /// A request from another process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -117,6 +117,12 @@ impl Calls {
             cx.respond(request, 400, "Bad Request", &local_tag);
             return Handled::Yes;
         }
+        if self.calls.len() >= super::MAX_CALLS {
+            // A flood of INVITEs (or a program that answers none) holds no more memory.
+            let retry = [(KnownHeader::RetryAfter, "10".to_owned())];
+            cx.respond_with(request, 503, "Too Many Calls", &local_tag, &retry);
+            return Handled::Yes;
+        }
         let replaces = match self.replaced_by(request) {
             Ok(replaces) => replaces,
             Err((code, reason)) => {

@@ -100,8 +100,11 @@ struct OutgoingInvite {
     progress_reported: Option<u16>,
 }
 
+/// The most calls one user agent keeps at once; a new INVITE beyond gets 503.
+pub(crate) const MAX_CALLS: usize = 1024;
+
 /// How long this side's INVITE may wait: 32 s for any answer (Timer B), 3 minutes once
-/// it rings.
+/// a provisional answer (100 Trying included) came.
 const RING_LIMIT: Duration = Duration::from_secs(180);
 
 #[derive(Debug, Clone)]
@@ -184,8 +187,8 @@ struct Call {
     state: State,
     /// The ACK of this side's last answered INVITE, resent for a retransmitted 2xx.
     last_ack: Option<(u32, Vec<u8>)>,
-    /// The branch of this side's REFER waiting for its answer.
-    refer: Option<String>,
+    /// This side's REFER waiting for its answer: its branch, and since when.
+    refer: Option<(String, Instant)>,
     /// The SDP this side sent last (offer or answer): a session refresh repeats it.
     local_sdp: Vec<u8>,
     /// The `o=` line of the other side's last SDP: an offer with the same one is
@@ -229,7 +232,21 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Sends `request`'s answer, copied as RFC 3261 8.2.6.2 says.
     fn respond(&mut self, request: &Message<'_>, code: u16, reason: &str, tag: &str) {
-        if let Some(response) = super::response_to(request, code, reason, tag, self.config) {
+        self.respond_with(request, code, reason, tag, &[]);
+    }
+
+    /// [`Ctx::respond`] with more headers.
+    fn respond_with(
+        &mut self,
+        request: &Message<'_>,
+        code: u16,
+        reason: &str,
+        tag: &str,
+        extra: &[(KnownHeader, String)],
+    ) {
+        if let Some(response) =
+            super::response_to(request, code, reason, tag, &self.config.user_agent, extra)
+        {
             self.out.push_back(response);
         }
     }
@@ -445,6 +462,18 @@ impl Calls {
                 // The program did not decide in time: the REFER is refused.
                 refer.refuse(603, "Decline", cx);
             }
+            if call
+                .refer
+                .as_ref()
+                .is_some_and(|(_, since)| *since + TIMER_F <= now)
+            {
+                // No answer to this side's REFER (Timer F): it failed.
+                call.refer = None;
+                cx.event(UaEvent::TransferFailed {
+                    call: call.handle,
+                    code: 408,
+                });
+            }
             call.send_waiting_offer(now, cx);
             if call.session_timer_due(now, cx) {
                 expired.push(call.handle);
@@ -604,6 +633,7 @@ impl Call {
             self.waiting_offer.as_ref().map(|r| r.at),
             self.session_timer.as_ref().map(SessionTimer::deadline),
             self.incoming_refer.as_ref().map(IncomingRefer::deadline),
+            self.refer.as_ref().map(|(_, since)| *since + TIMER_F),
         ]
         .into_iter()
         .flatten()

@@ -291,28 +291,28 @@ impl Calls {
             tag.clone_into(&mut call.remote_tag);
         }
         if code < 200 {
-            if code > 100 {
-                let first_ring = !invite.provisional;
-                invite.provisional = true;
-                if invite.progress_reported != Some(code) {
-                    invite.progress_reported = Some(code);
-                    cx.event(UaEvent::CallProgress {
-                        call: handle,
-                        code,
-                        sdp: response.body.to_vec(),
-                    });
-                }
-                let cancel_now = first_ring && invite.cancelled;
-                call.state = State::Calling(Box::new(invite));
-                if cancel_now {
-                    cx.out.push_back(cancel_request(call, cx));
-                }
-                if let Some(transferred) = call.notify {
-                    self.notify_transfer(transferred, code, &reason_of(response), cx);
-                }
-                return;
+            // Any provisional answer, 100 Trying included, ends Timer B (the
+            // transaction proceeds, RFC 3261 17.1.1.2) and lets a CANCEL go (9.1);
+            // only the other side's own (180, 183) are reported.
+            let first_provisional = !invite.provisional;
+            invite.provisional = true;
+            let progress = code > 100 && invite.progress_reported != Some(code);
+            if progress {
+                invite.progress_reported = Some(code);
+                cx.event(UaEvent::CallProgress {
+                    call: handle,
+                    code,
+                    sdp: response.body.to_vec(),
+                });
             }
+            let cancel_now = first_provisional && invite.cancelled;
             call.state = State::Calling(Box::new(invite));
+            if cancel_now {
+                cx.out.push_back(cancel_request(call, cx));
+            }
+            if let Some(transferred) = call.notify.filter(|_| code > 100) {
+                self.notify_transfer(transferred, code, &reason_of(response), cx);
+            }
             return;
         }
         if (200..300).contains(&code) {
@@ -385,9 +385,7 @@ impl Calls {
                 } else {
                     KnownHeader::ProxyAuthenticate
                 };
-                let Some(Ok(challenge)) =
-                    response.headers_named(header).map(Challenge::parse).next()
-                else {
+                let Ok(challenge) = Challenge::select(response.headers_named(header)) else {
                     return false;
                 };
                 self.challenge = Some((challenge, code == 407));

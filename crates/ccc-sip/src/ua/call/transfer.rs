@@ -53,11 +53,19 @@ impl Calls {
     /// transfer, RFC 3891).
     pub(crate) fn refer(
         &mut self,
+        now: Instant,
         handle: CallHandle,
         target: &str,
         replaces: Option<CallHandle>,
         cx: &mut Ctx<'_>,
     ) -> bool {
+        // The target goes inside `<...>` with URI headers after it: a SIP URI of its
+        // own, without headers, or the REFER would say something else.
+        let plain_sip_uri = SipUri::parse(target).is_ok_and(|uri| uri.headers.is_none())
+            && !target.contains(['<', '>', '"', ',', ' ', '\r', '\n']);
+        if !plain_sip_uri {
+            return false;
+        }
         let replaces = match replaces {
             Some(other) => match self
                 .calls
@@ -91,7 +99,7 @@ impl Calls {
             (KnownHeader::Contact, cx.ids.contact().to_owned()),
         ];
         let branch = call.send_in_dialog("REFER", None, &headers, cx);
-        call.refer = Some(branch);
+        call.refer = Some((branch, now));
         true
     }
 
@@ -101,7 +109,7 @@ impl Calls {
         let Some(call) = self
             .calls
             .iter_mut()
-            .find(|c| c.refer.is_some() && c.refer.as_deref() == branch)
+            .find(|c| c.refer.as_ref().map(|(b, _)| b.as_str()) == branch && branch.is_some())
         else {
             return false;
         };

@@ -307,7 +307,90 @@ fn no_answer_times_out_after_timer_f() {
         h.events(),
         [UaEvent::RegistrationFailed(RegistrationError::Timeout)]
     );
+    // Tried again by itself, 15-30 s later (RFC 5626 4.5), then after 30-60 s.
+    h.advance(Duration::from_secs(14));
+    assert!(h.sent().is_empty());
+    h.advance(Duration::from_secs(16));
+    let retry = h.one_sent();
+    assert_eq!(parse(&retry).unwrap().method(), Some("REGISTER"));
+    h.advance(TIMER_F);
+    assert_eq!(
+        h.events(),
+        [UaEvent::RegistrationFailed(RegistrationError::Timeout)]
+    );
+    h.advance(Duration::from_secs(29));
+    assert!(h.sent().is_empty(), "the wait doubles");
+    h.advance(Duration::from_secs(31));
+    assert_eq!(h.sent().len(), 1);
 }
+
+/// A registrar that is down for a while (503) is asked again when it says, and a
+/// refresh that fails so does not leave the agent unregistered for good.
+#[test]
+fn transient_refusals_are_retried_and_others_are_not() {
+    let mut h = Harness::new();
+    registered(&mut h);
+    h.advance(Duration::from_secs(270));
+    let refresh = h.one_sent();
+    h.receive(&answer(
+        &refresh,
+        503,
+        "Service Unavailable",
+        &[(KnownHeader::RetryAfter, "120 (maintenance)")],
+    ));
+    assert!(matches!(
+        h.events()[..],
+        [UaEvent::RegistrationFailed(RegistrationError::Rejected {
+            code: 503,
+            ..
+        })]
+    ));
+    h.advance(Duration::from_secs(119));
+    assert!(h.sent().is_empty());
+    h.advance(Duration::from_secs(1));
+    let again = h.one_sent();
+    assert_eq!(parse(&again).unwrap().method(), Some("REGISTER"));
+    h.receive(&answer(&again, 200, "OK", &[(KnownHeader::Expires, "300")]));
+    assert_eq!(h.events(), [UaEvent::Registered { expires: 300 }]);
+    // Refused for good: not retried.
+    h.advance(Duration::from_secs(270));
+    let refresh = h.one_sent();
+    h.receive(&answer(&refresh, 404, "Not Found", &[]));
+    h.events();
+    h.advance(RETRY_MAX_FOR_TESTS);
+    assert!(h.sent().is_empty());
+    assert_eq!(h.ua.poll_timeout(), None);
+}
+
+/// A registrar that answers every REGISTER with a stale nonce is given up on.
+#[test]
+fn endless_stale_nonces_end() {
+    let mut h = Harness::new();
+    h.ua.register(h.now);
+    let mut sent = h.one_sent();
+    for n in 0..4 {
+        let stale = format!("Digest realm=\"ccc.test\", nonce=\"s{n}\", stale=true");
+        h.receive(&answer(
+            &sent,
+            401,
+            "Unauthorized",
+            &[(KnownHeader::WwwAuthenticate, &stale)],
+        ));
+        if n < 3 {
+            sent = h.one_sent();
+            assert!(h.events().is_empty());
+        }
+    }
+    assert!(h.sent().is_empty());
+    assert!(matches!(
+        h.events()[..],
+        [UaEvent::RegistrationFailed(
+            RegistrationError::BadChallenge(_)
+        )]
+    ));
+}
+
+const RETRY_MAX_FOR_TESTS: Duration = Duration::from_secs(3600);
 
 #[test]
 fn other_failures_are_reported() {
@@ -398,15 +481,15 @@ fn requests_it_does_not_handle_get_the_rfc_answers() {
             assert!(m.header(KnownHeader::Allow).unwrap().contains("INVITE"));
         }
     }
-    // The same request twice gets the same To tag.
-    h.receive(&request("OPTIONS", ""));
-    h.receive(&request("OPTIONS", ""));
-    let tags: Vec<String> = h
-        .sent()
-        .iter()
-        .map(|r| parse(r).unwrap().to().unwrap().tag().unwrap().to_owned())
-        .collect();
-    assert_eq!(tags[0], tags[1]);
+    // The same request twice gets the same To tag, whatever was made in between.
+    let tag = |h: &mut Harness| {
+        h.receive(&request("OPTIONS", ""));
+        our_tag(&h.one_sent())
+    };
+    let first = tag(&mut h);
+    h.ua.register(h.now);
+    h.sent();
+    assert_eq!(tag(&mut h), first);
     h.receive(&request("ACK", ";tag=t1"));
     assert!(h.sent().is_empty(), "ACK is never answered");
     h.receive(b"garbage");
@@ -914,7 +997,7 @@ fn answered_outgoing(h: &mut Harness, target: &str, callee_tag: &str) -> CallHan
 fn blind_and_attended_transfers_by_refer() {
     let mut h = Harness::new();
     let first = answered_outgoing(&mut h, "sip:1002@ccc.test", "b-tag");
-    assert!(h.ua.refer(first, "sip:1003@ccc.test", None));
+    assert!(h.ua.refer(h.now, first, "sip:1003@ccc.test", None));
     let refer = h.one_sent();
     let m = parse(&refer).unwrap();
     assert_eq!(m.method(), Some("REFER"));
@@ -923,7 +1006,10 @@ fn blind_and_attended_transfers_by_refer() {
         m.header(KnownHeader::ReferredBy),
         Some("<sip:1001@ccc.test>")
     );
-    assert!(!h.ua.refer(first, "sip:x@y", None), "one REFER at a time");
+    assert!(
+        !h.ua.refer(h.now, first, "sip:x@y", None),
+        "one REFER at a time"
+    );
     let accepted = Builder::response(202, "Accepted")
         .header(KnownHeader::Via, m.header(KnownHeader::Via).unwrap())
         .header(KnownHeader::From, m.header(KnownHeader::From).unwrap())
@@ -965,7 +1051,7 @@ fn blind_and_attended_transfers_by_refer() {
 
     // Attended: the second call replaces the new one at the far end.
     let second = answered_outgoing(&mut h, "sip:1003@ccc.test", "c;tag");
-    assert!(h.ua.refer(second, "sip:1003@ccc.test", Some(first)));
+    assert!(h.ua.refer(h.now, second, "sip:1003@ccc.test", Some(first)));
     let refer = h.one_sent();
     let refer_to = parse(&refer)
         .unwrap()
@@ -980,7 +1066,7 @@ fn blind_and_attended_transfers_by_refer() {
             first_call_id
         )
     );
-    assert!(!h.ua.refer(second, "sip:x@y", Some(CallHandle(999))));
+    assert!(!h.ua.refer(h.now, second, "sip:x@y", Some(CallHandle(999))));
 }
 
 mod glare;
@@ -1052,4 +1138,187 @@ fn reply(request: &[u8], code: u16, reason: &str, extra: &[(KnownHeader, &str)])
         b = b.header(*name, *value);
     }
     b.build().unwrap()
+}
+
+/// RFC 3261 7.3.1: a header value may be folded onto more lines; the answers copy it
+/// (unfolded) rather than failing to be written.
+#[test]
+fn folded_headers_are_answered() {
+    let mut h = Harness::new();
+    h.receive(
+        b"OPTIONS sip:1001@h.invalid SIP/2.0\r\n\
+Via: SIP/2.0/WS 127.0.0.1:8080\r\n ;branch=z9hG4bK-fold\r\n\
+From: \"Folded\"\r\n\t<sip:1003@ccc.test>;tag=f1\r\n\
+To: <sip:1001@ccc.test>\r\n\
+Call-ID: fold-1\r\n\
+CSeq: 1\r\n  OPTIONS\r\n\
+Content-Length: 0\r\n\r\n",
+    );
+    let answer = h.one_sent();
+    let m = parse(&answer).unwrap();
+    assert_eq!(m.status(), Some(200));
+    assert_eq!(m.via().unwrap().branch(), Some("z9hG4bK-fold"));
+    assert_eq!(m.from().unwrap().tag(), Some("f1"));
+    assert_eq!(m.cseq().unwrap().method, "OPTIONS");
+    assert!(!answer.windows(3).any(|w| w == b"\r\n " || w == b"\r\n\t"));
+    // RFC 3261 20.35: a response names its software in Server, not User-Agent.
+    assert!(m.header(KnownHeader::Server).is_some());
+    assert!(m.header(KnownHeader::UserAgent).is_none());
+
+    let folded_invite = String::from_utf8(invite("z9hG4bK-inv1"))
+        .unwrap()
+        .replace("\"Customer\" <sip", "\"Customer\"\r\n <sip");
+    h.receive(folded_invite.as_bytes());
+    let events = h.events();
+    let [UaEvent::IncomingCall { call, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert!(h.ua.ringing(*call));
+    let ringing = h.one_sent();
+    let m = parse(&ringing).unwrap();
+    assert_eq!(m.status(), Some(180));
+    assert_eq!(m.from().unwrap().display, Some("Customer"));
+    // The program's reason phrase cannot break the answer either.
+    assert!(h.ua.reject(*call, 486, "Busy\r\nX-Evil: 1"));
+    let refusal = h.one_sent();
+    let m = parse(&refusal).unwrap();
+    assert_eq!(m.status(), Some(486));
+    assert_eq!(m.other_header("X-Evil"), None);
+}
+
+/// RFC 7616 3.7 / RFC 8760 2.4: a server offering several algorithms sends one
+/// challenge each, its favourite first; the first one this side knows is answered.
+#[test]
+fn the_first_challenge_it_can_answer_is_answered() {
+    const OFFERED: [&str; 3] = [
+        "Digest realm=\"ccc.test\", nonce=\"n5\", algorithm=SHA-512-256, qop=\"auth\"",
+        "Digest realm=\"ccc.test\", nonce=\"n5\", algorithm=SHA-256, qop=\"auth\"",
+        "Digest realm=\"ccc.test\", nonce=\"n5\", algorithm=MD5, qop=\"auth\"",
+    ];
+    let offered: Vec<(KnownHeader, &str)> = OFFERED
+        .iter()
+        .map(|c| (KnownHeader::WwwAuthenticate, *c))
+        .collect();
+    let mut h = Harness::new();
+    h.ua.register(h.now);
+    let first = h.one_sent();
+    h.receive(&answer(&first, 401, "Unauthorized", &offered));
+    assert!(h.events().is_empty(), "not a failure");
+    let second = h.one_sent();
+    let auth = parse(&second)
+        .unwrap()
+        .header(KnownHeader::Authorization)
+        .unwrap()
+        .to_owned();
+    assert!(auth.contains("algorithm=SHA-256"), "{auth}");
+
+    let proxy: Vec<(KnownHeader, &str)> = OFFERED
+        .iter()
+        .map(|c| (KnownHeader::ProxyAuthenticate, *c))
+        .collect();
+    h.ua.invite(h.now, "sip:1002@ccc.test", b"v=0");
+    let invite = h.one_sent();
+    h.receive(&answer_invite(
+        &invite,
+        407,
+        "Proxy Authentication Required",
+        Some("px"),
+        &proxy,
+    ));
+    let sent = h.sent();
+    assert_eq!(sent.len(), 2, "the ACK and the INVITE again");
+    let retry = parse(&sent[1]).unwrap();
+    assert!(
+        retry
+            .header(KnownHeader::ProxyAuthorization)
+            .is_some_and(|a| a.contains("algorithm=SHA-256"))
+    );
+    assert!(h.events().is_empty());
+}
+
+/// RFC 3261 8.2.2.3: a request that requires an extension this side lacks gets 420.
+#[test]
+fn a_required_extension_it_lacks_gets_420() {
+    let mut h = Harness::new();
+    let requiring = String::from_utf8(invite("z9hG4bK-100rel"))
+        .unwrap()
+        .replace("Call-ID:", "Require: timer, 100rel\r\nCall-ID:");
+    h.receive(requiring.as_bytes());
+    let refusal = h.one_sent();
+    let m = parse(&refusal).unwrap();
+    assert_eq!(m.status(), Some(420));
+    assert_eq!(m.header(KnownHeader::Unsupported), Some("100rel"));
+    assert!(h.events().is_empty(), "no call offered");
+    // What it supports is no reason to refuse.
+    let timer = String::from_utf8(invite("z9hG4bK-timer")).unwrap().replace(
+        "Call-ID:",
+        "Require: Timer\r\nSession-Expires: 1800\r\nCall-ID:",
+    );
+    h.receive(timer.as_bytes());
+    assert!(h.sent().is_empty());
+    assert!(matches!(h.events()[..], [UaEvent::IncomingCall { .. }]));
+}
+
+/// A REFER the other side never answers fails after Timer F, and frees the call for
+/// another; a target that is not a plain SIP URI is refused up front.
+#[test]
+fn an_unanswered_refer_settles() {
+    let mut h = Harness::new();
+    let call = answered_outgoing(&mut h, "sip:1002@ccc.test", "b-tag");
+    for bad in [
+        "tel:+8613800000000",
+        "sip:1003@ccc.test>;x=<sip:evil@x",
+        "sip:1003@ccc.test?Replaces=x",
+        "sip:1003@ccc.test\r\nX: y",
+    ] {
+        assert!(!h.ua.refer(h.now, call, bad, None), "{bad:?}");
+    }
+    assert!(h.sent().is_empty());
+    assert!(h.ua.refer(h.now, call, "sip:1003@ccc.test", None));
+    h.one_sent();
+    h.advance(TIMER_F - Duration::from_millis(1));
+    assert!(h.events().is_empty());
+    h.advance(Duration::from_millis(1));
+    assert_eq!(h.events(), [UaEvent::TransferFailed { call, code: 408 }]);
+    assert!(
+        h.ua.refer(h.now, call, "sip:1003@ccc.test", None),
+        "free again"
+    );
+}
+
+/// A proxy's 100 Trying is a provisional answer: Timer B no longer runs (RFC 3261
+/// 17.1.1.2), and a CANCEL may go at once (9.1); it is not reported as progress.
+#[test]
+fn a_100_trying_ends_timer_b_and_lets_a_cancel_go() {
+    let mut h = Harness::new();
+    let call = h.ua.invite(h.now, "sip:1002@ccc.test", b"v=0");
+    let invite = h.one_sent();
+    h.receive(&answer_invite(&invite, 100, "Trying", None, &[]));
+    assert!(h.events().is_empty(), "100 is not the callee's progress");
+    h.advance(TIMER_F + Duration::from_secs(10));
+    assert!(
+        h.events().is_empty(),
+        "no Timer B after a provisional answer"
+    );
+    assert!(h.ua.hang_up(h.now, call));
+    let cancel = parse(&h.one_sent()).unwrap().method().map(str::to_owned);
+    assert_eq!(cancel.as_deref(), Some("CANCEL"));
+}
+
+/// A flood of INVITEs nobody answers holds a bounded number of calls.
+#[test]
+fn calls_are_bounded() {
+    let mut h = Harness::new();
+    let template = String::from_utf8(invite("z9hG4bK-flood")).unwrap();
+    for n in 0..=call::MAX_CALLS {
+        let flood = template
+            .replace("call-1", &format!("flood-{n}"))
+            .replace("z9hG4bK-flood", &format!("z9hG4bK-flood{n}"));
+        h.receive(flood.as_bytes());
+    }
+    assert_eq!(h.events().len(), call::MAX_CALLS, "one call offered each");
+    let refusal = h.one_sent();
+    let m = parse(&refusal).unwrap();
+    assert_eq!(m.status(), Some(503));
+    assert_eq!(m.header(KnownHeader::RetryAfter), Some("10"));
 }

@@ -1,0 +1,422 @@
+//! Many workbenches in one process against one emulator: the time from `register()`
+//! to ready, the memory of an idle registered agent (its links up: OpenAPI, the agent
+//! link, and SIP when the emulator serves it), and the time from the emulator offering
+//! a call to `onCallComing` reaching the program.
+//!
+//! A load run started on purpose:
+//! `cargo bench -p ccc-benches --bench workbench_load -- --agents 200 --calls 50`
+//! (`cargo test` runs it small: 10 agents, 5 calls). The emulator runs in a child
+//! process (this binary again), so the memory measured here is the workbenches' own.
+//!
+//! Figures:
+//! - **register**: each `register()` until it returns (it settles at ready), with at
+//!   most `--parallel` (default 16) at once; median and 99th percentile. Beside it the
+//!   loopback round trip of one OpenAPI request (`PollUserStatus`), the unit the
+//!   target is counted in.
+//! - **idle memory**: registered in two halves; what the second half adds to this
+//!   process's resident memory and live heap (a counting allocator), divided by its
+//!   agents: each agent's own memory, apart from the shared OpenAPI client's connection
+//!   pool (sized by the concurrency, not the agents), which the whole process's figure
+//!   beside it includes.
+//! - **offer to onCallComing**: from the start of the admin request that places the
+//!   call (the offer happens while it is served) to the agent's event: an upper bound;
+//!   beside it the admin request's own time.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use ccc_emulator::{Emulator, EmulatorConfig, Scenario};
+use ccc_openapi::transport::Direct;
+use ccc_openapi::{Client, Credentials, v2020};
+use ccc_workbench::{Config, Event, Status, Workbench};
+use serde_json::Value;
+
+/// Counts the bytes allocated and not yet freed, so the figures say what the agents
+/// keep on the heap apart from what the allocator holds around it (RSS).
+struct LiveHeap;
+
+static LIVE: AtomicI64 = AtomicI64::new(0);
+
+fn live_bytes() -> i64 {
+    LIVE.load(Ordering::Relaxed)
+}
+
+fn size(layout: Layout) -> i64 {
+    i64::try_from(layout.size()).unwrap_or(i64::MAX)
+}
+
+// SAFETY: every call goes to the system allocator unchanged; the counter only adds and
+// subtracts the sizes.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for LiveHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(size(layout), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed through.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(size(layout), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed through.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            i64::try_from(new_size).unwrap_or(i64::MAX) - size(layout),
+            Ordering::Relaxed,
+        );
+        // SAFETY: the caller's contract is passed through.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: LiveHeap = LiveHeap;
+
+struct Options {
+    agents: usize,
+    calls: usize,
+    parallel: usize,
+    full: bool,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().collect();
+    let full = args.iter().any(|a| a == "--bench");
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let (agents, calls) = if full { (200, 50) } else { (10, 5) };
+    Options {
+        agents: value("--agents").unwrap_or(agents).max(1),
+        calls: value("--calls").unwrap_or(calls),
+        parallel: value("--parallel").unwrap_or(16).max(1),
+        full,
+    }
+}
+
+fn user(i: usize) -> String {
+    format!("load{i:05}@ccc-emulator")
+}
+
+/// The child: an emulator with `agents` agents in one skill group; prints its info
+/// as one JSON line and serves until its standard input closes.
+fn run_child(agents: usize) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async move {
+        let mut scenario = Scenario::default();
+        let template = scenario.agents[1].clone();
+        scenario.agents.clear();
+        for i in 0..agents {
+            let mut a = template.clone();
+            a.user_id = user(i);
+            a.login_name = format!("load{i:05}");
+            a.display_name = format!("Load {i}");
+            a.extension = format!("{}", 10_000 + i);
+            a.password = format!("pass-{i}");
+            a.ram_id = 300_000_000_000_000 + i64::try_from(i).unwrap_or(0);
+            a.mobile = None;
+            scenario.agents.push(a);
+        }
+        let emulator = Emulator::start(EmulatorConfig::new(scenario))
+            .await
+            .expect("the emulator starts");
+        println!("{}", emulator.info().to_json());
+        // Serve until the parent closes our standard input.
+        let _ = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {
+                line.clear();
+            }
+        })
+        .await;
+        emulator.shutdown().await;
+    });
+}
+
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Places an inbound call through the child's admin API; how long the request took.
+async fn place_call(admin_url: &str, token: &str, caller: &str) -> Duration {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = admin_url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let body = format!(r#"{{"caller":"{caller}","callee":"02150000001"}}"#);
+    let request = format!(
+        "POST /admin/calls HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let started = Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(&host)
+        .await
+        .expect("the admin API");
+    stream.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let took = started.elapsed();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 201"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    took
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let agents = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1);
+        run_child(agents);
+        return;
+    }
+    let options = options();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(run(options));
+}
+
+async fn run(options: Options) {
+    let mut child: Child = Command::new(std::env::current_exe().expect("this binary"))
+        .args(["--child", &options.agents.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the emulator child starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("its stdout"))
+        .read_line(&mut line)
+        .expect("its info");
+    let info: Value = serde_json::from_str(&line).expect("its info as JSON");
+    let text = |key: &str| info[key].as_str().unwrap_or_default().to_owned();
+    let sip = info["sip_ws_url"].is_string();
+    let credentials = Credentials::new(text("access_key_id"), text("access_key_secret"));
+    let direct = Direct::builder(credentials)
+        .endpoint(text("api_url"))
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("a transport");
+    // One client for all agents, as a program with many agents would share it.
+    let client = Client::new(direct);
+    let instance = text("instance_id");
+
+    // One OpenAPI round trip on loopback, the unit of the register target.
+    let mut rtts = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        let _ = client
+            .send(v2020::PollUserStatus::new(instance.clone()).user_id(user(0)))
+            .await;
+        rtts.push(started.elapsed());
+    }
+    rtts.sort();
+    let rtt = percentile(&rtts, 0.5);
+
+    let before = rss_bytes();
+    let heap_before = live_bytes();
+    let config = Config::builder(instance.clone(), true)
+        .after_call_rule_seconds(0)
+        .build()
+        .expect("a config");
+    let mut workbenches = Vec::with_capacity(options.agents);
+    let mut streams = Vec::with_capacity(options.agents);
+    for i in 0..options.agents {
+        let builder = Workbench::builder(config.clone(), client.clone(), user(i))
+            .sip_device(sip)
+            .without_local_lock()
+            .register_timeout(Duration::from_secs(60));
+        let wb = builder.build().await.expect("a workbench");
+        streams.push(wb.events());
+        workbenches.push(wb);
+    }
+    let heap_built = live_bytes();
+    let built = rss_bytes();
+    let workbenches = Arc::new(workbenches);
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.parallel));
+    let register = |range: std::ops::Range<usize>| {
+        let tasks: Vec<_> = range
+            .map(|i| {
+                let wbs = Arc::clone(&workbenches);
+                let permits = Arc::clone(&semaphore);
+                tokio::spawn(async move {
+                    let _permit = permits.acquire_owned().await.expect("a permit");
+                    let started = Instant::now();
+                    wbs[i]
+                        .register(None, "default")
+                        .await
+                        .unwrap_or_else(|e| panic!("{}: register: {e}", user(i)));
+                    started.elapsed()
+                })
+            })
+            .collect();
+        async move {
+            let mut took = Vec::new();
+            for task in tasks {
+                took.push(task.await.expect("the register task"));
+            }
+            took
+        }
+    };
+    // In two halves: what the second half adds is each agent's own memory, apart from
+    // what the shared client's connection pool holds (sized by the concurrency).
+    let half = options.agents / 2;
+    let started_all = Instant::now();
+    let mut registers = register(0..half).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mid = rss_bytes();
+    let heap_mid = live_bytes();
+    registers.extend(register(half..options.agents).await);
+    let all_registered = started_all.elapsed();
+    registers.sort();
+    for wb in workbenches.iter() {
+        assert_eq!(wb.status_now().code, Status::Ready);
+    }
+    // Idle a moment with every link up, then measure.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = rss_bytes();
+    let heap_after = live_bytes();
+    let second = u64::try_from(options.agents - half).unwrap_or(1).max(1);
+    #[allow(clippy::cast_precision_loss)]
+    let per = |bytes: i64| bytes as f64 / 1024.0 / options.agents as f64;
+    #[allow(clippy::cast_precision_loss)]
+    let per_second = |bytes: i64| bytes as f64 / 1024.0 / second as f64;
+    let signed = |b: u64| i64::try_from(b).unwrap_or(i64::MAX);
+    // Each agent: its workbench (built before any register), and what registering it adds.
+    let resident = per(signed(built) - signed(before)) + per_second(signed(after) - signed(mid));
+    let heap = per(heap_built - heap_before) + per_second(heap_after - heap_mid);
+
+    // Offer to onCallComing: one call at a time, to whichever agent it is offered.
+    let (coming_tx, mut coming) = tokio::sync::mpsc::unbounded_channel();
+    for mut stream in streams {
+        let tx = coming_tx.clone();
+        tokio::spawn(async move {
+            while let Some(event) = stream.recv().await {
+                if matches!(event, Event::CallComing(_)) && tx.send(Instant::now()).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let mut offers = Vec::new();
+    let mut admin_requests = Vec::new();
+    let admin = text("admin_url");
+    let token = text("admin_token");
+    for c in 0..options.calls {
+        let caller = format!("1390000{c:04}");
+        // The offer happens while the admin request is served: from its start to the
+        // event is an upper bound of the offer's latency.
+        let placed = Instant::now();
+        let took = place_call(&admin, &token, &caller).await;
+        let at = tokio::time::timeout(Duration::from_secs(10), coming.recv())
+            .await
+            .expect("onCallComing within 10 s")
+            .expect("an agent's events");
+        offers.push(at.saturating_duration_since(placed));
+        admin_requests.push(took);
+        // Give the call back: the agent who got it answers and hangs up.
+        for wb in workbenches.iter() {
+            if wb.status_now().code == Status::Ringing {
+                let _ = wb.answer().await;
+                let _ = wb.hang_up().await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    offers.sort();
+    admin_requests.sort();
+
+    println!(
+        "workbench_load: {} agents ({} links each: OpenAPI, agent link{}), {} at a time",
+        options.agents,
+        if sip { 3 } else { 2 },
+        if sip {
+            ", SIP"
+        } else {
+            "; this emulator serves no SIP"
+        },
+        options.parallel
+    );
+    println!(
+        "  register -> ready: median {:.1} ms, p99 {:.1} ms, max {:.1} ms; all in {:.2} s",
+        ms(percentile(&registers, 0.5)),
+        ms(percentile(&registers, 0.99)),
+        ms(*registers.last().unwrap_or(&Duration::ZERO)),
+        all_registered.as_secs_f64()
+    );
+    println!(
+        "  one OpenAPI round trip (PollUserStatus, loopback): median {:.2} ms",
+        ms(rtt)
+    );
+    println!(
+        "  idle memory per registered agent: {resident:.1} KiB resident, {heap:.1} KiB live heap ({:.1} KiB of it the workbench before register; registering measured on the second {second} agents)",
+        per(heap_built - heap_before),
+    );
+    println!(
+        "  the whole process: RSS {:.1} -> {:.1} MiB for {} agents ({:.1} KiB each, the shared client's connections included)",
+        before as f64 / (1024.0 * 1024.0),
+        after as f64 / (1024.0 * 1024.0),
+        options.agents,
+        per(i64::try_from(after.saturating_sub(before)).unwrap_or(0)),
+    );
+    if !offers.is_empty() {
+        println!(
+            "  offer -> onCallComing: median {:.2} ms, p99 {:.2} ms over {} calls, counted from the start of the admin request that places the call (which itself takes a median {:.2} ms)",
+            ms(percentile(&offers, 0.5)),
+            ms(percentile(&offers, 0.99)),
+            offers.len(),
+            ms(percentile(&admin_requests, 0.5)),
+        );
+    }
+    if !options.full {
+        // The smoke run under `cargo test`: everything settled.
+        assert_eq!(registers.len(), options.agents);
+        assert_eq!(offers.len(), options.calls);
+    }
+    for wb in workbenches.iter() {
+        let _ = wb.clone().shutdown().await;
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+}

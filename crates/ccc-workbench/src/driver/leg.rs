@@ -1,0 +1,625 @@
+//! The agent's call leg on this device: the SIP call the platform places to the
+//! extension (inbound calls, and the agent's own leg of every call it dials) and its
+//! WebRTC media.
+//!
+//! An INVITE is answered at once when it is the agent's own leg (the status shows a
+//! call the agent placed or joined, or one of its dialing requests is in flight), and
+//! otherwise rings until `answer` (or the auto-answer timer). SDP goes from the INVITE
+//! and re-INVITEs to the media session and back; ICE uses the chosen access point's
+//! TURN servers.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ccc_core::{ErrorCode, ErrorNotify, Input, Status};
+use ccc_media::call::{CallConfig, IceServer, MediaError, MediaEvent, MediaEvents, MediaSession};
+use ccc_sip::client::ClientEvent;
+use ccc_sip::link::LinkEvent as SipLinkEvent;
+use ccc_sip::ua::{CallHandle, EndReason, UaEvent};
+
+use super::command::{Output, Reply, Until};
+use super::{Done, Driver, OpDone, ops};
+use crate::audio::CallAudioInfo;
+use crate::error::Error;
+use crate::event::Event;
+
+/// How long one SIP command may take. The client answers from its own task within
+/// microseconds; the driver awaits it in place (a job would have to borrow the client),
+/// bounded so that a client stuck on a full event queue cannot stall the driver.
+const SIP_COMMAND: Duration = Duration::from_secs(2);
+
+/// The agent's SIP call and its media.
+pub(crate) struct Leg {
+    pub(crate) handle: CallHandle,
+    /// `From` of the INVITE.
+    pub(crate) from: String,
+    /// The INVITE's offer, until it is answered.
+    pub(crate) offer: Option<Vec<u8>>,
+    /// The media is being set up.
+    pub(crate) answering: bool,
+    pub(crate) media: Option<Arc<MediaSession>>,
+    pub(crate) media_events: Option<MediaEvents>,
+    /// The file this call is recorded to (C12).
+    pub(crate) recording: Option<PathBuf>,
+    /// When the leg started, ms since the epoch (for fault reports).
+    pub(crate) started_ms: i64,
+    pub(crate) job_id: Option<Arc<str>>,
+}
+
+impl Leg {
+    /// Stops the media (bounded).
+    pub(crate) async fn close(self) {
+        if let Some(media) = self.media {
+            let _ = tokio::time::timeout(Duration::from_secs(5), media.close()).await;
+        }
+    }
+}
+
+/// A media session's answer to an offer.
+pub(crate) struct MediaAnswer {
+    handle: CallHandle,
+    /// A new session (first INVITE), or `None` for a re-INVITE of the existing one.
+    session: Option<(MediaSession, MediaEvents)>,
+    result: Result<String, MediaError>,
+}
+
+/// A media session's offer (ICE restart).
+pub(crate) struct MediaOffer {
+    handle: CallHandle,
+    result: Result<String, MediaError>,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Statuses in which an arriving INVITE is the agent's own leg.
+fn own_leg_status(status: Status) -> bool {
+    !matches!(
+        status,
+        Status::Unregistered
+            | Status::Registering
+            | Status::SignedOut
+            | Status::SignedIn
+            | Status::Ready
+            | Status::Break
+            | Status::AfterCallWork
+            | Status::Ringing
+    )
+}
+
+impl Driver {
+    /// The media settings of the next call: the template, the access point's TURN
+    /// servers (C39), statistics (C37), recording (C12).
+    fn call_config(&self, job: Option<&str>) -> CallConfig {
+        let mut config = self.s.call.clone();
+        if let Some(s) = &self.session {
+            if self.s.config.enable_switch_adapter()
+                && let Some(urls) = s.access.urls(&s.access_point)
+            {
+                config.ice_servers.extend(urls.iter().map(|url| {
+                    if url.starts_with("stun:") {
+                        IceServer::stun(url.clone())
+                    } else {
+                        IceServer::turn(
+                            url.clone(),
+                            s.access.username.clone(),
+                            s.access.password.clone(),
+                        )
+                    }
+                }));
+            }
+            if self.s.config.enable_record() {
+                let dir = self.s.record_dir.clone().unwrap_or_else(std::env::temp_dir);
+                let name = format!(
+                    "ccc-{}-{}-{}.wav",
+                    s.login.extension,
+                    job.unwrap_or("call"),
+                    now_ms()
+                );
+                config.recording = Some(dir.join(name));
+            }
+        }
+        config.keep_stats = !self.s.config.disable_save_stats();
+        config
+    }
+
+    /// Starts the media answer of the leg's pending offer.
+    fn start_answer(&mut self) {
+        let status = self.agent.status();
+        let job = self.agent.call_context().and_then(|c| c.job_id.clone());
+        let config = self.call_config(job.as_deref());
+        let Some(leg) = self.session.as_mut().and_then(|s| s.leg.as_mut()) else {
+            return;
+        };
+        let Some(offer) = leg.offer.take() else {
+            return;
+        };
+        leg.answering = true;
+        leg.recording.clone_from(&config.recording);
+        leg.job_id.clone_from(&job);
+        let info = CallAudioInfo {
+            job_id: job,
+            remote: leg.from.clone(),
+            status,
+        };
+        let audio = self.s.audio.0.audio(&info);
+        let handle = leg.handle;
+        self.spawn(async move {
+            let offer = String::from_utf8_lossy(&offer).into_owned();
+            let (session, result) = match MediaSession::new(config, audio).await {
+                Ok((session, events)) => {
+                    let result = session.answer(&offer).await;
+                    (Some((session, events)), result)
+                }
+                Err(e) => (None, Err(e)),
+            };
+            Done::MediaAnswer(MediaAnswer {
+                handle,
+                session,
+                result,
+            })
+        });
+    }
+
+    /// `answer()` (reply `Some`) or the auto-answer timer (`None`).
+    pub(super) fn answer_now(&mut self, reply: Option<Reply>) {
+        let pending = self
+            .session
+            .as_ref()
+            .and_then(|s| s.leg.as_ref())
+            .map(|l| (l.offer.is_some(), l.answering));
+        match pending {
+            Some((true, _)) => self.start_answer(),
+            Some((false, _)) => {}
+            None => {
+                // No INVITE at this device (a desk phone, or not there yet): the
+                // platform answers; an INVITE that follows is then the agent's own leg.
+                let job = self.agent.call_context().and_then(|c| c.job_id.clone());
+                let Some(job) = job else {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Err(Error::unavailable("answer", "no call rings")));
+                    }
+                    return;
+                };
+                let api = self.api.clone();
+                let device = self.s.device_id.clone();
+                let request = ccc_openapi::v2020::AnswerCall::new(api.instance(), job.to_string())
+                    .user_id(api.user())
+                    .device_id(device);
+                let mut done = OpDone::new("answer", reply);
+                done.until = Some(Until::Talking);
+                self.spawn(ops::act(api, request, done, ops::snapshot));
+                return;
+            }
+        }
+        if let Some(reply) = reply {
+            self.wait("answer", Until::Talking, reply, Output::Unit);
+        }
+    }
+
+    /// Answers `reply` once `until` holds (or at once if it does).
+    pub(super) fn wait(
+        &mut self,
+        method: &'static str,
+        until: Until,
+        reply: Reply,
+        output: Output,
+    ) {
+        if until.reached(self.agent.status()) {
+            let _ = reply.send(Ok(output));
+            return;
+        }
+        self.waiters.push(super::Waiter {
+            method,
+            until,
+            deadline: tokio::time::Instant::now() + self.s.method_timeout,
+            reply,
+            result: Some(output),
+        });
+    }
+
+    /// A status change may make a pending INVITE the agent's own leg.
+    pub(super) fn leg_status_changed(&mut self, status: Status) {
+        let own_dial = self.session.as_ref().is_some_and(|s| s.own_dials > 0);
+        let waiting = self
+            .session
+            .as_ref()
+            .and_then(|s| s.leg.as_ref())
+            .is_some_and(|l| l.offer.is_some() && !l.answering);
+        if waiting && (own_leg_status(status) || own_dial) {
+            self.start_answer();
+        }
+    }
+
+    pub(super) async fn sip_event(&mut self, event: Option<ClientEvent>) {
+        let Some(event) = event else {
+            // The SIP client stopped.
+            if let Some(s) = &mut self.session {
+                s.sip = None;
+            }
+            self.feed([Input::LinkDown(ccc_core::Link::Sip)]);
+            return;
+        };
+        match event {
+            ClientEvent::Link(SipLinkEvent::Connected { local, .. }) => {
+                let first = self.session.as_mut().is_some_and(|s| {
+                    s.sip_local = Some(local);
+                    !std::mem::replace(&mut s.device_reported, true)
+                });
+                if first {
+                    self.spawn(ops::add_device(
+                        self.api.clone(),
+                        self.s.browser_version.clone(),
+                        local,
+                    ));
+                }
+                self.publish_view();
+            }
+            ClientEvent::Link(SipLinkEvent::Disconnected(why)) => {
+                tracing::info!(user = %self.s.user_id, ?why, "SIP link down");
+                if let Some(s) = &mut self.session {
+                    s.sip_registered = false;
+                }
+                self.feed([Input::LinkDown(ccc_core::Link::Sip)]);
+            }
+            ClientEvent::Link(_) => {}
+            ClientEvent::Ua(event) => self.ua_event(event).await,
+            _ => {}
+        }
+    }
+
+    async fn ua_event(&mut self, event: UaEvent) {
+        match event {
+            UaEvent::Registered { .. } => {
+                if let Some(s) = &mut self.session {
+                    s.sip_registered = true;
+                }
+                self.feed([Input::SipRegistered, Input::LinkUp(ccc_core::Link::Sip)]);
+                self.try_sign_in();
+            }
+            UaEvent::RegistrationFailed(e) => {
+                let notify =
+                    ErrorNotify::new("register", ErrorCode::NetworkError, format!("SIP: {e}"));
+                if self.registering.is_some() {
+                    self.register_failed(Error::Operation(notify));
+                } else {
+                    self.feed([Input::Error(notify), Input::LinkDown(ccc_core::Link::Sip)]);
+                }
+            }
+            UaEvent::RegistrationLost => {
+                if let Some(s) = &mut self.session {
+                    s.sip_registered = false;
+                }
+                self.feed([Input::LinkDown(ccc_core::Link::Sip)]);
+            }
+            UaEvent::IncomingCall {
+                call, from, sdp, ..
+            } => self.incoming(call, from, sdp).await,
+            UaEvent::CallUpdate { call, sdp } => self.reoffer(call, sdp).await,
+            UaEvent::CallUpdated { call, sdp } => {
+                let media = self.media_of(call);
+                if let Some(media) = media {
+                    self.spawn(async move {
+                        let sdp = String::from_utf8_lossy(&sdp).into_owned();
+                        if let Err(e) = media.set_remote(&sdp).await {
+                            tracing::warn!(error = %e, "the answer to our re-INVITE does not apply");
+                        }
+                        Done::Nothing
+                    });
+                }
+            }
+            UaEvent::Info {
+                call,
+                content_type,
+                body,
+            } if self.is_leg(call) => {
+                for digit in dtmf_of_info(&content_type, &body) {
+                    let _ = self.events.send(Event::Dtmf { digit });
+                }
+            }
+            UaEvent::CallEnded { call, reason } => self.leg_ended(call, reason),
+            _ => {}
+        }
+    }
+
+    fn is_leg(&self, call: CallHandle) -> bool {
+        self.session
+            .as_ref()
+            .and_then(|s| s.leg.as_ref())
+            .is_some_and(|l| l.handle == call)
+    }
+
+    fn media_of(&self, call: CallHandle) -> Option<Arc<MediaSession>> {
+        self.session
+            .as_ref()
+            .and_then(|s| s.leg.as_ref())
+            .filter(|l| l.handle == call)
+            .and_then(|l| l.media.clone())
+    }
+
+    async fn incoming(&mut self, call: CallHandle, from: String, sdp: Vec<u8>) {
+        let Some(s) = &mut self.session else { return };
+        let Some(sip) = &s.sip else { return };
+        if s.leg.is_some() {
+            // One call per device: the platform's legs of one call reuse it.
+            let _ = tokio::time::timeout(SIP_COMMAND, sip.reject(call, 486, "Busy Here")).await;
+            return;
+        }
+        let _ = tokio::time::timeout(SIP_COMMAND, sip.ringing(call)).await;
+        s.leg = Some(Leg {
+            handle: call,
+            from,
+            offer: Some(sdp),
+            answering: false,
+            media: None,
+            media_events: None,
+            recording: None,
+            started_ms: now_ms(),
+            job_id: None,
+        });
+        self.feed([Input::SipIncoming]);
+        let status = self.agent.status();
+        self.leg_status_changed(status);
+    }
+
+    /// A re-INVITE (hold music, unhold, ICE restart from the far end).
+    async fn reoffer(&mut self, call: CallHandle, sdp: Vec<u8>) {
+        let Some(media) = self.media_of(call) else {
+            // No media yet: nothing to renegotiate; refuse, the platform keeps the old.
+            if let Some(sip) = self.session.as_ref().and_then(|s| s.sip.as_ref()) {
+                let _ = tokio::time::timeout(SIP_COMMAND, sip.reject(call, 491, "Request Pending"))
+                    .await;
+            }
+            return;
+        };
+        self.spawn(async move {
+            let sdp = String::from_utf8_lossy(&sdp).into_owned();
+            let result = media.answer(&sdp).await;
+            Done::MediaAnswer(MediaAnswer {
+                handle: call,
+                session: None,
+                result,
+            })
+        });
+    }
+
+    pub(super) async fn media_answered(&mut self, answer: MediaAnswer) {
+        let MediaAnswer {
+            handle,
+            session,
+            result,
+        } = answer;
+        let user = self.s.user_id.clone();
+        let Some(s) = &mut self.session else {
+            if let Some((media, _)) = session {
+                tokio::spawn(async move { media.close().await });
+            }
+            return;
+        };
+        let leg_here = s.leg.as_ref().is_some_and(|l| l.handle == handle);
+        let Some(sip) = &s.sip else { return };
+        match result {
+            Ok(sdp) if leg_here => {
+                let answered =
+                    tokio::time::timeout(SIP_COMMAND, sip.answer(handle, sdp.into_bytes()))
+                        .await
+                        .unwrap_or(false);
+                if let Some(leg) = s.leg.as_mut() {
+                    leg.answering = false;
+                    if let Some((media, events)) = session {
+                        media.set_volume(s.volume).await.ok();
+                        if s.muted {
+                            media.set_muted(true).await.ok();
+                        }
+                        leg.media = Some(Arc::new(media));
+                        leg.media_events = Some(events);
+                    }
+                }
+                if !answered {
+                    tracing::warn!(%user, "the SIP client did not take the answer");
+                }
+            }
+            Ok(_) => {
+                // The call ended while the media was set up.
+                if let Some((media, _)) = session {
+                    tokio::spawn(async move { media.close().await });
+                }
+            }
+            Err(e) => {
+                tracing::warn!(%user, error = %e, "media answer failed");
+                let _ = tokio::time::timeout(
+                    SIP_COMMAND,
+                    sip.reject(handle, 488, "Not Acceptable Here"),
+                )
+                .await;
+                if let Some(leg) = s.leg.as_mut()
+                    && leg.handle == handle
+                {
+                    leg.answering = false;
+                }
+                if let Some((media, _)) = session {
+                    tokio::spawn(async move { media.close().await });
+                }
+                let notify =
+                    ErrorNotify::new("answer", ErrorCode::GetLocalMediaFailed, e.to_string());
+                self.feed([Input::Error(notify)]);
+                self.report_fault(format!("media answer failed: {e}"));
+            }
+        }
+    }
+
+    pub(super) async fn media_offered(&mut self, offer: MediaOffer) {
+        let Some(s) = &self.session else { return };
+        let (Some(sip), true) = (
+            &s.sip,
+            s.leg.as_ref().is_some_and(|l| l.handle == offer.handle),
+        ) else {
+            return;
+        };
+        match offer.result {
+            Ok(sdp) => {
+                let _ =
+                    tokio::time::timeout(SIP_COMMAND, sip.update(offer.handle, sdp.into_bytes()))
+                        .await;
+            }
+            Err(e) => tracing::warn!(error = %e, "ICE restart offer failed"),
+        }
+    }
+
+    pub(super) async fn media_event(&mut self, event: Option<MediaEvent>) {
+        let Some(event) = event else {
+            if let Some(leg) = self.session.as_mut().and_then(|s| s.leg.as_mut()) {
+                leg.media_events = None;
+            }
+            return;
+        };
+        match event {
+            MediaEvent::Connected { codec, .. } => {
+                let _ = self.events.send(Event::MediaConnected {
+                    codec: codec.map(|c| c.name().to_owned()),
+                });
+            }
+            MediaEvent::Dtmf { digit } => {
+                let _ = self.events.send(Event::Dtmf { digit });
+            }
+            MediaEvent::Disconnected => {
+                // The path broke; ask the far end for a fresh one (re-INVITE).
+                let Some(leg) = self.session.as_ref().and_then(|s| s.leg.as_ref()) else {
+                    return;
+                };
+                if let Some(media) = leg.media.clone() {
+                    let handle = leg.handle;
+                    self.spawn(async move {
+                        let result = media.restart_ice().await;
+                        Done::MediaOffer(MediaOffer { handle, result })
+                    });
+                }
+            }
+            MediaEvent::Failed { reason } => {
+                let notify =
+                    ErrorNotify::new("call", ErrorCode::GetLocalMediaFailed, reason.to_string());
+                self.feed([Input::Error(notify)]);
+                self.report_fault(format!("call media failed: {reason}"));
+                // Media that failed for good cannot carry the call: hang up the leg.
+                if let Some(s) = &self.session
+                    && let (Some(sip), Some(leg)) = (&s.sip, &s.leg)
+                {
+                    let _ = tokio::time::timeout(SIP_COMMAND, sip.hang_up(leg.handle)).await;
+                }
+            }
+            MediaEvent::RecordingFailed { message } => {
+                tracing::warn!(%message, "recording failed");
+            }
+            MediaEvent::Quality(alert) => {
+                tracing::info!(?alert, "call quality");
+            }
+            _ => {}
+        }
+    }
+
+    fn leg_ended(&mut self, call: CallHandle, reason: EndReason) {
+        let Some(s) = &mut self.session else { return };
+        if s.leg.as_ref().is_none_or(|l| l.handle != call) {
+            return;
+        }
+        let Some(leg) = s.leg.take() else { return };
+        let flow_lost = reason == EndReason::FlowLost && leg.media.is_some();
+        let recording = leg.recording.clone().filter(|_| leg.media.is_some());
+        let job = leg.job_id.clone();
+        let started = leg.started_ms;
+        tokio::spawn(leg.close());
+        self.feed([Input::SipCallEnded]);
+        if flow_lost {
+            let notify = ErrorNotify::new(
+                "call",
+                ErrorCode::NetworkError,
+                "the SIP link went down during the call; the call was released",
+            );
+            self.feed([Input::Error(notify)]);
+            self.report_fault_since("the SIP link went down during the call".to_owned(), started);
+        }
+        if let Some(path) = recording {
+            self.spawn(ops::upload_recording(self.api.clone(), path, job));
+        }
+    }
+
+    /// Reports a fault of this device (A21 `CreateFault`).
+    pub(super) fn report_fault(&self, description: String) {
+        let started = self
+            .session
+            .as_ref()
+            .and_then(|s| s.leg.as_ref())
+            .map_or_else(now_ms, |l| l.started_ms);
+        self.report_fault_since(description, started);
+    }
+
+    fn report_fault_since(&self, description: String, started_ms: i64) {
+        let Some(s) = &self.session else { return };
+        let connect = self
+            .agent
+            .call_context()
+            .and_then(|c| c.job_id.clone())
+            .or_else(|| s.last_job.clone())
+            .map_or_else(String::new, |j| j.to_string());
+        self.spawn(ops::create_fault(
+            self.api.clone(),
+            s.login.extension.clone(),
+            connect,
+            started_ms,
+            description,
+            s.sip_local,
+            self.s.browser_version.clone(),
+        ));
+    }
+}
+
+/// Digits of a SIP INFO: `application/dtmf-relay` (`Signal=5`) or `application/dtmf`.
+fn dtmf_of_info(content_type: &str, body: &[u8]) -> Vec<char> {
+    let text = String::from_utf8_lossy(body);
+    let kind = content_type.to_ascii_lowercase();
+    let valid = |c: &char| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D');
+    if kind.starts_with("application/dtmf-relay") {
+        text.lines()
+            .filter_map(|line| {
+                let (key, value) = line.split_once('=')?;
+                key.trim()
+                    .eq_ignore_ascii_case("signal")
+                    .then(|| value.trim().chars().next())
+                    .flatten()
+            })
+            .filter(valid)
+            .collect()
+    } else if kind.starts_with("application/dtmf") {
+        text.trim().chars().filter(valid).collect()
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_digits() {
+        assert_eq!(
+            dtmf_of_info("application/dtmf-relay", b"Signal=5\r\nDuration=160\r\n"),
+            vec!['5']
+        );
+        assert_eq!(dtmf_of_info("application/dtmf", b"#"), vec!['#']);
+        assert!(dtmf_of_info("text/plain", b"5").is_empty());
+        assert!(dtmf_of_info("application/dtmf-relay", b"Signal=x").is_empty());
+    }
+
+    #[test]
+    fn own_legs() {
+        assert!(own_leg_status(Status::Dialing));
+        assert!(own_leg_status(Status::Monitoring));
+        assert!(!own_leg_status(Status::Ringing));
+        assert!(!own_leg_status(Status::Ready));
+    }
+}

@@ -1,0 +1,240 @@
+//! The end-to-end rig: an emulator started in-process on loopback ports of its own, and
+//! workbenches signed in to it through the OpenAPI (signed, direct), the agent link
+//! and (once the emulator serves it) SIP.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ccc_emulator::{Emulator, EmulatorConfig, Scenario};
+use ccc_openapi::Client;
+use ccc_openapi::transport::Direct;
+use ccc_workbench::{Config, Event, Status, Workbench, WorkbenchBuilder};
+use tokio::sync::Notify;
+
+/// How long any one wait in a test may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct Rig {
+    pub emulator: Emulator,
+    pub dir: tempfile::TempDir,
+}
+
+impl Rig {
+    pub async fn start() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(tweak: impl FnOnce(&mut Scenario)) -> Self {
+        let mut scenario = Scenario::default();
+        tweak(&mut scenario);
+        let emulator = Emulator::start(EmulatorConfig::new(scenario))
+            .await
+            .expect("the emulator starts");
+        Self {
+            emulator,
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        let info = self.emulator.info();
+        let direct = Direct::builder(info.credentials())
+            .endpoint(info.api_url.clone())
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("a direct transport");
+        Client::new(direct)
+    }
+
+    pub fn config(&self) -> ccc_core::config::ConfigBuilder {
+        Config::builder(self.emulator.info().instance_id.clone(), true)
+    }
+
+    /// A builder for `user` with the test defaults: no SIP device until the emulator
+    /// serves SIP, the lock in this rig's own directory, short timeouts.
+    pub fn builder(&self, user: &str, config: Config) -> WorkbenchBuilder {
+        Workbench::builder(config, self.client(), user)
+            .sip_device(self.emulator.info().sip_ws_url.is_some())
+            .local_dir(self.dir.path().join("local"))
+            .method_timeout(Duration::from_secs(5))
+            .register_timeout(Duration::from_secs(8))
+    }
+
+    /// Places an inbound call from `caller` to the hotline `callee`.
+    pub fn call_in(&self, caller: &str, callee: &str) -> String {
+        self.emulator
+            .with_platform(|p, now| {
+                p.place_inbound_call(
+                    now,
+                    ccc_emulator::platform::InboundCall::new(caller, callee),
+                )
+            })
+            .expect("the call is placed")
+            .to_string()
+    }
+
+    /// The agent's state at the platform.
+    pub fn platform_state(&self, user: &str) -> Option<String> {
+        self.emulator.with_platform(|p, _| {
+            p.agents()
+                .into_iter()
+                .find(|a| &*a.user_id == user)
+                .map(|a| a.state.as_str().to_owned())
+        })
+    }
+}
+
+/// Every event of one workbench, in order, and a way to wait for one. Waits go
+/// forward: each looks at the events after the one the previous wait matched.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    events: Arc<Mutex<Vec<Event>>>,
+    changed: Arc<Notify>,
+    cursor: Arc<Mutex<usize>>,
+}
+
+impl Recorder {
+    pub fn attach(mut stream: ccc_workbench::EventStream) -> Self {
+        let recorder = Self::default();
+        let r = recorder.clone();
+        tokio::spawn(async move {
+            while let Some(event) = stream.recv().await {
+                r.events.lock().unwrap().push(event);
+                r.changed.notify_waiters();
+            }
+        });
+        recorder
+    }
+
+    pub fn events(&self) -> Vec<Event> {
+        self.events.lock().unwrap().clone()
+    }
+
+    pub fn hooks(&self) -> Vec<&'static str> {
+        self.events().iter().map(Event::hook_name).collect()
+    }
+
+    /// The status codes of every onStatusChange, in order.
+    pub fn statuses(&self) -> Vec<i8> {
+        self.events()
+            .iter()
+            .filter_map(|e| match e {
+                Event::StatusChange(s) => Some(s.code.code()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits until an event after the last one waited for matches.
+    pub async fn wait_for(&self, what: &str, f: impl Fn(&Event) -> bool) -> Event {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let notified = self.changed.notified();
+            let from = *self.cursor.lock().unwrap();
+            let found = self
+                .events()
+                .into_iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, e)| f(e));
+            if let Some((i, e)) = found {
+                *self.cursor.lock().unwrap() = i + 1;
+                return e;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!(
+                    "no {what} within {WAIT:?}; events: {:?}",
+                    self.hooks_and_codes()
+                );
+            }
+        }
+    }
+
+    /// Waits for an onStatusChange to `code`.
+    pub async fn wait_status(&self, code: Status) {
+        self.wait_for(
+            &format!("status {code}"),
+            |e| matches!(e, Event::StatusChange(s) if s.code == code),
+        )
+        .await;
+    }
+
+    /// Forgets what was recorded.
+    pub fn clear(&self) {
+        self.events.lock().unwrap().clear();
+        *self.cursor.lock().unwrap() = 0;
+    }
+
+    pub fn hooks_and_codes(&self) -> Vec<String> {
+        self.events()
+            .iter()
+            .map(|e| match e {
+                Event::StatusChange(s) => format!("{}", s.code.code()),
+                other => other.hook_name().to_owned(),
+            })
+            .collect()
+    }
+}
+
+/// Builds a workbench and records its events from onInit on.
+pub async fn build(builder: WorkbenchBuilder) -> (Workbench, Recorder) {
+    let recorder = Recorder::attach(builder.events());
+    let workbench = builder.build().await.expect("the workbench builds");
+    (workbench, recorder)
+}
+
+impl Rig {
+    /// A request to the emulator's admin API (faults): `POST path` with `body`.
+    pub async fn admin(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let info = self.emulator.info();
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .build()
+            .unwrap();
+        let response = client
+            .post(format!("{}{path}", info.admin_url))
+            .bearer_auth(&info.admin_token)
+            .json(&body)
+            .send()
+            .await
+            .expect("the admin API answers");
+        assert!(
+            response.status().is_success(),
+            "admin {path}: {}",
+            response.status()
+        );
+        response.json().await.expect("admin JSON")
+    }
+
+    /// The customer of call `job` hangs up.
+    pub fn customer_hangs_up(&self, job: &str) {
+        self.emulator.with_platform(|p, now| {
+            p.handle(
+                now,
+                ccc_emulator::platform::Input::CustomerHangUp { job_id: job.into() },
+            );
+        });
+    }
+
+    /// The live calls at the platform.
+    pub fn calls(&self) -> Vec<ccc_emulator::platform::CallInfo> {
+        self.emulator.with_platform(|p, _| p.calls())
+    }
+
+    /// An agent registered and ready, with its events recorded from there on.
+    pub async fn ready_agent(&self, user: &str, config: Config) -> (Workbench, Recorder) {
+        let (wb, rec) = build(self.builder(user, config)).await;
+        wb.register(None, "default").await.expect("register");
+        rec.wait_status(Status::Ready).await;
+        rec.clear();
+        (wb, rec)
+    }
+}
