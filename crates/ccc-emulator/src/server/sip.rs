@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ccc_core::model::Text;
 use ccc_media::call::{CallAudio, CallConfig, MediaEvent, MediaSession};
-use ccc_sip::server::{FlowId, Leg, ServerEvent, ServerEvents, SipServer};
+use ccc_sip::server::{FlowFault, FlowId, Leg, ServerEvent, ServerEvents, SipServer};
 use ccc_sip::ua::{EndReason, UaEvent};
 use tokio::sync::{mpsc, watch};
 
 use super::engine::Engine;
+use super::faults::{LinkFault, LinkKind};
 use super::media::{CustomerDtmf, MediaHub};
 use crate::platform::{Input, LegId, MixLeg};
 use crate::scenario::CustomerScript;
@@ -113,6 +114,17 @@ fn device_of(instance: Option<&str>, flow: &dyn std::fmt::Display) -> Text {
     }
 }
 
+/// The SIP server's form of a link fault.
+fn flow_fault(fault: LinkFault) -> FlowFault {
+    if fault.black_hole {
+        FlowFault::BlackHole
+    } else if fault.delay.is_zero() {
+        FlowFault::None
+    } else {
+        FlowFault::Delay(fault.delay)
+    }
+}
+
 fn user_part(aor: &str) -> &str {
     let rest = aor.strip_prefix("sip:").unwrap_or(aor);
     rest.split('@').next().unwrap_or(rest)
@@ -178,6 +190,23 @@ impl SipShell {
             self.server.close_flow(*flow).await;
         }
         flows.len()
+    }
+
+    /// Puts `fault` on every SIP flow `user` has registered (see
+    /// [`SipServer::set_flow_fault`]); how many flows took it.
+    pub(crate) async fn set_fault(&self, user: &str, fault: LinkFault) -> usize {
+        let flows: Vec<FlowId> = lock(&self.registry)
+            .flows
+            .get(user)
+            .map(|list| list.iter().map(|(f, _)| *f).collect())
+            .unwrap_or_default();
+        let mut set = 0;
+        for flow in flows {
+            if self.server.set_flow_fault(flow, flow_fault(fault)).await {
+                set += 1;
+            }
+        }
+        set
     }
 
     /// Carries the platform's leg commands out, in order, until the channel closes.
@@ -394,10 +423,17 @@ impl SipShell {
                     Some(user)
                 });
                 if let Some(user) = user {
-                    let mut reg = lock(&self.registry);
-                    let list = reg.flows.entry(user).or_default();
-                    if !list.iter().any(|(f, _)| *f == flow) {
-                        list.push((flow, device));
+                    let fault = engine.run(|s, _| s.faults.link(LinkKind::Sip, &user));
+                    {
+                        let mut reg = lock(&self.registry);
+                        let list = reg.flows.entry(user).or_default();
+                        if !list.iter().any(|(f, _)| *f == flow) {
+                            list.push((flow, device));
+                        }
+                    }
+                    // A faulted agent's new flow is faulted too, from its registration on.
+                    if fault != LinkFault::default() {
+                        self.server.set_flow_fault(flow, flow_fault(fault)).await;
                     }
                 }
             }

@@ -8,7 +8,7 @@ use ccc_media::audio::{AudioFrame, Tone, pulled_sink};
 use ccc_media::call::{CallAudio, CallConfig, MediaSession};
 use ccc_media::dsp::dominant_tone;
 use ccc_sip::client::{ClientEvent, SipClient};
-use ccc_sip::link::{LinkConfig, LinkEvent};
+use ccc_sip::link::{DownReason, LinkConfig, LinkEvent};
 use ccc_sip::transport::WsConnect;
 use ccc_sip::ua::{CallHandle, EndReason, UaConfig, UaEvent};
 use tokio::sync::mpsc;
@@ -30,10 +30,21 @@ pub struct PhoneCall {
 impl Phone {
     /// Registers `extension` with `password`; the device id is its `+sip.instance`.
     pub async fn register(info: &EmulatorInfo, extension: &str, password: &str) -> Self {
+        Self::register_with(info, extension, password, |_| {}).await
+    }
+
+    /// The same with the link settings changed by `tune` (keep-alive, dead-link limit).
+    pub async fn register_with(
+        info: &EmulatorInfo,
+        extension: &str,
+        password: &str,
+        tune: impl FnOnce(&mut LinkConfig),
+    ) -> Self {
         let url = info.sip_ws_url.clone().expect("SIP is served");
         let mut link = LinkConfig::new(WsConnect::new(url));
         link.min_backoff = Duration::from_millis(50);
         link.max_backoff = Duration::from_millis(200);
+        tune(&mut link);
         let device = format!("urn:uuid:00000000-0000-4000-8000-00000000{extension}");
         let ua = UaConfig::new(extension, password, info.sip_domain.clone(), device.clone());
         let mut phone = Self {
@@ -69,11 +80,11 @@ impl Phone {
         }
     }
 
-    /// Waits for the flow to go down.
-    pub async fn disconnected(&mut self) {
+    /// Waits for the flow to go down; why it did.
+    pub async fn disconnected(&mut self) -> DownReason {
         loop {
-            if let ClientEvent::Link(LinkEvent::Disconnected(_)) = self.next().await {
-                return;
+            if let ClientEvent::Link(LinkEvent::Disconnected(reason)) = self.next().await {
+                return reason;
             }
         }
     }

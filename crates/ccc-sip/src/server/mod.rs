@@ -19,7 +19,9 @@
 mod driver;
 mod registrar;
 
-pub use driver::{COMMAND_LIMIT, ListenConfig, ServerError, ServerEvents, SipServer, TlsIdentity};
+pub use driver::{
+    COMMAND_LIMIT, FlowFault, ListenConfig, ServerError, ServerEvents, SipServer, TlsIdentity,
+};
 pub use registrar::Binding;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
