@@ -6,7 +6,7 @@ use std::time::Duration;
 use ccc_emulator::EmulatorInfo;
 use ccc_media::audio::{AudioFrame, Tone, pulled_sink};
 use ccc_media::call::{CallAudio, CallConfig, MediaSession};
-use ccc_media::dsp::dominant_tone;
+use ccc_media::dsp::{Goertzel, dominant_tone};
 use ccc_sip::client::{ClientEvent, SipClient};
 use ccc_sip::link::{DownReason, LinkConfig, LinkEvent};
 use ccc_sip::transport::WsConnect;
@@ -148,7 +148,20 @@ impl PhoneCall {
         self.listen(candidates, false).await
     }
 
+    /// Which of `candidates` are present (at least 1 % of full-scale power) in about a
+    /// second of what is heard once sound arrives: the parties of a mix.
+    pub async fn tones(&mut self, candidates: &[f64]) -> Vec<f64> {
+        let (samples, rate) = self.second(true).await;
+        present(&samples, rate, candidates)
+    }
+
     async fn listen(&mut self, candidates: &[f64], wait_for_sound: bool) -> Option<f64> {
+        let (samples, rate) = self.second(wait_for_sound).await;
+        dominant_tone(&samples, rate, candidates)
+    }
+
+    /// About a second of fresh audio, once sound arrives if asked.
+    async fn second(&mut self, wait_for_sound: bool) -> (Vec<i16>, u32) {
         // Drop what is queued, then listen to fresh audio.
         while self.heard.try_recv().is_ok() {}
         let mut first = next_frame(&mut self.heard).await;
@@ -168,8 +181,29 @@ impl PhoneCall {
             }
             samples.extend_from_slice(frame.samples());
         }
-        dominant_tone(&samples, rate, candidates)
+        (samples, rate)
     }
+}
+
+/// Which of `candidates` carry at least 1 % of full-scale power in `samples`.
+pub fn present(samples: &[i16], rate: u32, candidates: &[f64]) -> Vec<f64> {
+    candidates
+        .iter()
+        .copied()
+        .filter(|f| Goertzel::new(*f, rate).power(samples) >= 0.01)
+        .collect()
+}
+
+/// The tones of `candidates` present in each half second of a WAV file (mono, what a
+/// customer heard), in order.
+pub fn tones_in_wav_windows(path: &str, candidates: &[f64]) -> Vec<Vec<f64>> {
+    let reader = hound::WavReader::open(path).expect("a WAV file");
+    let rate = reader.spec().sample_rate;
+    let samples: Vec<i16> = reader.into_samples().map(Result::unwrap).collect();
+    samples
+        .chunks(rate as usize / 2)
+        .map(|window| present(window, rate, candidates))
+        .collect()
 }
 
 async fn next_frame(heard: &mut mpsc::Receiver<AudioFrame>) -> AudioFrame {
