@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use ccc_emulator::EmulatorInfo;
 use ccc_media::audio::{AudioFrame, Tone, pulled_sink};
-use ccc_media::call::{CallAudio, CallConfig, MediaSession};
+use ccc_media::call::{CallAudio, CallConfig, MediaEvents, MediaSession};
 use ccc_media::dsp::{Goertzel, dominant_tone};
 use ccc_sip::client::{ClientEvent, SipClient};
 use ccc_sip::link::{DownReason, LinkConfig, LinkEvent};
@@ -24,6 +24,8 @@ pub struct Phone {
 pub struct PhoneCall {
     pub call: CallHandle,
     pub session: MediaSession,
+    /// What the phone's media reports (DTMF heard, connection changes).
+    pub events: MediaEvents,
     heard: mpsc::Receiver<AudioFrame>,
 }
 
@@ -110,16 +112,16 @@ impl Phone {
     pub async fn answer_with(&mut self, config: CallConfig, hz: f64) -> PhoneCall {
         let (call, offer, _) = self.incoming().await;
         let (sink, heard) = pulled_sink(1_000);
-        let (session, _events) =
-            MediaSession::new(config, CallAudio::new(Tone::new(hz, 0.3), sink))
-                .await
-                .expect("a media session");
+        let (session, events) = MediaSession::new(config, CallAudio::new(Tone::new(hz, 0.3), sink))
+            .await
+            .expect("a media session");
         let answer = session.answer(&offer).await.expect("an answer");
         assert!(self.client.ringing(call).await);
         assert!(self.client.answer(call, answer.into_bytes()).await);
         PhoneCall {
             call,
             session,
+            events,
             heard,
         }
     }
