@@ -578,3 +578,40 @@ async fn an_agent_recording_uploads_to_the_oss_form_it_was_given() {
     assert_eq!(missing.status, 400);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_encrypted_callee_is_dialed_as_its_number() {
+    let emu = start().await;
+    let info = emu.info();
+    let mut api = Api::new(info);
+    let sealed = api
+        .ok("2017-07-05", "Encrypt", &[("PlainText.1", "13800000001")])
+        .await;
+    let cypher = sealed["CypherContents"]["CypherContent"][0]["CypherText"]
+        .as_str()
+        .expect("a cypher text")
+        .to_owned();
+    assert_ne!(cypher, "13800000001");
+    api.v2020(
+        "SignInGroup",
+        &[
+            ("UserId", BOB),
+            ("DeviceId", "d"),
+            ("SignedSkillGroupIdList", r#"["sales@ccc-emulator"]"#),
+        ],
+    )
+    .await;
+    api.v2020("ReadyForService", &[("UserId", BOB)]).await;
+    api.v2020(
+        "MakeCall",
+        &[
+            ("UserId", BOB),
+            ("Callee", &cypher),
+            ("MaskedCallee", "138****0001"),
+        ],
+    )
+    .await;
+    let (_, calls) = admin(info, "GET", "/calls", serde_json::Value::Null).await;
+    assert_eq!(calls[0]["called"], "13800000001", "{calls}");
+    emu.shutdown().await;
+}

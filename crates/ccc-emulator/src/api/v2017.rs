@@ -615,6 +615,17 @@ fn agent_in(platform: &Platform, job: &str) -> Result<AgentId, PlatformError> {
 /// The reversible stand-in for `Encrypt` (the emulator does not encrypt; it marks).
 pub(crate) const ENCRYPT_PREFIX: &str = "ccc-emulator:";
 
+/// The number behind a callee: `Encrypt`'s `CypherText` read back (as CCC decrypts an
+/// encrypted callee with the instance's key), any other text as it is.
+pub(crate) fn plain_number(callee: &str) -> String {
+    base64::engine::general_purpose::STANDARD
+        .decode(callee.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix(ENCRYPT_PREFIX).map(str::to_owned))
+        .unwrap_or_else(|| callee.to_owned())
+}
+
 /// Reads the request of `A`, answers it with `f`, and writes the typed answer.
 fn run<A: Action>(
     req: &ApiRequest,

@@ -14,6 +14,7 @@ use ccc_openapi::{Action, Envelope, Secret};
 use ring::hmac;
 use serde_json::{Value, json};
 
+use super::v2017::plain_number;
 use super::{ApiRequest, Context, TurnAuth, decode, encode, unknown_action};
 use crate::platform::{Command, Platform, PlatformError, Principal, Reply, TransfereeType};
 
@@ -256,7 +257,7 @@ pub(super) fn handle(
             Ok((
                 r.user_id.clone(),
                 Command::MakeCall {
-                    callee: r.callee.clone(),
+                    callee: plain_number(&r.callee),
                     caller: r.caller.clone(),
                 },
             ))
@@ -266,7 +267,7 @@ pub(super) fn handle(
                 r.user_id.clone(),
                 Command::RedialCall {
                     job_id: r.job_id.clone(),
-                    callee: r.callee.clone(),
+                    callee: r.callee.as_deref().map(plain_number),
                     caller: r.caller.clone(),
                 },
             ))
