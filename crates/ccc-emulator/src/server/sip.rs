@@ -400,15 +400,16 @@ impl SipShell {
 
     async fn event(self: &Arc<Self>, engine: &Arc<Engine>, event: ServerEvent) {
         match event {
-            ServerEvent::Registered { flow, aor, .. } => {
+            ServerEvent::Registered {
+                flow,
+                aor,
+                instance,
+                ..
+            } => {
+                // The event carries the instance: asking the server for the bindings
+                // here would wait on a server that may itself be waiting for room in
+                // this event stream.
                 let extension = user_part(&aor).to_owned();
-                let instance = self
-                    .server
-                    .bindings(aor.clone())
-                    .await
-                    .into_iter()
-                    .find(|b| b.flow == flow)
-                    .and_then(|b| b.instance);
                 let device = device_of(instance.as_deref(), &flow);
                 let user = engine.run(|s, now| {
                     let agent = s.platform.agent_by_extension(&extension)?;

@@ -197,6 +197,9 @@ pub enum ServerEvent {
         expires: u32,
         /// A refresh of a binding that was there.
         refreshed: bool,
+        /// Its `+sip.instance` (RFC 5626), without the angle brackets, as in
+        /// [`Binding::instance`]: the device, without asking for the bindings.
+        instance: Option<String>,
     },
     /// A binding went.
     Unregistered {
