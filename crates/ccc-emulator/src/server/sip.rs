@@ -434,7 +434,9 @@ impl SipShell {
                     }
                     // A faulted agent's new flow is faulted too, from its registration on.
                     if fault != LinkFault::default() {
-                        self.server.set_flow_fault(flow, flow_fault(fault)).await;
+                        self.spawn_server(move |server| async move {
+                            server.set_flow_fault(flow, flow_fault(fault)).await;
+                        });
                     }
                 }
             }
@@ -470,6 +472,16 @@ impl SipShell {
         }
     }
 
+    /// Runs `job` with the server on a task of its own. The event loop must not wait
+    /// for the server: the server waits for room in the event stream (bounded).
+    fn spawn_server<F, Fut>(&self, job: F)
+    where
+        F: FnOnce(SipServer) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        tokio::spawn(job(self.server.clone()));
+    }
+
     fn leg_of(&self, sip: Leg) -> Option<(LegId, Option<Arc<MediaSession>>, bool)> {
         let reg = lock(&self.registry);
         let leg = *reg.by_sip.get(&sip)?;
@@ -500,10 +512,9 @@ impl SipShell {
         match event {
             UaEvent::IncomingCall { call, .. } => {
                 // Agents place calls with MakeCall; the platform calls their device.
-                let _ = self
-                    .server
-                    .reject(Leg { flow, call }, 403, "Use MakeCall")
-                    .await;
+                self.spawn_server(move |server| async move {
+                    server.reject(Leg { flow, call }, 403, "Use MakeCall").await;
+                });
             }
             UaEvent::CallAnswered { call, sdp } => {
                 let sip = Leg { flow, call };
@@ -522,27 +533,33 @@ impl SipShell {
                     engine.run(|s, now| s.platform.handle(now, Input::LegAnswered(leg)));
                 } else {
                     // An answer the media cannot use: the call cannot go on.
-                    self.server.hang_up(sip).await;
+                    self.spawn_server(move |server| async move {
+                        server.hang_up(sip).await;
+                    });
                     engine.run(|s, now| s.platform.handle(now, Input::LegHungUp(leg)));
                 }
             }
             UaEvent::CallUpdate { call, sdp } => {
                 let sip = Leg { flow, call };
-                let Some((_, Some(session), _)) = self.leg_of(sip) else {
-                    let _ = self
-                        .server
-                        .reject(sip, 481, "Call/Transaction Does Not Exist")
-                        .await;
-                    return;
-                };
-                match session.answer(&String::from_utf8_lossy(&sdp)).await {
-                    Ok(answer) => {
-                        self.server.answer(sip, answer.into_bytes()).await;
+                let session = self.leg_of(sip).and_then(|(_, session, _)| session);
+                // Answered on a task of its own: the media may take its time over the
+                // new offer, and the server may be waiting for room in this stream.
+                self.spawn_server(move |server| async move {
+                    let Some(session) = session else {
+                        server
+                            .reject(sip, 481, "Call/Transaction Does Not Exist")
+                            .await;
+                        return;
+                    };
+                    match session.answer(&String::from_utf8_lossy(&sdp)).await {
+                        Ok(answer) => {
+                            server.answer(sip, answer.into_bytes()).await;
+                        }
+                        Err(_) => {
+                            server.reject(sip, 488, "Not Acceptable Here").await;
+                        }
                     }
-                    Err(_) => {
-                        let _ = self.server.reject(sip, 488, "Not Acceptable Here").await;
-                    }
-                }
+                });
             }
             UaEvent::Info {
                 call,
