@@ -150,11 +150,37 @@ impl PhoneCall {
         self.listen(candidates, false).await
     }
 
-    /// Which of `candidates` are present (at least 1 % of full-scale power) in about a
-    /// second of what is heard once sound arrives: the parties of a mix.
-    pub async fn tones(&mut self, candidates: &[f64]) -> Vec<f64> {
-        let (samples, rate) = self.second(true).await;
-        present(&samples, rate, candidates)
+    /// Waits (up to [`WAIT`]) until three 200 ms blocks in a row, each with sound, carry
+    /// exactly the tones `want` of `candidates` (each at least 1 % of full-scale power):
+    /// the parties of a mix, once the mix plan and the media have caught up. Otherwise
+    /// the tones of the last block with sound.
+    pub async fn hears_only(&mut self, candidates: &[f64], want: &[f64]) -> Result<(), Vec<f64>> {
+        while self.heard.try_recv().is_ok() {}
+        let t0 = std::time::Instant::now();
+        let (mut run, mut last) = (0, Vec::new());
+        while t0.elapsed() < WAIT {
+            let first = next_frame(&mut self.heard).await;
+            let mut rate = first.rate();
+            let mut samples = first.samples().to_vec();
+            while samples.len() < rate as usize / 5 && t0.elapsed() < WAIT {
+                let frame = next_frame(&mut self.heard).await;
+                if frame.rate() != rate {
+                    samples.clear();
+                    rate = frame.rate();
+                }
+                samples.extend_from_slice(frame.samples());
+            }
+            if samples.iter().all(|s| s.unsigned_abs() < 100) {
+                run = 0;
+                continue;
+            }
+            last = present(&samples, rate, candidates);
+            run = if last == want { run + 1 } else { 0 };
+            if run == 3 {
+                return Ok(());
+            }
+        }
+        Err(last)
     }
 
     async fn listen(&mut self, candidates: &[f64], wait_for_sound: bool) -> Option<f64> {
