@@ -695,7 +695,7 @@ fn device_check(app: &App) -> Vec<Line<'static>> {
             for t in &report.targets {
                 let reach = match &t.outcome {
                     ccc_media::check::Outcome::Reachable { after } => {
-                        format!("{} ms", after.as_millis())
+                        format!("{:.1} ms", after.as_secs_f64() * 1000.0)
                     }
                     other => format!("{other:?}"),
                 };
@@ -765,7 +765,7 @@ fn access_points(app: &App) -> Vec<Line<'static>> {
             .and_then(ccc_media::access_point::ServerReport::median_to_relay)
             .map_or_else(
                 || "unreachable".to_owned(),
-                |d| format!("{} ms", d.as_millis()),
+                |d| format!("{:.1} ms", d.as_secs_f64() * 1000.0),
             );
         lines.push(row(
             i + 1 == app.selection(),

@@ -294,7 +294,7 @@ async fn the_views_load_the_platforms_data() {
         .await;
     assert_shows(&rig.screen(), &["My work", "Calls"]);
 
-    // The default scenario has no TURN servers: calls connect directly.
+    // The default scenario's access points: the emulator's own TURN relay.
     rig.key(KeyCode::F(9));
     rig.until("the access points", |a| {
         a.lists.access_points.get().is_some()
@@ -302,7 +302,7 @@ async fn the_views_load_the_platforms_data() {
     .await;
     assert_shows(
         &rig.screen(),
-        &["In use   default", "lists no access point"],
+        &["In use   default", "▸default*", " cn-shanghai "],
     );
 
     rig.key(KeyCode::F(8));

@@ -552,3 +552,28 @@ fn a_dial_that_ends_unanswered_says_so_on_the_pad() {
     assert!(text.contains("Ended (dialing)"), "{text}");
     assert!(text.contains("Enter/c dial"), "{text}");
 }
+
+#[test]
+fn without_access_points_calls_connect_directly() {
+    let (mut app, now) = app(json!({}));
+    assert_eq!(
+        key(&mut app, now, KeyCode::F(9)),
+        vec![Command::TestAccessPoints]
+    );
+    assert!(screen(&app, now).contains("Loading the access points"));
+    app.on_outcome(
+        now,
+        Outcome {
+            command: Command::TestAccessPoints,
+            result: Ok(Payload::AccessPoints(Vec::new())),
+        },
+    );
+    let text = screen(&app, now);
+    assert!(text.contains("▸default*"), "{text}");
+    assert!(text.contains("calls connect directly"), "{text}");
+    // default is the one row: Enter switches to it (M34 takes `default`).
+    assert_eq!(
+        key(&mut app, now, KeyCode::Enter),
+        vec![Command::SwitchAccessPoint("default".into())]
+    );
+}
