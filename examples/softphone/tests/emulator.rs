@@ -483,3 +483,42 @@ async fn a_conference_from_the_conference_view_and_the_third_party_dropped() {
     bob.shutdown().await.unwrap();
     rig.phone.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_header_actions_act_on_the_platform() {
+    let mut rig = start(json!({"width": 400})).await;
+    // Only outbound (M29), on and off.
+    rig.key(KeyCode::Char('u'));
+    rig.until("outbound only", |a| a.call_only).await;
+    assert_shows(&rig.screen(), &["[u] Only outbound on", "· outbound only"]);
+    rig.key(KeyCode::Char('u'));
+    rig.until("taking calls", |a| !a.call_only).await;
+    // A break (M6) of the second kind, and back (M5).
+    rig.key(KeyCode::Char('b'));
+    assert_shows(&rig.screen(), &[" Break ", "2 Meeting"]);
+    rig.key(KeyCode::Char('2'));
+    rig.status(Status::Break).await;
+    rig.key(KeyCode::Char('r'));
+    rig.status(Status::Ready).await;
+    // Answer on the mobile (M15), and here again (M16).
+    rig.key(KeyCode::Char('p'));
+    rig.keys("13900008001");
+    rig.key(KeyCode::Enter);
+    rig.until("answering on the mobile", |a| a.mobile.is_some())
+        .await;
+    rig.settled().await;
+    assert_shows(&rig.screen(), &["on mobile 13900008001", "[p] Answer here"]);
+    rig.key(KeyCode::Char('p'));
+    rig.until("answering here", |a| a.mobile.is_none()).await;
+    // The volume outside a call is kept for the next one.
+    rig.key(KeyCode::Char('-'));
+    assert_shows(&rig.screen(), &["[-=] Volume 90%"]);
+    rig.settled().await;
+    assert!(
+        rig.phone.app.toast.as_ref().is_none_or(|t| !t.error),
+        "{}\n{:?}",
+        rig.screen(),
+        rig.phone.app.messages
+    );
+    rig.phone.shutdown().await;
+}

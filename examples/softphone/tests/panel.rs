@@ -577,3 +577,22 @@ fn without_access_points_calls_connect_directly() {
         vec![Command::SwitchAccessPoint("default".into())]
     );
 }
+
+#[test]
+fn monitor_the_typed_extension_and_stop_with_h() {
+    let (mut app, now) = app(json!({}));
+    status(&mut app, now, Status::Ready);
+    key(&mut app, now, KeyCode::F(6));
+    for c in "8002".chars() {
+        char_key(&mut app, now, c);
+    }
+    assert_eq!(
+        key(&mut app, now, KeyCode::Enter),
+        vec![Command::Monitor {
+            extension: "8002".into()
+        }]
+    );
+    status(&mut app, now, Status::Monitoring);
+    assert!(screen(&app, now).contains("● Monitoring"));
+    assert_eq!(char_key(&mut app, now, 'h'), vec![Command::HangUp]);
+}
