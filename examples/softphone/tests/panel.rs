@@ -596,3 +596,23 @@ fn monitor_the_typed_extension_and_stop_with_h() {
     assert!(screen(&app, now).contains("● Monitoring"));
     assert_eq!(char_key(&mut app, now, 'h'), vec![Command::HangUp]);
 }
+
+#[test]
+fn any_terminal_size_draws_without_panicking() {
+    let (mut app, now) = app(json!({"width": 100_000, "height": 100_000}));
+    status(&mut app, now, Status::Ready);
+    app.on_event(now, &coming("13800000009"));
+    for (w, h) in [(1, 1), (2, 2), (10, 3), (20, 5), (45, 12), (300, 120)] {
+        for setup in 0..4 {
+            let mut a = app.clone();
+            match setup {
+                1 => a.prompt = Some(Prompt::Help),
+                2 => a.minimised = true,
+                3 => a.visible = false,
+                _ => {}
+            }
+            let text = ccc_softphone::view::render_text(&a, now, w, h);
+            assert_eq!(text.lines().count(), usize::from(h));
+        }
+    }
+}
