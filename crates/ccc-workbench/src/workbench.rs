@@ -872,10 +872,10 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// Whether a sound device can be used: `None` without the `device` feature.
 #[cfg(feature = "device")]
 fn sound_device_problem() -> Option<Option<String>> {
-    use ccc_media::device::{AudioBackend, CpalBackend};
+    use ccc_media::device::{AudioBackend, CpalBackend, Direction};
     let backend = CpalBackend::new();
-    let inputs = backend.inputs().unwrap_or_default();
-    let outputs = backend.outputs().unwrap_or_default();
+    let inputs = backend.devices(Direction::Capture).unwrap_or_default();
+    let outputs = backend.devices(Direction::Playback).unwrap_or_default();
     Some(match (inputs.is_empty(), outputs.is_empty()) {
         (false, false) => None,
         (true, _) => Some("no microphone (8001)".to_owned()),
