@@ -39,6 +39,7 @@ mod agent_link;
 mod api;
 pub mod audio;
 mod builder;
+pub mod deployment;
 mod driver;
 mod error;
 pub mod event;

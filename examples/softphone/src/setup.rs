@@ -19,9 +19,10 @@ use std::time::Duration;
 
 use ccc_emulator::scenario::NumberUsage;
 use ccc_emulator::{Emulator, EmulatorConfig, Scenario};
+use ccc_openapi::Client;
 use ccc_openapi::transport::Direct;
-use ccc_openapi::{Client, Credentials};
 use ccc_workbench::config::{Config, ConfigSource};
+use ccc_workbench::deployment::Deployment;
 use ccc_workbench::{LoginSkillGroup, Workbench, WorkbenchBuilder};
 use serde::Deserialize;
 use serde_json::Value;
@@ -59,48 +60,12 @@ impl std::fmt::Debug for Setup {
     }
 }
 
-/// The file's own keys, beside the guide's options (those of `ccc agent --config`).
+/// The file's own key, beside those of a deployment (`ccc_workbench::deployment`).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct FileKeys {
     #[serde(default)]
     emulator: bool,
-    #[serde(default)]
-    user_id: Option<String>,
-    #[serde(default)]
-    transport: Transport,
-    #[serde(default)]
-    endpoint: Option<String>,
-    #[serde(default = "default_region")]
-    region: String,
-    #[serde(default = "default_access_point")]
-    access_point: String,
-    #[serde(default)]
-    skill_groups: Option<Vec<LoginSkillGroup>>,
-    #[serde(default = "yes")]
-    sip_device: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Transport {
-    /// The integrator's backend (the browser SDK's way).
-    #[default]
-    Proxy,
-    /// Signed requests with the AccessKey of the environment.
-    Direct,
-}
-
-fn default_region() -> String {
-    "cn-shanghai".to_owned()
-}
-
-fn default_access_point() -> String {
-    "default".to_owned()
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl Setup {
@@ -117,37 +82,18 @@ impl Setup {
         if keys.emulator {
             return Self::embedded(&json).await.map_err(|e| at(&e));
         }
-        Self::deployment(&json, keys).map_err(|e| at(&e))
+        Self::deployment(&json).map_err(|e| at(&e))
     }
 
-    fn deployment(json: &Value, keys: FileKeys) -> Result<Self, String> {
+    fn deployment(json: &Value) -> Result<Self, String> {
         let panel = PanelOptions::from_json(json).map_err(|e| e.to_string())?;
-        let source: ConfigSource =
-            serde_json::from_value(json.clone()).map_err(|e| e.to_string())?;
-        let config = Config::try_from(source).map_err(|e| e.to_string())?;
-        let user_id = keys
-            .user_id
-            .filter(|u| !u.trim().is_empty())
-            .ok_or("userId (the agent, agent@instance) is required for a deployment; set \"emulator\": true for the embedded emulator")?;
-        let client = match keys.transport {
-            Transport::Proxy => {
-                ccc_workbench::proxy_client(&config, &keys.region).map_err(|e| e.to_string())?
-            }
-            Transport::Direct => {
-                let credentials = Credentials::from_env().map_err(|e| e.to_string())?;
-                let mut direct = Direct::builder(credentials).region(keys.region.clone());
-                if let Some(endpoint) = &keys.endpoint {
-                    direct = direct.endpoint(endpoint.clone());
-                }
-                Client::new(direct.build().map_err(|e| e.to_string())?)
-            }
-        };
-        let rules = Rules::new(&config, None);
-        let builder = Workbench::builder(config, client, user_id).sip_device(keys.sip_device);
+        let deployment = Deployment::from_value(json).map_err(|e| e.to_string())?;
+        let rules = Rules::new(&deployment.config, None);
+        let builder = deployment.builder().map_err(|e| e.to_string())?;
         Ok(Self {
             builder: crate::audio::with_audio(builder),
-            access_point: keys.access_point,
-            groups: keys.skill_groups,
+            access_point: deployment.access_point,
+            groups: deployment.skill_groups,
             emulator: None,
             panel,
             rules,

@@ -1,18 +1,18 @@
 //! Where the bot signs in: a real deployment described by a config file, or the
 //! embedded emulator (and its simulated callers).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use ccc_emulator::EmulatorInfo;
 use ccc_emulator::platform::InboundCall;
 use ccc_emulator::scenario::{CustomerScript, Playback};
 use ccc_media::call::CallConfig;
+use ccc_openapi::Client;
 use ccc_openapi::transport::Direct;
-use ccc_openapi::{Client, Credentials};
-use ccc_workbench::config::{Config, ConfigError, ConfigSource};
+use ccc_workbench::config::{Config, ConfigError};
+use ccc_workbench::deployment::{Deployment, DeploymentError};
 use ccc_workbench::{LoginSkillGroup, Workbench, WorkbenchBuilder};
-use serde::Deserialize;
 
 /// What the bot signs in with: a builder (add the audio and the local directory), the
 /// access point and the skill groups for `register`.
@@ -31,32 +31,13 @@ pub struct Setup {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SetupError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not the JSON expected.
-    #[error("{path}: {source}")]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: serde_json::Error,
-    },
-    /// The guide's options in the file do not hold together.
-    #[error("{path}: {source}")]
-    Config {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: ConfigError,
-    },
-    /// The OpenAPI client could not be made (no AccessKey for `direct`, no
-    /// `ajaxOrigin` for `proxy`, a bad endpoint).
+    /// The deployment file cannot be used.
+    #[error(transparent)]
+    Deployment(#[from] DeploymentError),
+    /// The emulator's options do not hold together.
+    #[error("the emulator's options: {0}")]
+    Config(#[from] ConfigError),
+    /// The OpenAPI client could not be made.
     #[error("the OpenAPI client: {0}")]
     Client(String),
     /// The emulator has no agent to sign in as.
@@ -64,83 +45,15 @@ pub enum SetupError {
     NoAgent,
 }
 
-/// The file's own keys, beside the guide's options: the same file as `ccc agent
-/// --config` takes.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BotFile {
-    user_id: String,
-    #[serde(default)]
-    transport: Transport,
-    #[serde(default)]
-    endpoint: Option<String>,
-    #[serde(default = "default_region")]
-    region: String,
-    #[serde(default = "default_access_point")]
-    access_point: String,
-    #[serde(default)]
-    skill_groups: Option<Vec<LoginSkillGroup>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Transport {
-    /// The integrator's backend at `ajaxOrigin` + `ajaxPath` (the browser SDK's way).
-    #[default]
-    Proxy,
-    /// Requests signed with the AccessKey of the environment
-    /// (`ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET`).
-    Direct,
-}
-
-fn default_region() -> String {
-    "cn-shanghai".to_owned()
-}
-
-fn default_access_point() -> String {
-    "default".to_owned()
-}
-
-/// A real deployment: a JSON file with the guide's options in camelCase
-/// (`instanceId`, `useOpenApiSdk`, `afterCallRule`, `ajaxOrigin`, `ajaxPath`, ...) and
-/// `userId` (the agent), `transport` (`proxy`, the default, or `direct`), `endpoint`,
-/// `region`, `accessPoint`, `skillGroups`.
+/// A real deployment: the JSON file `ccc agent --config` takes (the guide's options in
+/// camelCase and `userId`, `transport`, `endpoint`, `region`, `accessPoint`,
+/// `skillGroups`; see `ccc_workbench::deployment`).
 pub fn from_file(path: &Path) -> Result<Setup, SetupError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SetupError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    let json = |source| SetupError::Json {
-        path: path.to_owned(),
-        source,
-    };
-    let options: ConfigSource = serde_json::from_str(&text).map_err(json)?;
-    let file: BotFile = serde_json::from_str(&text).map_err(json)?;
-    let config = Config::try_from(options).map_err(|source| SetupError::Config {
-        path: path.to_owned(),
-        source,
-    })?;
-    let client = match file.transport {
-        Transport::Proxy => ccc_workbench::proxy_client(&config, &file.region)
-            .map_err(|e| SetupError::Client(e.to_string()))?,
-        Transport::Direct => {
-            let credentials =
-                Credentials::from_env().map_err(|e| SetupError::Client(e.to_string()))?;
-            let mut direct = Direct::builder(credentials).region(file.region.clone());
-            if let Some(endpoint) = &file.endpoint {
-                direct = direct.endpoint(endpoint.clone());
-            }
-            Client::new(
-                direct
-                    .build()
-                    .map_err(|e| SetupError::Client(e.to_string()))?,
-            )
-        }
-    };
+    let deployment = Deployment::from_file(path)?;
     Ok(Setup {
-        builder: Workbench::builder(config, client, file.user_id),
-        access_point: file.access_point,
-        skill_groups: file.skill_groups,
+        builder: deployment.builder()?,
+        access_point: deployment.access_point,
+        skill_groups: deployment.skill_groups,
     })
 }
 
@@ -155,11 +68,7 @@ pub fn for_emulator(info: &EmulatorInfo) -> Result<Setup, SetupError> {
         .map_err(|e| SetupError::Client(e.to_string()))?;
     let config = Config::builder(info.instance_id.clone(), true)
         .after_call_rule_manual()
-        .build()
-        .map_err(|source| SetupError::Config {
-            path: PathBuf::from("<emulator>"),
-            source,
-        })?;
+        .build()?;
     Ok(Setup {
         builder: Workbench::builder(config, Client::new(direct), agent.user_id.clone())
             .call_config(CallConfig::loopback()),
@@ -190,7 +99,7 @@ pub fn simulated_caller(
 mod tests {
     use super::*;
 
-    fn file(name: &str, text: &str) -> PathBuf {
+    fn file(name: &str, text: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("voice-bot-setup-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
@@ -214,7 +123,10 @@ mod tests {
     #[test]
     fn bad_files_are_refused_with_their_name() {
         let e = from_file(&file("bad.json", "{")).unwrap_err();
-        assert!(matches!(e, SetupError::Json { .. }) && e.to_string().contains("bad.json"));
+        assert!(
+            matches!(e, SetupError::Deployment(DeploymentError::Json { .. }))
+                && e.to_string().contains("bad.json")
+        );
         let e = from_file(&file(
             "no-user.json",
             r#"{"instanceId": "i", "useOpenApiSdk": true}"#,
@@ -227,9 +139,15 @@ mod tests {
             r#"{"instanceId": "i", "useOpenApiSdk": true, "userId": "a@i"}"#,
         ))
         .unwrap_err();
-        assert!(matches!(e, SetupError::Client(_)), "{e}");
+        assert!(
+            matches!(e, SetupError::Deployment(DeploymentError::Client(_))),
+            "{e}"
+        );
         assert!(e.to_string().contains("ajaxOrigin"), "{e}");
         let e = from_file(Path::new("/nonexistent/bot.json")).unwrap_err();
-        assert!(matches!(e, SetupError::Read { .. }), "{e}");
+        assert!(
+            matches!(e, SetupError::Deployment(DeploymentError::Read { .. })),
+            "{e}"
+        );
     }
 }

@@ -9,20 +9,20 @@
 //! ...) and, beside them, `userId` (the agent), `transport` (`proxy`: the integrator's
 //! backend of `ajaxOrigin` + `ajaxPath`; `direct`: signed requests with the AccessKey of
 //! the environment, to `endpoint` or the region's), `region`, `accessPoint`,
-//! `skillGroups` and `sipDevice`. Without one it starts the embedded emulator and signs
-//! in as its first agent (with C23 on, so `ccc ctl` can act through it; and the
+//! `skillGroups` and `sipDevice` (the file `ccc_workbench::deployment` reads). Without
+//! one it starts the embedded emulator and signs in as its first agent (with C23 on, so `ccc ctl` can act through it; and the
 //! `customer NUMBER` command has a simulated customer call in).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use ccc_emulator::{Emulator, EmulatorConfig};
+use ccc_openapi::Client;
 use ccc_openapi::transport::Direct;
-use ccc_openapi::{Client, Credentials};
-use ccc_workbench::config::{Config, ConfigSource};
+use ccc_workbench::config::Config;
+use ccc_workbench::deployment::Deployment;
 use ccc_workbench::{CallRequest, LoginSkillGroup, Workbench, WorkbenchBuilder};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -41,47 +41,6 @@ pub(crate) struct Args {
     no_register: bool,
 }
 
-/// The file's own keys, beside the guide's options.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AgentFile {
-    user_id: String,
-    #[serde(default)]
-    transport: Transport,
-    #[serde(default)]
-    endpoint: Option<String>,
-    #[serde(default = "default_region")]
-    region: String,
-    #[serde(default = "default_access_point")]
-    access_point: String,
-    #[serde(default)]
-    skill_groups: Option<Vec<LoginSkillGroup>>,
-    #[serde(default = "yes")]
-    sip_device: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Transport {
-    /// The integrator's backend (the browser SDK's way).
-    #[default]
-    Proxy,
-    /// Signed requests with the AccessKey of the environment.
-    Direct,
-}
-
-fn default_region() -> String {
-    "cn-shanghai".to_owned()
-}
-
-fn default_access_point() -> String {
-    "default".to_owned()
-}
-
-fn yes() -> bool {
-    true
-}
-
 /// What the agent signs in with, and the emulator when it is the embedded one.
 struct Setup {
     builder: WorkbenchBuilder,
@@ -90,31 +49,12 @@ struct Setup {
     emulator: Option<Emulator>,
 }
 
-async fn from_file(path: &PathBuf) -> Result<Setup, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let source: ConfigSource =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let file: AgentFile =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let config = Config::try_from(source).map_err(|e| format!("{}: {e}", path.display()))?;
-    let client = match file.transport {
-        Transport::Proxy => {
-            ccc_workbench::proxy_client(&config, &file.region).map_err(|e| e.to_string())?
-        }
-        Transport::Direct => {
-            let credentials = Credentials::from_env().map_err(|e| e.to_string())?;
-            let mut direct = Direct::builder(credentials).region(file.region.clone());
-            if let Some(endpoint) = &file.endpoint {
-                direct = direct.endpoint(endpoint.clone());
-            }
-            Client::new(direct.build().map_err(|e| e.to_string())?)
-        }
-    };
+fn from_file(path: &Path) -> Result<Setup, String> {
+    let deployment = Deployment::from_file(path).map_err(|e| e.to_string())?;
     Ok(Setup {
-        builder: Workbench::builder(config, client, file.user_id).sip_device(file.sip_device),
-        access_point: file.access_point,
-        groups: file.skill_groups,
+        builder: deployment.builder().map_err(|e| e.to_string())?,
+        access_point: deployment.access_point,
+        groups: deployment.skill_groups,
         emulator: None,
     })
 }
@@ -159,7 +99,7 @@ async fn embedded() -> Result<Setup, String> {
 /// Runs the agent until `quit` or the end of standard input.
 pub(crate) async fn run(args: Args) -> Result<ExitCode, String> {
     let mut setup = match &args.config {
-        Some(path) => from_file(path).await?,
+        Some(path) => from_file(path)?,
         None => embedded().await?,
     };
     if let Some(dir) = &args.local_dir {
