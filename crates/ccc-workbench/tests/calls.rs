@@ -306,3 +306,30 @@ async fn reset_user_status_out_of_a_call() {
     assert_eq!(wb.status_code().await.code, Status::Ready);
     wb.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn calls_back_to_back_faster_than_the_phone_hears_of_them() {
+    // The agent acts the moment the status shows each call, before (or while) the
+    // platform's INVITE reaches its phone; a leg of a call that is over must never keep
+    // the next call out (no 486, no break).
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_seconds(0).build().unwrap();
+    let (wb, rec) = rig.ready_agent(ALICE, config).await;
+    for _ in 0..4 {
+        rig.call_in("13800000009", "02150000001");
+        rec.wait_status(Status::Ringing).await;
+        wb.answer().await.expect("answer");
+        wb.hang_up().await.expect("hang up the inbound call");
+        rec.wait_status(Status::Ready).await;
+        wb.call("13800000001").await.expect("call");
+        wb.hang_up().await.expect("hang up while dialing");
+        rec.wait_status(Status::Ready).await;
+    }
+    assert_eq!(rec.statuses(), [6, 9, 5, 3, 8, 5, 3].repeat(4));
+    assert!(
+        !rec.hooks().contains(&"onErrorNotify"),
+        "{:?}",
+        rec.events()
+    );
+    wb.shutdown().await.unwrap();
+}

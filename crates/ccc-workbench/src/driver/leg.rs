@@ -29,6 +29,10 @@ use crate::event::Event;
 /// bounded so that a client stuck on a full event queue cannot stall the driver.
 const SIP_COMMAND: Duration = Duration::from_secs(2);
 
+/// How long `answer()` waits for the platform's INVITE when the status shows a call
+/// ringing before it reached this device.
+const INVITE_GRACE: Duration = Duration::from_secs(2);
+
 /// The agent's SIP call and its media.
 pub(crate) struct Leg {
     pub(crate) handle: CallHandle,
@@ -44,6 +48,8 @@ pub(crate) struct Leg {
     pub(crate) recording: Option<PathBuf>,
     /// When the leg started, ms since the epoch (for fault reports).
     pub(crate) started_ms: i64,
+    /// This device hung it up; its end is on the way.
+    pub(crate) hanging_up: bool,
     pub(crate) job_id: Option<Arc<str>>,
 }
 
@@ -74,6 +80,11 @@ pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Statuses of a connected call (whose leg a new INVITE must not replace).
+fn connected(status: Status) -> bool {
+    own_leg_status(status) && status != Status::Dialing
 }
 
 /// Statuses in which an arriving INVITE is the agent's own leg.
@@ -176,29 +187,57 @@ impl Driver {
             Some((true, _)) => self.start_answer(),
             Some((false, _)) => {}
             None => {
-                // No INVITE at this device (a desk phone, or not there yet): the
-                // platform answers; an INVITE that follows is then the agent's own leg.
-                let job = self.agent.call_context().and_then(|c| c.job_id.clone());
-                let Some(job) = job else {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(Err(Error::unavailable("answer", "no call rings")));
+                let sip_up = self
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| s.sip.is_some() && s.sip_registered);
+                if self.s.sip_device && sip_up {
+                    // The status may show the ring before the platform's INVITE
+                    // reaches this device: wait for it a moment and answer it with
+                    // media, as a phone does; without it, the platform answers.
+                    if let Some((_, Some(earlier))) = self.invite_wait.take() {
+                        let _ = earlier.send(Err(Error::unavailable(
+                            "answer",
+                            "another answer() took over",
+                        )));
                     }
+                    let grace = INVITE_GRACE.min(self.s.method_timeout / 2);
+                    self.invite_wait = Some((tokio::time::Instant::now() + grace, reply));
                     return;
-                };
-                let api = self.api.clone();
-                let device = self.s.device_id.clone();
-                let request = ccc_openapi::v2020::AnswerCall::new(api.instance(), job.to_string())
-                    .user_id(api.user())
-                    .device_id(device);
-                let mut done = OpDone::new("answer", reply);
-                done.until = Some(Until::Talking);
-                self.spawn(ops::act(api, request, done, ops::snapshot));
+                }
+                self.answer_through_platform(reply);
                 return;
             }
         }
         if let Some(reply) = reply {
             self.wait("answer", Until::Talking, reply, Output::Unit);
         }
+    }
+
+    /// `AnswerCall`: the platform answers the ringing call (a desk phone, a device
+    /// that got no INVITE); an INVITE that follows is then the agent's own leg.
+    pub(super) fn answer_through_platform(&mut self, reply: Option<Reply>) {
+        if self.agent.status() != Status::Ringing {
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(Error::unavailable("answer", "no call rings")));
+            }
+            return;
+        }
+        let job = self.agent.call_context().and_then(|c| c.job_id.clone());
+        let Some(job) = job else {
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(Error::unavailable("answer", "no call rings")));
+            }
+            return;
+        };
+        let api = self.api.clone();
+        let device = self.s.device_id.clone();
+        let request = ccc_openapi::v2020::AnswerCall::new(api.instance(), job.to_string())
+            .user_id(api.user())
+            .device_id(device);
+        let mut done = OpDone::new("answer", reply);
+        done.until = Some(Until::Talking);
+        self.spawn(ops::act(api, request, done, ops::snapshot));
     }
 
     /// Answers `reply` once `until` holds (or at once if it does).
@@ -220,6 +259,33 @@ impl Driver {
             reply,
             result: Some(output),
         });
+    }
+
+    /// A leg this device answered, of a call the status shows over (its BYE not here
+    /// yet, or never sent): hung up here, so that it keeps no later call out.
+    pub(super) async fn end_stale_leg(&mut self) {
+        let status = self.agent.status();
+        if own_leg_status(status) || status == Status::Ringing {
+            return;
+        }
+        let Some(s) = &mut self.session else { return };
+        if s.own_dials > 0 {
+            // A dialing request in flight: its leg may be here before its status.
+            return;
+        }
+        let Some(leg) = s
+            .leg
+            .as_mut()
+            .filter(|l| (l.answering || l.media.is_some()) && !l.hanging_up)
+        else {
+            return;
+        };
+        leg.hanging_up = true;
+        let handle = leg.handle;
+        if let Some(sip) = &s.sip {
+            tracing::debug!(user = %self.s.user_id, %status, "hanging up a leg of a call that is over");
+            let _ = tokio::time::timeout(SIP_COMMAND, sip.hang_up(handle)).await;
+        }
     }
 
     /// A status change may make a pending INVITE the agent's own leg.
@@ -342,13 +408,37 @@ impl Driver {
     }
 
     async fn incoming(&mut self, call: CallHandle, from: String, sdp: Vec<u8>) {
+        let status = self.agent.status();
         let Some(s) = &mut self.session else { return };
         let Some(sip) = &s.sip else { return };
-        if s.leg.is_some() {
-            // One call per device: the platform's legs of one call reuse it.
-            let _ = tokio::time::timeout(SIP_COMMAND, sip.reject(call, 486, "Busy Here")).await;
-            return;
+        let mut carry_answer = false;
+        if let Some(leg) = &s.leg {
+            let live = (leg.answering || leg.media.is_some()) && !leg.hanging_up;
+            if live && connected(status) {
+                // One call per device: the platform's legs of one call reuse it.
+                let _ = tokio::time::timeout(SIP_COMMAND, sip.reject(call, 486, "Busy Here")).await;
+                return;
+            }
+            // The platform offers a new leg while this device still holds one of a
+            // call it has let go (its BYE or CANCEL not here yet, or an INVITE that
+            // came after its call ended): the old one must not keep the new one out.
+            // An answer begun for the ringing call goes on with the new leg.
+            carry_answer = live && status == Status::Ringing;
+            if let Some(old) = s.leg.take() {
+                let _ = tokio::time::timeout(SIP_COMMAND, async {
+                    if live {
+                        sip.hang_up(old.handle).await
+                    } else {
+                        sip.reject(old.handle, 480, "Temporarily Unavailable").await
+                    }
+                })
+                .await;
+                tokio::spawn(old.close());
+            }
+            self.feed([Input::SipCallEnded]);
         }
+        let Some(s) = &mut self.session else { return };
+        let Some(sip) = &s.sip else { return };
         let _ = tokio::time::timeout(SIP_COMMAND, sip.ringing(call)).await;
         s.leg = Some(Leg {
             handle: call,
@@ -360,8 +450,21 @@ impl Driver {
             recording: None,
             started_ms: now_ms(),
             job_id: None,
+            hanging_up: false,
         });
         self.feed([Input::SipIncoming]);
+        if carry_answer {
+            self.start_answer();
+            return;
+        }
+        if let Some((_, reply)) = self.invite_wait.take() {
+            // `answer()` was waiting for this INVITE.
+            self.start_answer();
+            if let Some(reply) = reply {
+                self.wait("answer", Until::Talking, reply, Output::Unit);
+            }
+            return;
+        }
         let status = self.agent.status();
         self.leg_status_changed(status);
     }

@@ -197,6 +197,9 @@ pub(crate) struct Driver {
     /// The ring timeout's break code, once this device refused the call: taken when
     /// the platform shows the call gone.
     break_after_refusal: Option<&'static str>,
+    /// `answer()` before the platform's INVITE reached this device: until when it is
+    /// awaited (then the platform answers), and the method's reply.
+    invite_wait: Option<(Instant, Option<Reply>)>,
 }
 
 /// How long after the ring timeout the workbench acts in the platform's place.
@@ -237,6 +240,7 @@ impl Driver {
             order: order::Order::default(),
             ring_backstop: None,
             break_after_refusal: None,
+            invite_wait: None,
         };
         tokio::spawn(driver.run());
         Handle {
@@ -253,6 +257,7 @@ impl Driver {
     async fn run(mut self) {
         loop {
             self.pump();
+            self.end_stale_leg().await;
             if let Some(reply) = &mut self.stopping
                 && self.session.is_none()
                 && self.jobs.is_empty()
@@ -328,6 +333,7 @@ impl Driver {
             .map(|s| s.next_refresh);
         let order = self.order.deadline().map(Instant::from_std);
         let backstop = self.ring_backstop.map(|(at, _)| at);
+        let invite = self.invite_wait.as_ref().map(|(at, _)| *at);
         machine
             .into_iter()
             .chain(waiters)
@@ -335,6 +341,7 @@ impl Driver {
             .chain(refresh)
             .chain(order)
             .chain(backstop)
+            .chain(invite)
             .min()
     }
 
@@ -401,6 +408,19 @@ impl Driver {
 
     /// What a status change means for the driver: waiters, the call leg, the session.
     fn status_changed(&mut self, before: Status, now: Status) {
+        if before == Status::Ringing
+            && now != Status::Ringing
+            && let Some((_, Some(reply))) = self.invite_wait.take()
+        {
+            let _ = reply.send(if Until::Talking.reached(now) {
+                Ok(Output::Unit)
+            } else {
+                Err(Error::unavailable(
+                    "answer",
+                    format!("the call stopped ringing before it was answered (status {now})"),
+                ))
+            });
+        }
         if before == Status::Ringing {
             self.ring_backstop = None;
             if let Some(code) = self.break_after_refusal.take() {
@@ -416,6 +436,12 @@ impl Driver {
         for waiter in self.waiters.drain(..) {
             if waiter.until.reached(now) {
                 let _ = waiter.reply.send(Ok(waiter.result.unwrap_or(Output::Unit)));
+            } else if waiter.until == Until::Talking && before == Status::Ringing {
+                // The call that rang is gone (hung up, timed out, taken elsewhere).
+                let _ = waiter.reply.send(Err(Error::unavailable(
+                    waiter.method,
+                    format!("the call stopped ringing before it was connected (status {now})"),
+                )));
             } else if matches!(now, Status::Unregistered | Status::SignedOut)
                 && waiter.until != Until::Ready
                 || now == Status::Unregistered
@@ -782,6 +808,10 @@ impl Driver {
         self.agent.handle_timeout(now.into_std());
         if let Some((_, code)) = self.ring_backstop.take_if(|(at, _)| *at <= now) {
             self.ring_timed_out(code).await;
+        }
+        if let Some((_, reply)) = self.invite_wait.take_if(|(at, _)| *at <= now) {
+            // No INVITE came: the call rings elsewhere (or this device missed it).
+            self.answer_through_platform(reply);
         }
         match self.order.expire(now.into_std()) {
             order::Release::Apply(snapshot) => self.feed([Input::Snapshot(*snapshot)]),
