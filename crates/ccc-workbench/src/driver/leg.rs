@@ -50,6 +50,8 @@ pub(crate) struct Leg {
     pub(crate) started_ms: i64,
     /// This device hung it up; its end is on the way.
     pub(crate) hanging_up: bool,
+    /// The SIP flow went down during the call (reported once).
+    pub(crate) flow_lost: bool,
     pub(crate) job_id: Option<Arc<str>>,
 }
 
@@ -327,10 +329,20 @@ impl Driver {
             }
             ClientEvent::Link(SipLinkEvent::Disconnected(why)) => {
                 tracing::info!(user = %self.s.user_id, ?why, "SIP link down");
+                let mut in_call = None;
                 if let Some(s) = &mut self.session {
                     s.sip_registered = false;
+                    // The call's dialog lives on this flow: it is gone with it.
+                    if let Some(leg) = s.leg.as_mut().filter(|l| l.media.is_some())
+                        && !std::mem::replace(&mut leg.flow_lost, true)
+                    {
+                        in_call = Some(leg.started_ms);
+                    }
                 }
                 self.feed([Input::LinkDown(ccc_core::Link::Sip)]);
+                if let Some(started) = in_call {
+                    self.call_lost_with_the_flow(started);
+                }
             }
             ClientEvent::Link(_) => {}
             ClientEvent::Ua(event) => self.ua_event(event).await,
@@ -451,6 +463,7 @@ impl Driver {
             started_ms: now_ms(),
             job_id: None,
             hanging_up: false,
+            flow_lost: false,
         });
         self.feed([Input::SipIncoming]);
         if carry_answer {
@@ -630,24 +643,32 @@ impl Driver {
             return;
         }
         let Some(leg) = s.leg.take() else { return };
-        let flow_lost = reason == EndReason::FlowLost && leg.media.is_some();
+        let flow_lost = reason == EndReason::FlowLost && leg.media.is_some() && !leg.flow_lost;
         let recording = leg.recording.clone().filter(|_| leg.media.is_some());
-        let job = leg.job_id.clone();
         let started = leg.started_ms;
         tokio::spawn(leg.close());
         self.feed([Input::SipCallEnded]);
         if flow_lost {
-            let notify = ErrorNotify::new(
-                "call",
-                ErrorCode::NetworkError,
-                "the SIP link went down during the call; the call was released",
-            );
-            self.feed([Input::Error(notify)]);
-            self.report_fault_since("the SIP link went down during the call".to_owned(), started);
+            self.call_lost_with_the_flow(started);
         }
         if let Some(path) = recording {
-            self.spawn(ops::upload_recording(self.api.clone(), path, job));
+            self.spawn(ops::upload_recording(self.api.clone(), path));
         }
+    }
+
+    /// The SIP flow went down during a call: the call cannot go on (its dialog lived on
+    /// the flow); `onErrorNotify` says so and the platform gets a fault report.
+    fn call_lost_with_the_flow(&mut self, started_ms: i64) {
+        let notify = ErrorNotify::new(
+            "call",
+            ErrorCode::NetworkError,
+            "the SIP link went down during the call; the call was released",
+        );
+        self.feed([Input::Error(notify)]);
+        self.report_fault_since(
+            "the SIP link went down during the call".to_owned(),
+            started_ms,
+        );
     }
 
     /// Reports a fault of this device (A21 `CreateFault`).

@@ -158,10 +158,17 @@ pub(crate) struct Session {
     pub(crate) last_customer: Option<Arc<str>>,
     pub(crate) last_inbound: bool,
     /// Held for as long as the session lives: the machine-wide lock and the control
-    /// socket (dropped with the session).
+    /// socket (released as soon as the session ends, before its links have closed).
     #[cfg(unix)]
-    #[expect(dead_code, reason = "held for its Drop")]
     pub(crate) local: Option<(crate::local::LocalLock, Option<crate::local::ControlServer>)>,
+}
+
+impl Session {
+    /// Lets go of the machine-wide lock and the control socket.
+    fn release_local(&mut self) {
+        #[cfg(unix)]
+        drop(self.local.take());
+    }
 }
 
 /// One step of the loop.
@@ -655,7 +662,8 @@ impl Driver {
     fn end_session(&mut self) {
         self.registering = None;
         self.order.clear();
-        if let Some(session) = self.session.take() {
+        if let Some(mut session) = self.session.take() {
+            session.release_local();
             let api = self.api.clone();
             tokio::spawn(async move { close_session(session, &api).await });
         }
@@ -994,8 +1002,10 @@ impl Driver {
 }
 
 /// Releases a session: hang up the leg, unregister SIP, close the agent link, mark
-/// the device logged out. Bounded.
+/// the device logged out. Bounded. The machine-wide lock goes first, so that
+/// `register` may follow at once.
 async fn close_session(mut session: Session, api: &Api) {
+    session.release_local();
     if let Some(leg) = session.leg.take() {
         leg.close().await;
     }

@@ -1315,18 +1315,23 @@ pub(super) async fn create_fault(
     Done::Nothing
 }
 
-/// C12: upload an agent-side recording through A20 `GetRecordOssUploadParam`.
-pub(super) async fn upload_recording(api: Api, path: PathBuf, job: Option<Arc<str>>) -> Done {
+/// C12: upload an agent-side recording through A20 `GetRecordOssUploadParam`. The file
+/// is removed once uploaded; a failed upload keeps it and says where it is.
+pub(super) async fn upload_recording(api: Api, path: PathBuf) -> Done {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let result = crate::records::upload(&api, &path, &name, job.as_deref()).await;
     let mut done = OpDone::new("enableRecord", None);
-    if let Err(e) = result {
-        done.feed.push(Input::Error(e));
+    match crate::records::upload(&api, &path, &name).await {
+        Ok(()) => {
+            let _ = tokio::fs::remove_file(&path).await;
+        }
+        Err(mut e) => {
+            e.msg = format!("{}; the recording is kept at {}", e.msg, path.display()).into();
+            done.feed.push(Input::Error(e));
+        }
     }
-    let _ = tokio::fs::remove_file(&path).await;
     Done::Op(done)
 }
 
