@@ -70,6 +70,8 @@ pub(crate) struct MediaAnswer {
     /// A new session (first INVITE), or `None` for a re-INVITE of the existing one.
     session: Option<(MediaSession, MediaEvents)>,
     result: Result<String, MediaError>,
+    /// Why the call goes unrecorded although C12 asks for it.
+    recording_error: Option<String>,
 }
 
 /// A media session's offer (ICE restart).
@@ -159,22 +161,43 @@ impl Driver {
             remote: leg.from.clone(),
             status,
         };
-        let audio = self.s.audio.0.audio(&info);
+        let factory = Arc::clone(&self.s.audio.0);
         let handle = leg.handle;
         self.spawn(async move {
             let offer = String::from_utf8_lossy(&offer).into_owned();
-            let (session, result) = match MediaSession::new(config, audio).await {
+            let mut config = config;
+            let mut recording_error = None;
+            if let Some(dir) = config
+                .recording
+                .as_deref()
+                .and_then(std::path::Path::parent)
+                && let Err(e) = tokio::fs::create_dir_all(dir).await
+            {
+                recording_error = Some(format!("{}: {e}", dir.display()));
+                config.recording = None;
+            }
+            let mut made = MediaSession::new(config.clone(), factory.audio(&info)).await;
+            if made.is_err() && config.recording.is_some() {
+                // A recording that cannot be written must not cost the call.
+                if let Err(e) = &made {
+                    recording_error = Some(e.to_string());
+                }
+                config.recording = None;
+                made = MediaSession::new(config, factory.audio(&info)).await;
+            }
+            let (session, result) = match made {
                 Ok((session, events)) => {
                     let result = session.answer(&offer).await;
                     (Some((session, events)), result)
                 }
                 Err(e) => (None, Err(e)),
             };
-            Done::MediaAnswer(MediaAnswer {
+            Done::MediaAnswer(Box::new(MediaAnswer {
                 handle,
                 session,
                 result,
-            })
+                recording_error,
+            }))
         });
     }
 
@@ -495,11 +518,12 @@ impl Driver {
         self.spawn(async move {
             let sdp = String::from_utf8_lossy(&sdp).into_owned();
             let result = media.answer(&sdp).await;
-            Done::MediaAnswer(MediaAnswer {
+            Done::MediaAnswer(Box::new(MediaAnswer {
                 handle: call,
                 session: None,
                 result,
-            })
+                recording_error: None,
+            }))
         });
     }
 
@@ -508,7 +532,21 @@ impl Driver {
             handle,
             session,
             result,
+            recording_error,
         } = answer;
+        if let Some(message) = recording_error {
+            if let Some(leg) = self
+                .session
+                .as_mut()
+                .and_then(|s| s.leg.as_mut())
+                .filter(|l| l.handle == handle)
+            {
+                leg.recording = None;
+            }
+            self.feed([Input::Error(recording_failed(format!(
+                "the call is not recorded: {message}"
+            )))]);
+        }
         let user = self.s.user_id.clone();
         let Some(s) = &mut self.session else {
             if let Some((media, _)) = session {
@@ -629,6 +667,9 @@ impl Driver {
             }
             MediaEvent::RecordingFailed { message } => {
                 tracing::warn!(%message, "recording failed");
+                self.feed([Input::Error(recording_failed(format!(
+                    "the recording stopped: {message}"
+                )))]);
             }
             MediaEvent::Quality(alert) => {
                 tracing::info!(?alert, "call quality");
@@ -699,6 +740,15 @@ impl Driver {
             self.s.browser_version.clone(),
         ));
     }
+}
+
+/// C12's operation error: the agent-side recording could not be made.
+fn recording_failed(message: String) -> ErrorNotify {
+    ErrorNotify::new(
+        "enableRecord",
+        ErrorCode::Other("RecordingFailed".into()),
+        message,
+    )
 }
 
 /// Digits of a SIP INFO: `application/dtmf-relay` (`Signal=5`) or `application/dtmf`.

@@ -53,7 +53,7 @@ pub(crate) enum Done {
         reply: Reply,
     },
     /// A call leg's media answered an offer (first INVITE or re-INVITE).
-    MediaAnswer(leg::MediaAnswer),
+    MediaAnswer(Box<leg::MediaAnswer>),
     /// A call leg's media made an offer (ICE restart).
     MediaOffer(leg::MediaOffer),
     /// `RefreshToken` came back.
@@ -675,7 +675,7 @@ impl Driver {
         match done {
             Done::Op(op) => self.op_done(op).await,
             Done::Prepared { result, reply } => self.prepared(result, reply),
-            Done::MediaAnswer(answer) => self.media_answered(answer).await,
+            Done::MediaAnswer(answer) => self.media_answered(*answer).await,
             Done::MediaOffer(offer) => self.media_offered(offer).await,
             Done::Token(result) => {
                 let every = self.s.token_refresh;
