@@ -333,3 +333,104 @@ async fn calls_back_to_back_faster_than_the_phone_hears_of_them() {
     );
     wb.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_encrypted_callee_is_dialed_as_given_and_never_looked_up() {
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_seconds(0).build().unwrap();
+    let (wb, rec) = rig.ready_agent(ALICE, config).await;
+    // The integrator's backend encrypts the number (the platform's `Encrypt`, the
+    // guide's EncryptRequest); the workbench gets only the ciphertext and the key.
+    let encrypted = rig
+        .client()
+        .send(ccc_openapi::v2017::Encrypt::new(["13800000001"]))
+        .await
+        .unwrap();
+    let key = encrypted.public_key.clone().unwrap();
+    let cipher = encrypted.cypher_contents[0].cypher_text.clone().unwrap();
+    let before = rig.tap.count();
+    let dialed = wb
+        .call(
+            CallRequest::new(cipher.clone())
+                .caller("auto")
+                .public_key(key),
+        )
+        .await
+        .expect("call with an encrypted callee");
+    assert_eq!(dialed.callee, cipher);
+    rec.wait_status(Status::Dialing).await;
+    let sent = rig.tap.actions_after(before);
+    // Nothing can read a ciphertext: no number check, no region lookup ('auto' falls
+    // back to a number of the agent's).
+    for action in [
+        "CheckNumberAvaliable",
+        "GetNumberRegionInfo",
+        "PickGlobalOutboundNumbers",
+    ] {
+        assert!(!sent.iter().any(|a| a == action), "{action} in {sent:?}");
+    }
+    let make = rig.tap.sent_of("MakeCall");
+    let make = make.last().unwrap();
+    assert_eq!(make.get("Callee"), Some(cipher.as_str()));
+    assert_eq!(make.get("MaskedCallee"), Some("****"));
+    wb.hang_up().await.unwrap();
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_virtual_number_call_binds_the_numbers_and_names_the_contact() {
+    let rig = Rig::start().await;
+    // The emulator's numbers have no virtual number bound: this one gets one here,
+    // as CCC lists it (`PrivacyNumber` of the agent's outbound number).
+    rig.tap.rewrite("ListOutboundPhoneNumberOfUser", |answer| {
+        if let Some(first) = answer["OutboundPhoneNumbers"]["PhoneNumber"].get_mut(0) {
+            first["PrivacyNumber"] = serde_json::json!({
+                "TelX": "17100000001", "PhoneNumber": "17100000001", "Type": "AXB"
+            });
+        }
+    });
+    let config = rig.config().after_call_rule_seconds(0).build().unwrap();
+    let (wb, rec) = rig.ready_agent(ALICE, config).await;
+    let numbers = wb.outbound_numbers().await.unwrap();
+    let bound = numbers[0].number.clone().unwrap();
+    // Without useVirNumCall the caller's own number calls the callee directly.
+    wb.call(CallRequest::new("13800000001").caller(bound.clone()))
+        .await
+        .unwrap();
+    assert!(rig.tap.sent_of("CallOnlinePrivacyNumber").is_empty());
+    wb.hang_up().await.unwrap();
+    rec.wait_status(Status::Ready).await;
+    // With it: A (the caller) and B (the callee) bound through X, the call goes to X,
+    // and the privacy call's record names the contact.
+    let dialed = wb
+        .call(
+            CallRequest::new("13800000001")
+                .caller(bound.clone())
+                .use_vir_num_call(true),
+        )
+        .await
+        .expect("call through the virtual number");
+    let bind = rig.tap.sent_of("CallOnlinePrivacyNumber");
+    assert_eq!(bind.len(), 1);
+    assert_eq!(bind[0].get("TelA"), Some(bound.as_str()));
+    assert_eq!(bind[0].get("TelB"), Some("13800000001"));
+    let x = dialed.virtual_number.clone().expect("the virtual number");
+    let make = rig.tap.sent_of("MakeCall");
+    assert_eq!(make.last().unwrap().get("Callee"), Some(x.as_str()));
+    let job = dialed.job_id.clone().unwrap();
+    let detail = rig.tap.sent_of("ModifyPrivacyNumberCallDetail");
+    assert_eq!(detail.len(), 1);
+    assert_eq!(detail[0].get("ContactId"), Some(&*job));
+    assert!(
+        detail[0]
+            .get("CallId")
+            .is_some_and(|c| c.starts_with("privacy-"))
+    );
+    assert!(
+        !rec.hooks().contains(&"onErrorNotify"),
+        "{:?}",
+        rec.events()
+    );
+    wb.hang_up().await.unwrap();
+    wb.shutdown().await.unwrap();
+}

@@ -1073,8 +1073,14 @@ async fn dial(
         .caller(caller.clone())
         .user_id(api.user())
         .device_id(ctx.device.clone());
-    if encrypted {
-        make = make.masked_callee(ccc_core::helpers::mask_phone_number(&callee));
+    match (
+        request.masked_callee.filter(|m| !m.trim().is_empty()),
+        encrypted,
+    ) {
+        (Some(masked), _) => make = make.masked_callee(masked),
+        // A ciphertext has no digits to keep: the agent sees none.
+        (None, true) => make = make.masked_callee("****"),
+        (None, false) => {}
     }
     let answer = api.send(make).await.map_err(Error::Operation)?;
     let job_id = job_of(answer.data.as_ref());
@@ -1083,9 +1089,9 @@ async fn dial(
         // A19: the privacy call's record names the contact.
         if let Err(e) = api
             .send(v2017::ModifyPrivacyNumberCallDetail::new(
+                api.instance(),
                 call_id,
                 job.to_string(),
-                api.instance(),
             ))
             .await
         {
