@@ -56,6 +56,12 @@ async fn outbound_call_dials_connects_sends_dtmf_and_hangs_up() {
     assert_eq!(heard, "12#", "the customer's leg got the digits");
     assert!(wb.toggle_mute_in_call().await.unwrap());
     assert!(!wb.toggle_mute_in_call().await.unwrap());
+    // The platform was told too, for the agent's own leg.
+    let mute = rig.tap.sent_of("MuteCall");
+    let unmute = rig.tap.sent_of("UnmuteCall");
+    assert_eq!((mute.len(), unmute.len()), (1, 1));
+    assert_eq!(mute[0].get("JobId"), Some(&*job));
+    assert!(mute[0].get("ChannelId").is_some_and(|c| c.contains("8001")));
     wb.change_volume_in_call(0.5).await.unwrap();
     assert!(matches!(
         wb.change_volume_in_call(1.5).await,
@@ -269,7 +275,27 @@ async fn answering_on_mobile_and_back() {
             .as_deref(),
         Some("OFF_SITE")
     );
+    // Off-site answering: a customer's call rings the agent's mobile, which answers
+    // (the platform's simulated line); this device gets no INVITE.
+    rec.clear();
+    let job = rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    rec.wait_status(Status::InboundCall).await;
+    assert!(!rec.hooks().contains(&"mediaConnected"));
+    assert_eq!(rec.statuses(), vec![6, 9], "answered on the mobile");
+    rig.customer_hangs_up(&job);
+    rec.wait_status(Status::AfterCallWork).await;
+    wb.ready().await.unwrap();
     wb.online().await.expect("online");
+    assert_eq!(
+        rig.emulator
+            .with_platform(|p, _| p.snapshot(ALICE))
+            .and_then(|s| s.user_context)
+            .and_then(|u| u.work_mode)
+            .map(|m| m.as_str().to_owned())
+            .as_deref(),
+        Some("ON_SITE")
+    );
     assert!(matches!(
         wb.offline(" ", None).await,
         Err(Error::Input { .. })
@@ -292,6 +318,18 @@ async fn outbound_only_takes_no_inbound_calls() {
     // Dialing still works.
     wb.call("13800000001").await.unwrap();
     wb.hang_up().await.unwrap();
+    rec.wait_status(Status::AfterCallWork).await;
+    // Ready again after the call: still outbound only.
+    wb.ready().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!rec.statuses().contains(&6), "{:?}", rec.statuses());
+    // Back to taking calls: the one that waited rings now.
+    wb.apply_for_call_only(false).await.unwrap();
+    rec.wait_status(Status::Ringing).await;
+    let sent = rig.tap.sent_of("ReadyForService");
+    let scenarios: Vec<Option<&str>> = sent.iter().map(|s| s.get("OutboundScenario")).collect();
+    assert!(scenarios.contains(&Some("true")), "{scenarios:?}");
+    assert!(scenarios.contains(&Some("false")), "{scenarios:?}");
     wb.shutdown().await.unwrap();
 }
 

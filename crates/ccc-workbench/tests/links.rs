@@ -298,6 +298,28 @@ async fn shutdown_signs_out_and_releases_everything() {
     ));
     assert_eq!(rig.platform_state(ALICE).as_deref(), Some("OFFLINE"));
     assert!(matches!(other.ready().await, Err(Error::Closed)));
+    // A23: the device record made at sign-in (A22) is marked logged out.
+    let added = rig.tap.sent_of("AddAgentDevice");
+    assert_eq!(added.len(), 1, "one device record");
+    let modified = rig.tap.sent_of("ModifyAgentDevice");
+    assert_eq!(modified.len(), 1);
+    assert_eq!(modified[0].get("IsLogin"), Some("0"));
+    assert!(modified[0].get("AgentDeviceId").is_some());
+    let devices = rig
+        .client()
+        .send(ccc_openapi::v2017::ListAgentDevices::new(
+            rig.emulator.info().instance_id.clone(),
+        ))
+        .await
+        .unwrap();
+    assert!(
+        devices
+            .agent_device_list
+            .iter()
+            .all(|d| d.is_login != Some(1)),
+        "{:?}",
+        devices.agent_device_list
+    );
 }
 
 #[tokio::test]

@@ -248,3 +248,43 @@ async fn the_agents_own_leg_of_a_call_it_dials_is_answered_at_once() {
     assert_eq!(rec.statuses(), vec![8, 10, 5, 3]);
     wb.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_volume_reaches_what_the_agent_hears() {
+    let rig = Rig::start().await;
+    let heard = Arc::new(AtomicU32::new(0));
+    let config = rig.config().build().unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).audio(audio(Arc::clone(&heard)))).await;
+    wb.register(None, "default").await.unwrap();
+    rig.emulator
+        .with_platform(|p, now| {
+            p.place_inbound_call(
+                now,
+                customer("13800000042", json!({"play": {"kind": "tone", "hz": 1000}})),
+            )
+        })
+        .unwrap();
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    wait_until("the customer's tone", || {
+        heard.load(Ordering::Relaxed) >= 10
+    })
+    .await;
+    // M30 at 0: the headset gets silence (a few frames already on their way aside).
+    wb.change_volume_in_call(0.0).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let at_zero = heard.load(Ordering::Relaxed);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let later = heard.load(Ordering::Relaxed);
+    assert!(
+        later - at_zero <= 2,
+        "{at_zero} -> {later} frames with the tone at volume 0"
+    );
+    // Up again: the customer is heard again.
+    wb.change_volume_in_call(1.0).await.unwrap();
+    wait_until("the tone again", || {
+        heard.load(Ordering::Relaxed) >= later + 10
+    })
+    .await;
+    wb.shutdown().await.unwrap();
+}

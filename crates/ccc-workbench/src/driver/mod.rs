@@ -542,7 +542,14 @@ impl Driver {
     fn action(&mut self, action: Action) {
         match action {
             Action::GoReady if self.session.is_some() => {
-                self.spawn(ops::ready_job(self.api.clone(), &self.s, None, "ready"));
+                let outbound_only = self.outbound_only();
+                self.spawn(ops::ready_job(
+                    self.api.clone(),
+                    &self.s,
+                    outbound_only,
+                    None,
+                    "ready",
+                ));
             }
             Action::Answer { .. } => self.answer_now(None),
             Action::TakeBreak { code } => {

@@ -65,15 +65,21 @@ where
     Done::Op(done.outcome(outcome))
 }
 
+/// `ReadyForService`, keeping outbound-only (M29) as the platform has it: the action
+/// without `OutboundScenario` would turn it off.
 pub(super) fn ready_job(
     api: Api,
     s: &Settings,
+    outbound_only: bool,
     reply: Option<Reply>,
     method: &'static str,
 ) -> impl Future<Output = Done> + Send + 'static {
-    let request = v2020::ReadyForService::new(api.instance())
+    let mut request = v2020::ReadyForService::new(api.instance())
         .user_id(api.user())
         .device_id(s.device_id.clone());
+    if outbound_only {
+        request = request.outbound_scenario(true);
+    }
     act(api, request, OpDone::new(method, reply), user_context)
 }
 
@@ -450,7 +456,10 @@ impl Driver {
                     user_context,
                 ));
             }
-            Op::Ready => self.spawn(ready_job(api, &self.s, Some(reply), method)),
+            Op::Ready => {
+                let outbound_only = self.outbound_only();
+                self.spawn(ready_job(api, &self.s, outbound_only, Some(reply), method));
+            }
             Op::Break { code } => self.spawn(break_job(api, &self.s, code, Some(reply))),
             Op::HangUp => {
                 let job = need!(reply, call.job(method));
@@ -839,6 +848,14 @@ impl Driver {
                 });
             }
         }
+    }
+
+    /// Whether the platform has the agent outbound-only (M29).
+    pub(super) fn outbound_only(&self) -> bool {
+        self.agent
+            .user_context()
+            .and_then(|u| u.outbound_scenario)
+            .unwrap_or(false)
     }
 
     fn own_dial(&mut self) {
