@@ -457,3 +457,48 @@ async fn every_sign_out_reason_of_the_platform_reaches_on_log_out_and_on_error_n
     }
     wb.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn what_changed_during_an_outage_is_read_after_it() {
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    let job = rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rig.admin(
+        &format!("/agents/{ALICE}/agent-link"),
+        json!({"action": "black-hole"}),
+    )
+    .await;
+    rig.admin(
+        "/faults/next-error",
+        json!({"action": "PollUserStatus", "count": 1000, "code": "ServiceUnavailable", "http_status": 503}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The customer hangs up while nothing of it can reach the workbench... except
+    // its own phone's BYE: SIP is up. The status shows it once the state is read.
+    rig.customer_hangs_up(&job);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        wb.status_code().await.code,
+        Status::InboundCall,
+        "not guessed from the phone's BYE"
+    );
+    rig.admin(
+        &format!("/agents/{ALICE}/agent-link"),
+        json!({"action": "restore"}),
+    )
+    .await;
+    rig.admin(
+        "/faults/next-error",
+        json!({"action": "PollUserStatus", "count": 0, "code": "x"}),
+    )
+    .await;
+    rec.wait_status(Status::AfterCallWork).await;
+    assert_eq!(rig.platform_state(ALICE).as_deref(), Some("WORKING"));
+    wb.ready().await.unwrap();
+    wb.shutdown().await.unwrap();
+}

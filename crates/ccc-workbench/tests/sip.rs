@@ -191,3 +191,39 @@ async fn both_links_lost_sign_out_with_asm_private_and_sip() {
     assert_eq!(wb.status_code().await.code, Status::Unregistered);
     wb.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn register_with_an_unreachable_sip_gateway_settles_with_a_timeout() {
+    let rig = Rig::start().await;
+    let proxies = rig.proxied_links(true, false).await;
+    proxies.sip.as_ref().unwrap().set(Mode::BlackHole);
+    let builder = rig
+        .builder(ALICE, rig.config().build().unwrap())
+        .links(fast_links())
+        .register_timeout(Duration::from_millis(1500));
+    let (wb, rec) = build(builder).await;
+    let started = tokio::time::Instant::now();
+    let err = wb.register(None, "default").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ccc_workbench::Error::Timeout {
+                method: "register",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "bounded");
+    rec.wait_status(Status::Unregistered).await;
+    assert_eq!(rec.statuses(), vec![0, -1]);
+    assert_eq!(
+        rig.platform_state(ALICE).as_deref(),
+        Some("OFFLINE"),
+        "it never signed in"
+    );
+    // The gateway back: register works.
+    proxies.sip.as_ref().unwrap().set(Mode::Pass);
+    wb.register(None, "default").await.expect("register");
+    wb.shutdown().await.unwrap();
+}
