@@ -5,10 +5,18 @@
 //!
 //! A load run started on purpose:
 //! `cargo bench -p ccc-benches --bench workbench_load -- --agents 200 --calls 50`
-//! (`cargo test` runs it small: 10 agents, 5 calls). The emulator runs in a child
-//! process (this binary again), so the memory measured here is the workbenches' own.
+//! (`-- --help` lists the options; `cargo test` runs it small: 10 agents, 5 calls, 3
+//! quiet). The emulator runs in a child process (this binary again), so the memory
+//! measured here is the workbenches' own.
 //!
 //! Figures:
+//! - **quiet register**: first, `--quiet` agents one at a time, each `register()` to
+//!   ready beside the same platform work done by hand with nothing else going on
+//!   (`RequestLoginInfo`, the SIP registration over WebSocket with its digest round,
+//!   `SignInGroup`, `ReadyForService`, one after the other: the emulator's own
+//!   handling time along the sign-in's critical path, its round trips included); the
+//!   difference, in loopback round trips, is what the workbench adds (target: at most
+//!   3).
 //! - **register**: each `register()` until it returns (it settles at ready), with at
 //!   most `--parallel` (default 16) at once; median and 99th percentile. Beside it the
 //!   loopback round trip of one OpenAPI request (`PollUserStatus`), the unit the
@@ -31,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use ccc_emulator::{Emulator, EmulatorConfig, Scenario};
 use ccc_openapi::transport::Direct;
-use ccc_openapi::{Client, Credentials, v2020};
+use ccc_openapi::{Client, Credentials, v2017, v2020};
 use ccc_workbench::{Config, Event, Status, Workbench};
 use serde_json::Value;
 
@@ -82,11 +90,25 @@ struct Options {
     agents: usize,
     calls: usize,
     parallel: usize,
+    quiet: usize,
     full: bool,
 }
 
+const USAGE: &str =
+    "workbench_load: N workbenches in one process against an emulator in a child process
+
+  --agents N     workbenches registered and kept idle (default 200; 10 under cargo test)
+  --calls N      calls offered one at a time, offer to onCallComing (default 50; 5)
+  --parallel N   registrations at once (default 16)
+  --quiet N      agents registered one at a time, beside the same requests by hand (default 20; 3)
+  --help         this text";
+
 fn options() -> Options {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        std::process::exit(0);
+    }
     let full = args.iter().any(|a| a == "--bench");
     let value = |name: &str| {
         args.iter()
@@ -94,11 +116,12 @@ fn options() -> Options {
             .and_then(|i| args.get(i + 1))
             .and_then(|v| v.parse::<usize>().ok())
     };
-    let (agents, calls) = if full { (200, 50) } else { (10, 5) };
+    let (agents, calls, quiet) = if full { (200, 50, 20) } else { (10, 5, 3) };
     Options {
         agents: value("--agents").unwrap_or(agents).max(1),
         calls: value("--calls").unwrap_or(calls),
         parallel: value("--parallel").unwrap_or(16).max(1),
+        quiet: value("--quiet").unwrap_or(quiet),
         full,
     }
 }
@@ -202,6 +225,67 @@ async fn place_call(admin_url: &str, token: &str, caller: &str) -> Duration {
     took
 }
 
+/// What the platform needs for one agent's sign-in, done by hand, one request after
+/// the other: `RequestLoginInfo`, the SIP registration (WebSocket, REGISTER, its digest
+/// challenge, REGISTER), `SignInGroup`, `ReadyForService`. How long it took; the agent
+/// is signed out and unregistered again after.
+async fn by_hand(client: &Client, instance: &str, sip: &(String, String), i: usize) -> Duration {
+    use ccc_sip::client::{ClientEvent, SipClient};
+    use ccc_sip::link::LinkConfig;
+    use ccc_sip::transport::WsConnect;
+    use ccc_sip::ua::{UaConfig, UaEvent};
+    let user = user(i);
+    let device = format!("urn:uuid:00000000-0000-4000-8000-{i:012}");
+    let started = Instant::now();
+    client
+        .send(v2017::RequestLoginInfo::new(instance.to_owned()).user_id(user.clone()))
+        .await
+        .expect("RequestLoginInfo");
+    let ua = UaConfig::new(
+        format!("{}", 10_000 + i),
+        format!("pass-{i}"),
+        sip.1.clone(),
+        device.clone(),
+    );
+    let mut phone = SipClient::spawn(
+        LinkConfig::new(WsConnect::new(sip.0.clone())),
+        ua,
+        7 + i as u64,
+    );
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), phone.next_event()).await {
+            Ok(Some(ClientEvent::Ua(UaEvent::Registered { .. }))) => break,
+            Ok(Some(_)) => {}
+            other => panic!("{user}: no SIP registration: {other:?}"),
+        }
+    }
+    client
+        .send(
+            v2020::SignInGroup::new(instance.to_owned(), device.clone(), ["sales@ccc-emulator"])
+                .user_id(user.clone()),
+        )
+        .await
+        .expect("SignInGroup");
+    client
+        .send(
+            v2020::ReadyForService::new(instance.to_owned())
+                .user_id(user.clone())
+                .device_id(device.clone()),
+        )
+        .await
+        .expect("ReadyForService");
+    let took = started.elapsed();
+    let _ = client
+        .send(
+            v2020::SignOutGroup::new(instance.to_owned())
+                .user_id(user)
+                .device_id(device),
+        )
+        .await;
+    phone.shutdown().await;
+    took
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -220,7 +304,7 @@ fn main() {
 
 async fn run(options: Options) {
     let mut child: Child = Command::new(std::env::current_exe().expect("this binary"))
-        .args(["--child", &options.agents.to_string()])
+        .args(["--child", &(options.agents + 2 * options.quiet).to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -254,12 +338,38 @@ async fn run(options: Options) {
     rtts.sort();
     let rtt = percentile(&rtts, 0.5);
 
-    let before = rss_bytes();
-    let heap_before = live_bytes();
     let config = Config::builder(instance.clone(), true)
         .after_call_rule_seconds(0)
         .build()
         .expect("a config");
+
+    // Quiet: one at a time, the workbench beside the same platform work by hand.
+    let mut quiet_wb = Vec::new();
+    let mut quiet_hand = Vec::new();
+    if sip {
+        let sip_at = (text("sip_ws_url"), text("sip_domain"));
+        for k in 0..options.quiet {
+            let i = options.agents + 2 * k;
+            quiet_hand.push(by_hand(&client, &instance, &sip_at, i + 1).await);
+            let wb = Workbench::builder(config.clone(), client.clone(), user(i))
+                .without_local_lock()
+                .build()
+                .await
+                .expect("a workbench");
+            let started = Instant::now();
+            wb.register(None, "default")
+                .await
+                .unwrap_or_else(|e| panic!("{}: register: {e}", user(i)));
+            quiet_wb.push(started.elapsed());
+            let _ = wb.shutdown().await;
+        }
+    }
+    quiet_wb.sort();
+    quiet_hand.sort();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let before = rss_bytes();
+    let heap_before = live_bytes();
     let mut workbenches = Vec::with_capacity(options.agents);
     let mut streams = Vec::with_capacity(options.agents);
     for i in 0..options.agents {
@@ -368,6 +478,15 @@ async fn run(options: Options) {
     admin_requests.sort();
 
     println!(
+        "workbench_load: load average {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!(
         "workbench_load: {} agents ({} links each: OpenAPI, agent link{}), {} at a time",
         options.agents,
         if sip { 3 } else { 2 },
@@ -378,6 +497,18 @@ async fn run(options: Options) {
         },
         options.parallel
     );
+    if !quiet_wb.is_empty() {
+        let wb = ms(percentile(&quiet_wb, 0.5));
+        let hand = ms(percentile(&quiet_hand, 0.5));
+        println!(
+            "  quiet register -> ready, one at a time ({} each): workbench median {wb:.1} ms (p99 {:.1}); the same platform work by hand median {hand:.1} ms (p99 {:.1}); the workbench adds {:.1} ms = {:.1} round trips (target <= 3)",
+            quiet_wb.len(),
+            ms(percentile(&quiet_wb, 0.99)),
+            ms(percentile(&quiet_hand, 0.99)),
+            wb - hand,
+            (wb - hand) / ms(rtt).max(0.001),
+        );
+    }
     println!(
         "  register -> ready: median {:.1} ms, p99 {:.1} ms, max {:.1} ms; all in {:.2} s",
         ms(percentile(&registers, 0.5)),
