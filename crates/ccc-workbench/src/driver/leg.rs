@@ -337,17 +337,11 @@ impl Driver {
         };
         match event {
             ClientEvent::Link(SipLinkEvent::Connected { local, .. }) => {
-                let first = self.session.as_mut().is_some_and(|s| {
+                if let Some(s) = &mut self.session {
                     s.sip_local = Some(local);
-                    !std::mem::replace(&mut s.device_reported, true)
-                });
-                if first {
-                    self.spawn(ops::add_device(
-                        self.api.clone(),
-                        self.s.browser_version.clone(),
-                        local,
-                    ));
+                    s.device_local.get_or_insert(local);
                 }
+                self.report_device();
                 self.publish_view();
             }
             ClientEvent::Link(SipLinkEvent::Disconnected(why)) => {
@@ -379,7 +373,8 @@ impl Driver {
                 if let Some(s) = &mut self.session {
                     s.sip_registered = true;
                 }
-                self.feed([Input::SipRegistered, Input::LinkUp(ccc_core::Link::Sip)]);
+                self.feed([Input::LinkUp(ccc_core::Link::Sip)]);
+                self.registered();
                 self.try_sign_in();
             }
             UaEvent::RegistrationFailed(e) => {

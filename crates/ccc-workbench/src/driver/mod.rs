@@ -38,7 +38,7 @@ use crate::event::{Event, RegisterInfo};
 use crate::types::StatusCode;
 use command::{Command, Output, Reply, Until};
 use leg::Leg;
-use session::{Access, Login, Number, Prepared, Token, View};
+use session::{Access, Data, Login, Number, Prepared, Token, View};
 
 /// A job: requests in flight, whose outcome comes back to the driver.
 type Job = Pin<Box<dyn std::future::Future<Output = Done> + Send>>;
@@ -52,6 +52,8 @@ pub(crate) enum Done {
         result: Result<Box<Prepared>, Error>,
         reply: Reply,
     },
+    /// `register`'s second step, gathered beside the links.
+    Data(Result<Box<Data>, Error>),
     /// A call leg's media answered an offer (first INVITE or re-INVITE).
     MediaAnswer(Box<leg::MediaAnswer>),
     /// A call leg's media made an offer (ICE restart).
@@ -126,6 +128,8 @@ struct Waiter {
 struct Registering {
     reply: Option<Reply>,
     deadline: Instant,
+    /// The skill groups asked for (`None`: all of the agent's), until gathered.
+    groups: Option<Vec<LoginSkillGroup>>,
     signing_in: bool,
     /// `SignInGroup` answered: from here the state is the sign-in's and what follows.
     signed_in: bool,
@@ -146,8 +150,14 @@ pub(crate) struct Session {
     pub(crate) leg: Option<Leg>,
     pub(crate) sip_registered: bool,
     pub(crate) link_up: bool,
+    /// `register`'s second step is in (groups, numbers, access points): the sign-in
+    /// may go, and `onRegister` has what it reports.
+    pub(crate) data_ready: bool,
     pub(crate) agent_device_id: Option<i64>,
     pub(crate) device_reported: bool,
+    /// This end's address on the device's link (SIP, or the agent link without a SIP
+    /// device), for the device record.
+    pub(crate) device_local: Option<std::net::SocketAddr>,
     pub(crate) sip_local: Option<std::net::SocketAddr>,
     pub(crate) next_refresh: Instant,
     pub(crate) refreshing: bool,
@@ -613,6 +623,7 @@ impl Driver {
         self.registering = Some(Registering {
             reply: None,
             deadline: Instant::now() + self.s.register_timeout,
+            groups,
             signing_in: false,
             signed_in: false,
         });
@@ -622,7 +633,7 @@ impl Driver {
         let api = self.api.clone();
         let s = Arc::clone(&self.s);
         self.spawn(async move {
-            let result = ops::prepare_register(api, s, groups, access_point).await;
+            let result = ops::prepare_register(api, s, access_point).await;
             Done::Prepared { result, reply }
         });
     }
@@ -682,6 +693,7 @@ impl Driver {
         match done {
             Done::Op(op) => self.op_done(op).await,
             Done::Prepared { result, reply } => self.prepared(result, reply),
+            Done::Data(result) => self.gathered(result),
             Done::MediaAnswer(answer) => self.media_answered(*answer).await,
             Done::MediaOffer(offer) => self.media_offered(offer).await,
             Done::Token(result) => {
@@ -796,13 +808,69 @@ impl Driver {
         self.end_session();
     }
 
+    /// `register`'s second step came back: the session has its groups, numbers and
+    /// access points; `onRegister` and the sign-in may follow.
+    fn gathered(&mut self, result: Result<Box<Data>, Error>) {
+        if self.registering.is_none() || self.session.is_none() {
+            return;
+        }
+        let data = match result {
+            Ok(data) => *data,
+            Err(e) => {
+                self.register_failed(e);
+                return;
+            }
+        };
+        let Some(s) = &mut self.session else { return };
+        let Data {
+            groups,
+            numbers,
+            access,
+        } = data;
+        let mut info = (*s.info).clone();
+        info.skill_groups.clone_from(&groups);
+        s.info = Arc::new(info);
+        s.groups = Arc::new(groups);
+        s.numbers = Arc::new(numbers);
+        s.access = Arc::new(access);
+        s.data_ready = true;
+        let registered = s.sip_registered;
+        self.publish_view();
+        if registered {
+            self.feed([Input::SipRegistered]);
+        }
+        self.try_sign_in();
+    }
+
+    /// A22: the device record with this end's address, once its first link is up.
+    pub(super) fn report_device(&mut self) {
+        let Some(s) = &mut self.session else { return };
+        let Some(local) = s.device_local.filter(|_| !s.device_reported) else {
+            return;
+        };
+        s.device_reported = true;
+        self.spawn(ops::add_device(
+            self.api.clone(),
+            self.s.browser_version.clone(),
+            local,
+        ));
+    }
+
+    /// The device is registered (SIP, or the agent link without a SIP device):
+    /// `onRegister`, once `register` has gathered what it reports.
+    pub(super) fn registered(&mut self) {
+        if self.session.as_ref().is_some_and(|s| s.data_ready) {
+            self.feed([Input::SipRegistered]);
+        }
+    }
+
     /// Once SIP is registered and the agent link is up, sign in.
     fn try_sign_in(&mut self) {
         let (Some(r), Some(s)) = (&mut self.registering, &self.session) else {
             return;
         };
         let sip_ready = s.sip_registered || !self.s.sip_device;
-        if r.signing_in || !sip_ready || !s.link_up {
+        if r.signing_in || !sip_ready || !s.link_up || !s.data_ready {
             return;
         }
         r.signing_in = true;
@@ -945,16 +1013,10 @@ impl Driver {
                 tracing::debug!(user = %self.s.user_id, push, "agent link up");
                 if let Some(local) = local
                     && !self.s.sip_device
-                    && self
-                        .session
-                        .as_mut()
-                        .is_some_and(|s| !std::mem::replace(&mut s.device_reported, true))
+                    && let Some(s) = &mut self.session
                 {
-                    self.spawn(ops::add_device(
-                        self.api.clone(),
-                        self.s.browser_version.clone(),
-                        local,
-                    ));
+                    s.device_local.get_or_insert(local);
+                    self.report_device();
                 }
                 let first = self
                     .session
@@ -966,7 +1028,7 @@ impl Driver {
                     if let Some(s) = &mut self.session {
                         s.sip_registered = true;
                     }
-                    self.feed([Input::SipRegistered]);
+                    self.registered();
                 }
                 self.try_sign_in();
             }

@@ -192,28 +192,15 @@ async fn ram_id(api: &Api, extension: &str) -> Result<String, ErrorNotify> {
 
 // ----- register -----
 
-/// `register`'s first step: the machine-wide lock, then the start-up requests.
+/// `register`'s first step: the machine-wide lock, then what the links need.
 pub(super) async fn prepare_register(
     api: Api,
     s: Arc<Settings>,
-    groups: Option<Vec<ccc_core::helpers::LoginSkillGroup>>,
     access_point: String,
 ) -> Result<Box<Prepared>, Error> {
     #[cfg(unix)]
     let local = lock(&s).await?;
-    let mut prepared = super::session::prepare(api, groups, s.sip_device).await?;
-    if access_point != "default" && prepared.access.urls(&access_point).is_none() {
-        let known: Vec<&str> = prepared
-            .access
-            .points
-            .iter()
-            .map(|p| p.region.as_str())
-            .collect();
-        return Err(Error::unavailable(
-            "register",
-            format!("no access point {access_point:?}; GetTurnServerList lists {known:?}"),
-        ));
-    }
+    let mut prepared = super::session::prepare(&api, s.sip_device).await?;
     prepared.access_point = access_point;
     #[cfg(unix)]
     {
@@ -286,14 +273,20 @@ impl Driver {
         let Prepared {
             login,
             token,
-            groups,
-            numbers,
-            access,
             platform_config,
             access_point,
             #[cfg(unix)]
             local,
         } = prepared;
+        // The second step, beside the links: groups, numbers, access points.
+        let chosen = self.registering.as_mut().and_then(|r| r.groups.take());
+        let api = self.api.clone();
+        let user_name = login.user_name.clone();
+        let asked = access_point.clone();
+        self.spawn(async move {
+            let data = super::session::gather(&api, chosen, user_name, &asked).await;
+            Done::Data(data.map(Box::new))
+        });
         let info = Arc::new(RegisterInfo {
             user_id: self.s.user_id.clone(),
             instance_id: self.s.config.instance_id().to_owned(),
@@ -306,7 +299,8 @@ impl Driver {
             agent_server_url: login.agent_server_url.clone(),
             device_id: self.s.device_id.clone(),
             access_point: access_point.clone(),
-            skill_groups: groups.clone(),
+            // Filled in with the second step, before `onRegister`.
+            skill_groups: Vec::new(),
             platform_config,
         });
         let (token_tx, token_rx) = watch::channel(token.clone());
@@ -337,9 +331,9 @@ impl Driver {
         self.session = Some(Session {
             login: Arc::new(login),
             token: token_tx,
-            groups: Arc::new(groups),
-            numbers: Arc::new(numbers),
-            access: Arc::new(access),
+            groups: Arc::new(Vec::new()),
+            numbers: Arc::new(Vec::new()),
+            access: Arc::new(super::session::Access::default()),
             access_point,
             info,
             sip,
@@ -348,8 +342,10 @@ impl Driver {
             leg: None,
             sip_registered: false,
             link_up: false,
+            data_ready: false,
             agent_device_id: None,
             device_reported: false,
+            device_local: None,
             sip_local: None,
             next_refresh: tokio::time::Instant::now() + self.s.token_refresh,
             refreshing: false,
@@ -368,6 +364,7 @@ impl Driver {
             self.registering = Some(Registering {
                 reply: None,
                 deadline: tokio::time::Instant::now() + self.s.register_timeout,
+                groups: None,
                 signing_in: false,
                 signed_in: false,
             });
