@@ -308,7 +308,13 @@ struct Links {
 /// REGISTER, its digest challenge, REGISTER) and the agent link (upgrade, first
 /// frame); then `SignInGroup` and `ReadyForService`. How long it took; the agent is
 /// signed out and its links closed after.
-async fn by_hand(client: &Client, instance: &str, links: &Links, i: usize) -> Duration {
+async fn by_hand(
+    client: &Client,
+    instance: &str,
+    links: &Links,
+    i: usize,
+    everything: bool,
+) -> Duration {
     use ccc_sip::client::{ClientEvent, SipClient};
     use ccc_sip::link::LinkConfig;
     use ccc_sip::transport::WsConnect;
@@ -316,12 +322,47 @@ async fn by_hand(client: &Client, instance: &str, links: &Links, i: usize) -> Du
     let user = user(i);
     let device = format!("urn:uuid:00000000-0000-4000-8000-{i:012}");
     let started = Instant::now();
-    let login = client
-        .send(v2017::RequestLoginInfo::new(instance.to_owned()).user_id(user.clone()))
-        .await
+    let login =
+        client.send(v2017::RequestLoginInfo::new(instance.to_owned()).user_id(user.clone()));
+    // With `everything`, the rest of what the workbench asks at start-up, where it
+    // asks it: beside the login info, and beside the links.
+    let beside_login = async {
+        if everything {
+            let details =
+                client.send(v2020::GetLoginDetails::new(instance.to_owned()).user_id(user.clone()));
+            let config = client.send(v2017::ListConfig::new(instance.to_owned()));
+            let (details, config) = tokio::join!(details, config);
+            details.expect("GetLoginDetails");
+            config.expect("ListConfig");
+        }
+    };
+    let (login, ()) = tokio::join!(login, beside_login);
+    let login = login
         .expect("RequestLoginInfo")
         .login_info
         .expect("the login info");
+    let beside_links = async {
+        if everything {
+            let skills = client.send(v2017::ListSkillGroupsOfUser::new(
+                instance.to_owned(),
+                user.clone(),
+            ));
+            let numbers = client.send(v2017::ListOutboundPhoneNumberOfUser::new(
+                instance.to_owned(),
+                user.clone(),
+            ));
+            let turn = client.send(v2017::GetTURNServerList::new(instance.to_owned()));
+            let credentials = client.send(v2017::GetTURNCredentials::new(
+                instance.to_owned(),
+                login.user_name.clone().unwrap_or_default(),
+            ));
+            let (a, b, c, d) = tokio::join!(skills, numbers, turn, credentials);
+            a.expect("ListSkillGroupsOfUser");
+            b.expect("ListOutboundPhoneNumberOfUser");
+            c.expect("GetTURNServerList");
+            d.expect("GetTURNCredentials");
+        }
+    };
     let link_url = format!(
         "{}?UserId={}&SignData={}&Signature={}&DeviceId={}",
         links.agent_link,
@@ -350,7 +391,7 @@ async fn by_hand(client: &Client, instance: &str, links: &Links, i: usize) -> Du
             }
         }
     };
-    let (link, ()) = tokio::join!(agent_link_by_hand(&link_url), registered);
+    let (link, (), ()) = tokio::join!(agent_link_by_hand(&link_url), registered, beside_links);
     client
         .send(
             v2020::SignInGroup::new(instance.to_owned(), device.clone(), ["sales@ccc-emulator"])
@@ -439,6 +480,7 @@ async fn run(options: Options) {
     // Quiet: one at a time, the workbench beside the same platform work by hand.
     let mut quiet_wb = Vec::new();
     let mut quiet_hand = Vec::new();
+    let mut quiet_all = Vec::new();
     if sip {
         let links = Links {
             sip: text("sip_ws_url"),
@@ -447,7 +489,8 @@ async fn run(options: Options) {
         };
         for k in 0..options.quiet {
             let i = options.agents + 2 * k;
-            quiet_hand.push(by_hand(&client, &instance, &links, i + 1).await);
+            quiet_hand.push(by_hand(&client, &instance, &links, i + 1, false).await);
+            quiet_all.push(by_hand(&client, &instance, &links, i + 1, true).await);
             let wb = Workbench::builder(config.clone(), client.clone(), user(i))
                 .without_local_lock()
                 .build()
@@ -463,6 +506,7 @@ async fn run(options: Options) {
     }
     quiet_wb.sort();
     quiet_hand.sort();
+    quiet_all.sort();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let before = rss_bytes();
@@ -604,6 +648,13 @@ async fn run(options: Options) {
             ms(percentile(&quiet_hand, 0.99)),
             wb - hand,
             (wb - hand) / ms(rtt).max(0.001),
+        );
+        let all = ms(percentile(&quiet_all, 0.5));
+        println!(
+            "  quiet, by hand with every request the workbench makes at start-up (GetLoginDetails, ListConfig beside the login info; ListSkillGroupsOfUser, ListOutboundPhoneNumberOfUser, GetTURNServerList, GetTURNCredentials beside the links): median {all:.2} ms (p99 {:.2}); the workbench adds {:.2} ms to it = {:.1} round trips",
+            ms(percentile(&quiet_all, 0.99)),
+            wb - all,
+            (wb - all) / ms(rtt).max(0.001),
         );
     }
     println!(
