@@ -3,7 +3,7 @@
 //! In the browser the hook gets `{callee, userName, callback}` and the call goes on only
 //! when it invokes `callback(callee?)`, optionally with a prefixed callee. Here the hook
 //! is an async function returning a [`Dial`] decision; one that does not answer within
-//! its timeout fails the call with [`Error::HookTimedOut`](crate::Error::HookTimedOut),
+//! its timeout fails the call with [`Error::HookTimedOut`],
 //! so a forgotten callback never leaves `call` hanging.
 //!
 //! ```
@@ -46,7 +46,7 @@ pub enum Dial {
     Proceed,
     /// `callback(callee)`: dial this callee instead (a prefix and the number).
     ProceedWith(String),
-    /// Do not dial: `call` fails with [`Error::DialDeclined`](crate::Error::DialDeclined).
+    /// Do not dial: `call` fails with [`Error::DialDeclined`].
     Decline,
 }
 
