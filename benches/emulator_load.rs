@@ -84,6 +84,10 @@ fn run_child(agents: usize) {
             a.mobile = None;
             scenario.agents.push(a);
         }
+        // Every caller follows the default script: the built-in scripted lines
+        // (13800000001-4: busy, no answer, hang up after 5 s) would end calls on their
+        // own; the callers here are 1380000NNNN, which they overlap.
+        scenario.customers.clear();
         scenario.default_customer.record = false;
         scenario.platform.ring_timeout_ms = 120_000;
         let mut config = EmulatorConfig::new(scenario);

@@ -11,6 +11,8 @@ use ring::hmac;
 /// Issues and checks login tokens.
 pub struct Tokens {
     key: hmac::Key,
+    /// OSS's POST-policy signature: HMAC-SHA1 (what OSS uses), under the same secret.
+    policy_key: hmac::Key,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -57,6 +59,7 @@ impl Tokens {
     pub fn new(secret: &[u8]) -> Self {
         Self {
             key: hmac::Key::new(hmac::HMAC_SHA256, secret),
+            policy_key: hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret),
         }
     }
 
@@ -100,6 +103,20 @@ impl Tokens {
 }
 
 impl Tokens {
+    /// The OSS signature of a POST policy: base64 HMAC-SHA1 of the base64 policy.
+    pub fn sign_policy(&self, policy: &str) -> String {
+        let tag = hmac::sign(&self.policy_key, policy.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+    }
+
+    /// Whether `signature` is the OSS signature of `policy`.
+    pub fn check_policy(&self, policy: &str, signature: &str) -> bool {
+        let Ok(tag) = base64::engine::general_purpose::STANDARD.decode(signature) else {
+            return false;
+        };
+        hmac::verify(&self.policy_key, policy.as_bytes(), &tag).is_ok()
+    }
+
     /// A signature for a download link of `path`, valid until `expires_s`.
     pub fn sign_link(&self, path: &str, expires_s: i64) -> String {
         let tag = hmac::sign(&self.key, format!("link:{path}:{expires_s}").as_bytes());

@@ -412,3 +412,206 @@ async fn sms_and_turn() {
     assert!(list.is_array());
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn v3_signed_requests_from_ccc_openapis_client() {
+    use ccc_openapi::transport::{Direct, SignatureVersion};
+    use ccc_openapi::{Client, Error, v2017, v2020};
+    let emu = start().await;
+    let info = emu.info();
+    let client = |secret: &str| {
+        Client::new(
+            Direct::builder(Credentials::new(info.access_key_id.clone(), secret))
+                .endpoint(info.api_url.clone())
+                .signature(SignatureVersion::V3)
+                .retries(0, std::time::Duration::ZERO, std::time::Duration::ZERO)
+                .build()
+                .unwrap(),
+        )
+    };
+    let good = client(&info.access_key_secret);
+    let details = good
+        .send(v2020::GetLoginDetails::new(&info.instance_id).user_id(BOB))
+        .await
+        .unwrap();
+    assert_eq!(
+        details.data.and_then(|d| d.extension).as_deref(),
+        Some("8002")
+    );
+    let groups = good
+        .send(v2017::ListSkillGroupsOfUser::new(&info.instance_id, BOB))
+        .await
+        .unwrap();
+    assert!(!groups.skill_levels.is_empty());
+    let wrong = client("wrong-secret")
+        .send(v2020::GetLoginDetails::new(&info.instance_id).user_id(BOB))
+        .await
+        .unwrap_err();
+    let Error::Api(e) = wrong else {
+        panic!("{wrong}")
+    };
+    assert_eq!(
+        (e.http_status, e.code.as_str()),
+        (400, "SignatureDoesNotMatch")
+    );
+    assert!(
+        e.message
+            .contains("server string to sign is:ACS3-HMAC-SHA256\n"),
+        "{}",
+        e.message
+    );
+    emu.shutdown().await;
+}
+
+/// A multipart body with `fields` then `file`, as an OSS PostObject form is sent.
+fn post_form(fields: &[(&str, &str)], file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "ccc-emulator-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn an_agent_recording_uploads_to_the_oss_form_it_was_given() {
+    let emu = start().await;
+    let info = emu.info();
+    let mut api = Api::new(info);
+    let (_, answer) = api
+        .call(
+            "2017-07-05",
+            "GetRecordOssUploadParam",
+            &[("UserId", BOB), ("FileName", "side.wav")],
+        )
+        .await;
+    let text = |k: &str| answer[k].as_str().unwrap_or_default().to_owned();
+    assert_eq!(text("Dir"), format!("uploads/{BOB}/"));
+    assert_eq!(text("Host"), format!("{}oss", info.api_url));
+    let key = format!("{}{}", text("Dir"), text("OssFileName"));
+    let (policy, key_id, signature) = (text("Policy"), text("OssAccessKeyId"), text("Signature"));
+    let wav = b"RIFF....WAVEfmt agent side";
+    let (content_type, body) = post_form(
+        &[
+            ("key", &key),
+            ("policy", &policy),
+            ("OSSAccessKeyId", &key_id),
+            ("Signature", &signature),
+            ("success_action_status", "200"),
+        ],
+        wav,
+    );
+    let up = http(
+        "POST",
+        &text("Host"),
+        &[("Content-Type", &content_type)],
+        &body,
+    )
+    .await;
+    assert_eq!(up.status, 200, "{}", String::from_utf8_lossy(&up.body));
+    assert_eq!(
+        std::fs::read(info.recordings_dir.join(&key)).unwrap(),
+        wav.as_slice()
+    );
+    let (_, records) = admin(info, "GET", "/records", serde_json::Value::Null).await;
+    assert_eq!(records["uploads"][0]["key"], key.as_str());
+    assert_eq!(records["uploads"][0]["size"], wav.len());
+
+    // Outside the policy's directory, or with a forged signature: OSS's 403 XML.
+    let other = format!("uploads/alice@ccc-emulator/{}", text("OssFileName"));
+    let (content_type, body) = post_form(
+        &[
+            ("key", &other),
+            ("policy", &policy),
+            ("OSSAccessKeyId", &key_id),
+            ("Signature", &signature),
+        ],
+        wav,
+    );
+    let refused = http(
+        "POST",
+        &text("Host"),
+        &[("Content-Type", &content_type)],
+        &body,
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    assert!(String::from_utf8_lossy(&refused.body).contains("<Code>AccessDenied</Code>"));
+    let (content_type, body) = post_form(
+        &[
+            ("key", &key),
+            ("policy", &policy),
+            ("OSSAccessKeyId", &key_id),
+            ("Signature", "AAAA"),
+        ],
+        wav,
+    );
+    let forged = http(
+        "POST",
+        &text("Host"),
+        &[("Content-Type", &content_type)],
+        &body,
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    // No file at all.
+    let missing = http(
+        "POST",
+        &text("Host"),
+        &[("Content-Type", "multipart/form-data; boundary=x")],
+        b"--x--\r\n",
+    )
+    .await;
+    assert_eq!(missing.status, 400);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_encrypted_callee_is_dialed_as_its_number() {
+    let emu = start().await;
+    let info = emu.info();
+    let mut api = Api::new(info);
+    let sealed = api
+        .ok("2017-07-05", "Encrypt", &[("PlainText.1", "13800000001")])
+        .await;
+    let cypher = sealed["CypherContents"]["CypherContent"][0]["CypherText"]
+        .as_str()
+        .expect("a cypher text")
+        .to_owned();
+    assert_ne!(cypher, "13800000001");
+    api.v2020(
+        "SignInGroup",
+        &[
+            ("UserId", BOB),
+            ("DeviceId", "d"),
+            ("SignedSkillGroupIdList", r#"["sales@ccc-emulator"]"#),
+        ],
+    )
+    .await;
+    api.v2020("ReadyForService", &[("UserId", BOB)]).await;
+    api.v2020(
+        "MakeCall",
+        &[
+            ("UserId", BOB),
+            ("Callee", &cypher),
+            ("MaskedCallee", "138****0001"),
+        ],
+    )
+    .await;
+    let (_, calls) = admin(info, "GET", "/calls", serde_json::Value::Null).await;
+    assert_eq!(calls[0]["called"], "13800000001", "{calls}");
+    emu.shutdown().await;
+}

@@ -1,6 +1,7 @@
 //! Our `SipClient`s against our `SipServer` over real sockets (ws and wss): register with
 //! digest, get called, answer, hold and unhold both ways, INFO both ways, BYE from each
-//! side; a wrong password is refused; a closed flow drops its binding.
+//! side; a wrong password is refused; a closed flow drops its binding; a delayed flow
+//! carries its messages late, a black-holed one goes silent until the client gives it up.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -9,8 +10,8 @@ use std::sync::Arc;
 use ccc_sip::client::{ClientEvent, SipClient};
 use ccc_sip::link::LinkEvent;
 use ccc_sip::server::{
-    FlowId, Leg, ListenConfig, ServerConfig, ServerEvent, ServerEvents, SipServer, TlsIdentity,
-    UnregisterReason,
+    FlowFault, FlowId, Leg, ListenConfig, ServerConfig, ServerEvent, ServerEvents, SipServer,
+    TlsIdentity, UnregisterReason,
 };
 use ccc_sip::transport::{TlsRoots, WsConnect};
 use ccc_sip::ua::{CallHandle, EndReason, RegistrationError, UaEvent};
@@ -329,5 +330,81 @@ async fn a_wrong_password_is_refused() {
     .await;
     assert_eq!(code, 401);
     assert!(server.bindings("sip:1001@ccc.test").await.is_empty());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delayed_flow_is_late_and_a_black_holed_one_goes_silent() {
+    let ca = TestCa::new().expect("a test CA");
+    let (server, mut events) = start_server(&ca).await;
+    let mut link = quick_link(WsConnect::new(server.ws_url().unwrap()));
+    link.keepalive = std::time::Duration::from_millis(100);
+    link.dead_after = std::time::Duration::from_millis(600);
+    let mut agent = SipClient::spawn(link, user("1001"), 11);
+    assert!(matches!(
+        next_ua(&mut agent).await,
+        UaEvent::Registered { .. }
+    ));
+    let flow = registered(&mut events).await;
+
+    // Delayed: the INVITE reaches the agent no sooner than the delay; its 180 comes
+    // back no sooner than the delay again. The keep-alive still passes (late).
+    let delay = std::time::Duration::from_millis(300);
+    assert!(server.set_flow_fault(flow, FlowFault::Delay(delay)).await);
+    let sent = tokio::time::Instant::now();
+    let leg = server
+        .invite("sip:1001@ccc.test", CUSTOMER, OFFER.to_vec())
+        .await
+        .expect("1001 is registered");
+    let call = match next_ua(&mut agent).await {
+        UaEvent::IncomingCall { call, .. } => call,
+        other => panic!("expected the server's call, got {other:?}"),
+    };
+    assert!(
+        sent.elapsed() >= delay,
+        "the INVITE came after {:?}",
+        sent.elapsed()
+    );
+    assert!(agent.ringing(call).await);
+    assert!(matches!(
+        next_leg_event(&mut events).await.1,
+        UaEvent::CallProgress { code: 180, .. }
+    ));
+    assert!(
+        sent.elapsed() >= delay * 2,
+        "the 180 came after {:?}",
+        sent.elapsed()
+    );
+    assert!(server.set_flow_fault(flow, FlowFault::None).await);
+    assert!(agent.reject(call, 486, "Busy Here").await);
+    assert!(matches!(
+        next_leg_event(&mut events).await.1,
+        UaEvent::CallEnded { call: c, .. } if c == leg.call
+    ));
+
+    // Black-holed: nothing answers the agent's keep-alives; it declares the flow dead
+    // after its own `dead_after`, and comes back on a new flow.
+    assert!(server.set_flow_fault(flow, FlowFault::BlackHole).await);
+    loop {
+        let event = timeout(WAIT, agent.next_event())
+            .await
+            .expect("in time")
+            .expect("running");
+        if let ClientEvent::Link(LinkEvent::Disconnected(reason)) = event {
+            assert!(
+                matches!(reason, ccc_sip::link::DownReason::Silent(d) if d == std::time::Duration::from_millis(600)),
+                "{reason:?}"
+            );
+            break;
+        }
+    }
+    // Its binding moves to the new flow (the old one is still open on the server's
+    // side, silent, until the server's idle limit).
+    next_server(&mut events, |e| match e {
+        ServerEvent::Registered { flow: f, .. } if f != flow => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_ne!(server.bindings("sip:1001@ccc.test").await[0].flow, flow);
     server.shutdown().await;
 }

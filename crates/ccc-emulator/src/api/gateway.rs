@@ -2,9 +2,11 @@
 //!
 //! Two ways in, as the SDK and integrators use CCC:
 //! - **Signed** (`/`): the RPC style of the official SDKs, V2 `HMAC-SHA1` signatures
-//!   checked against the instance's (or an agent's) AccessKey exactly as CCC checks
-//!   them, with CCC's error codes (`SignatureDoesNotMatch` with the server's string to
-//!   sign, `InvalidTimeStamp.Expired`, `SignatureNonceUsed`, ...).
+//!   (parameters) or V3 `ACS3-HMAC-SHA256` ones (the `Authorization` header, action and
+//!   version in `x-acs-action` / `x-acs-version`), checked against the instance's (or an
+//!   agent's) AccessKey as CCC checks them, with CCC's error codes
+//!   (`SignatureDoesNotMatch` with the server's string to sign,
+//!   `InvalidTimeStamp.Expired`, `SignatureNonceUsed`, ...).
 //! - **Proxied** (the guide's `ajax*` conventions, C13-C20): the workbench's own request
 //!   to its integrator's backend, `request=<JSON>` in a form body or the query, the
 //!   action in `?action=` (C17) or the last path segment (`ajaxType: "path"`), the
@@ -16,7 +18,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use ccc_openapi::Credentials;
-use ccc_openapi::sign::{HttpMethod, sign_v2};
+use ccc_openapi::sign::{HttpMethod, V3_ALGORITHM, V3Refused, sign_v2, verify_v3};
 use serde_json::Value;
 
 use super::Version;
@@ -40,6 +42,19 @@ pub struct Incoming {
     pub query: Vec<(String, String)>,
     /// The decoded form-body pairs, in order.
     pub form: Vec<(String, String)>,
+    /// The headers, names in lower case (what a V3 signature covers).
+    pub headers: Vec<(String, String)>,
+    /// The body as it came (what a V3 signature hashes).
+    pub body: Vec<u8>,
+}
+
+impl Incoming {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// How a request came in, which decides the shape of its answer.
@@ -190,6 +205,12 @@ impl Gateway {
         incoming: &Incoming,
         now_ms: i64,
     ) -> Result<ApiRequest, PlatformError> {
+        if incoming
+            .header("authorization")
+            .is_some_and(|a| a.starts_with(V3_ALGORITHM))
+        {
+            return self.signed_v3(incoming, now_ms);
+        }
         let all: Vec<(String, String)> = incoming
             .query
             .iter()
@@ -289,21 +310,121 @@ impl Gateway {
             ));
         }
         // Only a request with a valid signature spends its nonce.
+        self.spend_nonce(get("SignatureNonce").unwrap_or_default(), now_ms)?;
+        let params = Params::new(version, all);
+        Ok(ApiRequest {
+            action,
+            version,
+            params,
+            principal: key.principal,
+            style: Style::Signed,
+        })
+    }
+
+    /// Spends a nonce of a request whose signature is good.
+    fn spend_nonce(&mut self, nonce: &str, now_ms: i64) -> Result<(), PlatformError> {
         self.prune(now_ms);
-        let nonce = get("SignatureNonce").unwrap_or_default().to_owned();
-        if !self.nonces.insert(nonce.clone()) {
+        if !self.nonces.insert(nonce.to_owned()) {
             return Err(PlatformError::new(
                 400,
                 "SignatureNonceUsed",
                 "Specified signature nonce was used already.",
             ));
         }
-        self.nonce_order.push_back((now_ms, nonce));
-        let params = Params::new(version, all);
+        self.nonce_order.push_back((now_ms, nonce.to_owned()));
+        Ok(())
+    }
+
+    /// Checks a V3 (`ACS3-HMAC-SHA256`) request: the action and version in
+    /// `x-acs-action` / `x-acs-version`, the time in `x-acs-date`, the nonce in
+    /// `x-acs-signature-nonce`; the parameters in the query and the form body.
+    fn signed_v3(&mut self, incoming: &Incoming, now_ms: i64) -> Result<ApiRequest, PlatformError> {
+        for name in [
+            "x-acs-action",
+            "x-acs-version",
+            "x-acs-date",
+            "x-acs-signature-nonce",
+        ] {
+            if incoming.header(name).is_none_or(str::is_empty) {
+                return Err(PlatformError::new(
+                    400,
+                    "MissingHeader",
+                    format!("The header {name} is mandatory for an ACS3-HMAC-SHA256 request."),
+                ));
+            }
+        }
+        let header = |name: &str| incoming.header(name).unwrap_or_default();
+        let action = header("x-acs-action").to_owned();
+        let version = Version::parse(header("x-acs-version")).ok_or_else(|| {
+            PlatformError::new(
+                400,
+                "InvalidVersion",
+                "Specified parameter Version is not valid.",
+            )
+        })?;
+        let stamp = parse_timestamp(header("x-acs-date")).ok_or_else(|| {
+            PlatformError::new(
+                400,
+                "InvalidTimeStamp.Format",
+                "Specified time stamp or date value is not well formatted.",
+            )
+        })?;
+        if (stamp - now_ms).abs() > TIMESTAMP_WINDOW_MS {
+            return Err(PlatformError::new(
+                400,
+                "InvalidTimeStamp.Expired",
+                "Specified time stamp or date value is expired.",
+            ));
+        }
+        let key_id = header("authorization")
+            .split([' ', ','])
+            .find_map(|part| part.trim().strip_prefix("Credential="))
+            .unwrap_or_default();
+        let key = self.key(key_id).cloned().ok_or_else(|| {
+            PlatformError::new(
+                404,
+                "InvalidAccessKeyId.NotFound",
+                "Specified access key is not found.",
+            )
+        })?;
+        let method = if incoming.post {
+            HttpMethod::Post
+        } else {
+            HttpMethod::Get
+        };
+        verify_v3(
+            method,
+            &incoming.query,
+            &incoming.headers,
+            &incoming.body,
+            &key.credentials,
+        )
+        .map_err(|e| match e {
+            V3Refused::Mismatch { string_to_sign } => PlatformError::new(
+                400,
+                "SignatureDoesNotMatch",
+                format!(
+                    "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+                ),
+            ),
+            V3Refused::BodyHash => PlatformError::new(
+                400,
+                "SignatureDoesNotMatch",
+                "x-acs-content-sha256 is not the SHA-256 of the body.",
+            ),
+            other => PlatformError::new(400, "IncompleteSignature", other.to_string()),
+        })?;
+        self.spend_nonce(header("x-acs-signature-nonce"), now_ms)?;
+        let all: Vec<(String, String)> = incoming
+            .query
+            .iter()
+            .chain(&incoming.form)
+            .cloned()
+            .collect();
         Ok(ApiRequest {
             action,
             version,
-            params,
+            params: Params::new(version, all),
             principal: key.principal,
             style: Style::Signed,
         })
@@ -432,8 +553,82 @@ mod tests {
             post: true,
             path: "/".into(),
             query: params,
-            form: Vec::new(),
+            ..Incoming::default()
         }
+    }
+
+    fn v3_request(nonce: &str, secret: &str, body: &str) -> Incoming {
+        use ccc_openapi::sign::{sign_v3, v3_headers};
+        let credentials = Credentials::new("testid", secret);
+        let headers = v3_headers(
+            "127.0.0.1:8080",
+            "SignInGroup",
+            "2020-07-01",
+            "2024-01-02T03:04:05Z",
+            nonce,
+            Some("application/x-www-form-urlencoded"),
+            &credentials,
+        );
+        let query = vec![("InstanceId".to_owned(), "ccc-test".to_owned())];
+        let signed = sign_v3(
+            HttpMethod::Post,
+            &query,
+            headers,
+            body.as_bytes(),
+            &credentials,
+        );
+        Incoming {
+            post: true,
+            path: "/".into(),
+            query,
+            form: form_urlencoded::parse(body.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            headers: signed.headers,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn v3_signatures_are_checked_too() {
+        let mut g = gateway();
+        let body = "UserId=agent%40ccc-test&DeviceId=d";
+        let req = g
+            .signed(&v3_request("v1", "testsecret", body), NOW_MS)
+            .unwrap();
+        assert_eq!(
+            (req.action.as_str(), req.version),
+            ("SignInGroup", Version::V2020)
+        );
+        assert_eq!(req.params.opt("InstanceId"), Some("ccc-test"));
+        assert_eq!(req.params.opt("UserId"), Some("agent@ccc-test"));
+        let again = g.signed(&v3_request("v1", "testsecret", body), NOW_MS);
+        assert_eq!(again.unwrap_err().code, "SignatureNonceUsed");
+        let wrong = g
+            .signed(&v3_request("v2", "wrong", body), NOW_MS)
+            .unwrap_err();
+        assert_eq!(wrong.code, "SignatureDoesNotMatch");
+        assert!(
+            wrong
+                .message
+                .contains("server string to sign is:ACS3-HMAC-SHA256\n"),
+            "{}",
+            wrong.message
+        );
+        let mut tampered = v3_request("v3", "testsecret", body);
+        tampered.body = b"UserId=other%40ccc-test".to_vec();
+        assert_eq!(
+            g.signed(&tampered, NOW_MS).unwrap_err().code,
+            "SignatureDoesNotMatch"
+        );
+        let late = g.signed(&v3_request("v4", "testsecret", body), NOW_MS + 16 * 60_000);
+        assert_eq!(late.unwrap_err().code, "InvalidTimeStamp.Expired");
+        let mut unsigned = v3_request("v5", "testsecret", body);
+        unsigned.headers.retain(|(k, _)| k != "x-acs-action");
+        assert_eq!(
+            g.signed(&unsigned, NOW_MS).unwrap_err().code,
+            "MissingHeader"
+        );
     }
 
     #[test]
@@ -523,6 +718,7 @@ mod tests {
                         "request".into(),
                         r#"{"instanceId":"ccc-test","userId":"a@ccc-test","skillGroupId":["s1","s2"]}"#.into(),
                     )],
+                    ..Incoming::default()
                 },
                 "action",
             )
@@ -541,7 +737,7 @@ mod tests {
                         ("product".into(), "CloudCallCenter".into()),
                         ("UserId".into(), "a@ccc-test".into()),
                     ],
-                    form: Vec::new(),
+                    ..Incoming::default()
                 },
                 "action",
             )
@@ -560,6 +756,7 @@ mod tests {
                     path: "/data/api.json".into(),
                     query: vec![("action".into(), "X".into())],
                     form: vec![("request".into(), "{nope".into())],
+                    ..Incoming::default()
                 },
                 "action",
             )

@@ -10,17 +10,20 @@
 pub mod gateway;
 pub mod params;
 mod store;
+pub mod upload;
 mod v2017;
 mod v2020;
 
 use std::time::Instant;
 
+use ccc_openapi::{Action, ParamError, WireParams};
 use serde_json::{Map, Value, json};
 
 use crate::platform::{Platform, PlatformError};
 use crate::token::Tokens;
 pub use gateway::{ApiRequest, Gateway, Incoming, Key, Style};
-pub use store::{AgentDevice, Fault, Store};
+pub use store::{AgentDevice, Fault, Store, Upload};
+pub(crate) use v2020::time_limited_password;
 
 /// An API version of CCC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -167,7 +170,38 @@ pub fn error_body(error: &PlatformError, version: Option<Version>, request_id: &
     body
 }
 
-/// The success body: 2017 fields at the top level, 2020 `Data`.
+/// Reads the request of `A` with ccc-openapi's model of it (`Action::from_params`):
+/// values are trimmed and a blank one counts as absent, as CCC's `Parameter.Blank`
+/// says ("may not be null or blank").
+pub(crate) fn decode<A: Action>(req: &ApiRequest) -> Result<A, PlatformError> {
+    let wire: WireParams = req
+        .params
+        .pairs()
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let v = v.trim();
+            (!v.is_empty()).then(|| (k, v.to_owned()))
+        })
+        .collect();
+    A::from_params(&wire).map_err(|e| match e {
+        ParamError::Missing { name } => PlatformError::blank(name),
+        ParamError::Invalid {
+            name,
+            value,
+            expected,
+        } => PlatformError::invalid(&name, format_args!("`{value}` is not {expected}")),
+        other => PlatformError::invalid("(request)", other),
+    })
+}
+
+/// A typed answer (or its `Data`) as JSON.
+pub(crate) fn encode<T: serde::Serialize>(answer: &T) -> Result<Value, PlatformError> {
+    serde_json::to_value(answer)
+        .map_err(|e| PlatformError::new(500, "InternalService.Common", e.to_string()))
+}
+
+/// The success body: 2017 fields at the top level beside the status fields, 2020
+/// ccc-openapi's [`Envelope`](ccc_openapi::Envelope) around `Data`.
 fn ok_body(version: Version, payload: Value, request_id: &str) -> Value {
     match version {
         Version::V2017 => {
@@ -182,14 +216,8 @@ fn ok_body(version: Version, payload: Value, request_id: &str) -> Value {
             map.insert("HttpStatusCode".into(), 200.into());
             Value::Object(map)
         }
-        Version::V2020 => json!({
-            "RequestId": request_id,
-            "Code": "OK",
-            "HttpStatusCode": 200,
-            "Message": "",
-            "Params": [],
-            "Data": payload,
-        }),
+        Version::V2020 => serde_json::to_value(ccc_openapi::Envelope::ok(request_id, payload))
+            .unwrap_or(Value::Null),
     }
 }
 
@@ -239,13 +267,6 @@ pub(crate) fn unknown_action(action: &str) -> PlatformError {
         "InvalidAction.NotFound",
         format!("Specified api {action} is not found, please check your url and method."),
     )
-}
-
-/// The 2017 wrapping of a list: `{"<element>": [..]}`.
-pub(crate) fn wrap(element: &str, items: Vec<Value>) -> Value {
-    let mut map = Map::new();
-    map.insert(element.to_owned(), Value::Array(items));
-    Value::Object(map)
 }
 
 #[cfg(test)]

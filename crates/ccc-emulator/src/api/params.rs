@@ -1,4 +1,5 @@
-//! The parameters of one request, read as the action's model wants them.
+//! The raw parameters of one request (the typed request is read from them with
+//! ccc-openapi's model, `api::decode`), and paging.
 
 use std::collections::BTreeMap;
 
@@ -44,41 +45,6 @@ impl Params {
     /// The value of `name`, which the model requires.
     pub fn req(&self, name: &str) -> Result<&str, PlatformError> {
         self.opt(name).ok_or_else(|| PlatformError::blank(name))
-    }
-
-    /// An owned optional value.
-    pub fn string(&self, name: &str) -> Option<String> {
-        self.opt(name).map(str::to_owned)
-    }
-
-    /// An integer parameter.
-    pub fn int(&self, name: &str) -> Result<Option<i64>, PlatformError> {
-        self.opt(name)
-            .map(|v| {
-                v.parse::<i64>().map_err(|_| {
-                    PlatformError::invalid(name, format_args!("`{v}` is not an integer"))
-                })
-            })
-            .transpose()
-    }
-
-    /// A required integer parameter.
-    pub fn req_int(&self, name: &str) -> Result<i64, PlatformError> {
-        self.int(name)?.ok_or_else(|| PlatformError::blank(name))
-    }
-
-    /// A boolean parameter (`true`/`false`, any case, as the SDKs send them).
-    pub fn bool(&self, name: &str) -> Result<Option<bool>, PlatformError> {
-        self.opt(name)
-            .map(|v| match v.to_ascii_lowercase().as_str() {
-                "true" => Ok(true),
-                "false" => Ok(false),
-                _ => Err(PlatformError::invalid(
-                    name,
-                    format_args!("`{v}` is not true or false"),
-                )),
-            })
-            .transpose()
     }
 
     /// A list: `Name.1`, `Name.2`, ... in 2017-07-05 (in numeric order); one JSON
@@ -131,31 +97,6 @@ impl Params {
             }
         }
     }
-
-    /// `PageNumber` (1-100) and `PageSize` (1-100), required or defaulted.
-    pub fn page(&self, required: bool) -> Result<(usize, usize), PlatformError> {
-        let get = |name: &str, default: i64| -> Result<i64, PlatformError> {
-            match self.int(name)? {
-                Some(v) => Ok(v),
-                None if required => Err(PlatformError::blank(name)),
-                None => Ok(default),
-            }
-        };
-        let number = get("PageNumber", 1)?;
-        let size = get("PageSize", 10)?;
-        if number < 1 {
-            return Err(PlatformError::minimum("PageNumber", 1));
-        }
-        if size < 1 {
-            return Err(PlatformError::minimum("PageSize", 1));
-        }
-        if size > 100 {
-            return Err(PlatformError::maximum("PageSize", 100));
-        }
-        let number = usize::try_from(number).unwrap_or(usize::MAX);
-        let size = usize::try_from(size).unwrap_or(100);
-        Ok((number, size))
-    }
 }
 
 /// One page of `items` (1-based page number).
@@ -197,21 +138,11 @@ mod tests {
     }
 
     #[test]
-    fn typed_values_and_pages() {
-        let q = p(
-            Version::V2017,
-            &[("N", "12"), ("B", "TRUE"), ("X", "x"), ("PageSize", "101")],
-        );
-        assert_eq!(q.int("N").unwrap(), Some(12));
-        assert_eq!(q.bool("B").unwrap(), Some(true));
-        assert!(q.int("X").is_err() && q.bool("X").is_err());
+    fn required_values_and_pages() {
+        let q = p(Version::V2017, &[("N", "12"), ("Blank", "  ")]);
+        assert_eq!(q.req("N").unwrap(), "12");
         assert_eq!(q.req("Missing").unwrap_err().code, "Parameter.Blank");
-        assert_eq!(q.page(false).unwrap_err().code, "Parameter.Maximum");
-        assert_eq!(p(Version::V2017, &[]).page(false).unwrap(), (1, 10));
-        assert_eq!(
-            p(Version::V2017, &[]).page(true).unwrap_err().code,
-            "Parameter.Blank"
-        );
+        assert_eq!(q.req("Blank").unwrap_err().code, "Parameter.Blank");
         let items = [1, 2, 3, 4, 5];
         assert_eq!(page_of(&items, 2, 2), [3, 4]);
         assert!(page_of(&items, 9, 2).is_empty());

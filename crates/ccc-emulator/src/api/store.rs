@@ -36,6 +36,18 @@ pub struct Fault {
     pub params: Vec<(String, String)>,
 }
 
+/// A file the upload endpoint stored (`GetRecordOssUploadParam`'s form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Upload {
+    /// The form's `key`, the file's path under the recordings directory.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: usize,
+    /// When it arrived, milliseconds since the Unix epoch.
+    pub at_ms: i64,
+}
+
 /// A privacy-number call (`CallOnlinePrivacyNumber`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PrivacyCall {
@@ -54,6 +66,8 @@ pub struct Store {
     pub devices: Vec<AgentDevice>,
     /// Fault reports.
     pub faults: VecDeque<Fault>,
+    /// Uploaded files.
+    pub uploads: VecDeque<Upload>,
     pub(crate) privacy: VecDeque<PrivacyCall>,
     pub(crate) seq: i64,
 }
@@ -76,6 +90,13 @@ impl Store {
             self.faults.pop_front();
         }
         self.faults.push_back(fault);
+    }
+
+    pub(crate) fn add_upload(&mut self, upload: Upload) {
+        if self.uploads.len() >= MAX_RECORDS {
+            self.uploads.pop_front();
+        }
+        self.uploads.push_back(upload);
     }
 
     pub(crate) fn add_privacy(&mut self, call: PrivacyCall) {

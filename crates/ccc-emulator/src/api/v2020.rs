@@ -1,19 +1,25 @@
 //! The 2020-07-01 actions: agent control (answers carry the agent's contexts) and the
 //! login, TURN and state data the workbench needs.
+//!
+//! Each request is read with ccc-openapi's model of the action and each `Data` is its
+//! typed one (`UserContext`, `AgentSnapshot`, `LoginDetails`, `TurnCredentials`), so a
+//! field outside the model cannot be sent.
 
 use std::time::Instant;
 
 use base64::Engine as _;
-use ccc_core::model::WorkMode;
+use ccc_core::model::{AgentSnapshot, UserContext};
+use ccc_openapi::v2020 as a;
+use ccc_openapi::{Action, Envelope, Secret};
 use ring::hmac;
 use serde_json::{Value, json};
 
-use super::{ApiRequest, Context, TurnAuth, unknown_action};
-use crate::platform::{Command, Platform, PlatformError, Reply, TransfereeType};
+use super::v2017::plain_number;
+use super::{ApiRequest, Context, TurnAuth, decode, encode, unknown_action};
+use crate::platform::{Command, Platform, PlatformError, Principal, Reply, TransfereeType};
 
-fn kind(req: &ApiRequest) -> Result<Option<TransfereeType>, PlatformError> {
-    req.params
-        .opt("TransfereeType")
+fn kind(transferee_type: Option<&str>) -> Result<Option<TransfereeType>, PlatformError> {
+    transferee_type
         .map(|t| {
             TransfereeType::parse(t).ok_or_else(|| {
                 PlatformError::invalid(
@@ -23,132 +29,6 @@ fn kind(req: &ApiRequest) -> Result<Option<TransfereeType>, PlatformError> {
             })
         })
         .transpose()
-}
-
-/// The agent-control action of `req`, with its parameters read.
-fn command(
-    req: &ApiRequest,
-    current_job: Option<String>,
-) -> Result<Option<Command>, PlatformError> {
-    let p = &req.params;
-    let job = || p.req("JobId").map(str::to_owned);
-    Ok(Some(match req.action.as_str() {
-        "SignInGroup" => Command::SignInGroup {
-            device_id: p.req("DeviceId")?.to_owned(),
-            groups: {
-                p.req("SignedSkillGroupIdList")?;
-                p.list("SignedSkillGroupIdList")?
-            },
-            additivity: p.bool("Additivity")?.unwrap_or(false),
-        },
-        "SignOutGroup" => Command::SignOutGroup,
-        "ReadyForService" => Command::ReadyForService {
-            outbound_only: p.bool("OutboundScenario")?,
-        },
-        "TakeBreak" => Command::TakeBreak {
-            code: p.req("Code")?.to_owned(),
-        },
-        "ChangeWorkMode" => Command::ChangeWorkMode {
-            mode: WorkMode::from(p.req("WorkMode")?),
-            mobile: p.string("Mobile"),
-            groups: p
-                .opt("SignedSkillGroupIdList")
-                .map(|_| p.list("SignedSkillGroupIdList"))
-                .transpose()?,
-        },
-        "ResetAgentState" => Command::ResetAgentState,
-        "MakeCall" => Command::MakeCall {
-            callee: p.req("Callee")?.to_owned(),
-            caller: p.string("Caller"),
-        },
-        "RedialCall" => Command::RedialCall {
-            job_id: p.string("JobId"),
-            callee: p.string("Callee"),
-            caller: p.string("Caller"),
-        },
-        "AnswerCall" => Command::AnswerCall { job_id: job()? },
-        "ReleaseCall" => Command::ReleaseCall {
-            job_id: job()?,
-            channel_id: p.string("ChannelId"),
-        },
-        "HoldCall" => Command::HoldCall {
-            job_id: job()?,
-            channel_id: p.req("ChannelId")?.to_owned(),
-        },
-        "RetrieveCall" => Command::RetrieveCall {
-            job_id: job()?,
-            channel_id: p.req("ChannelId")?.to_owned(),
-        },
-        "MuteCall" => Command::MuteCall {
-            job_id: job()?,
-            channel_id: p.string("ChannelId"),
-        },
-        "UnmuteCall" => Command::UnmuteCall {
-            job_id: p
-                .string("JobId")
-                .or(current_job)
-                .ok_or_else(|| PlatformError::blank("JobId"))?,
-            channel_id: p.string("ChannelId"),
-        },
-        "SendDtmfSignaling" => Command::SendDtmf {
-            job_id: job()?,
-            channel_id: p.req("ChannelId")?.to_owned(),
-            digits: p.req("Dtmf")?.to_owned(),
-        },
-        "BlindTransfer" => Command::BlindTransfer {
-            job_id: job()?,
-            transferee: p.req("Transferee")?.to_owned(),
-            kind: kind(req)?,
-            transferor: p.string("Transferor"),
-        },
-        "InitiateAttendedTransfer" => Command::InitiateAttendedTransfer {
-            job_id: job()?,
-            transferee: p.req("Transferee")?.to_owned(),
-            kind: kind(req)?,
-            transferor: p.string("Transferor"),
-        },
-        "CompleteAttendedTransfer" => Command::CompleteAttendedTransfer { job_id: job()? },
-        "CancelAttendedTransfer" => Command::CancelAttendedTransfer { job_id: job()? },
-        "StartConference" => Command::StartConference {
-            participants: {
-                p.req("ParticipantListJson")?;
-                p.list("ParticipantListJson")?
-            },
-        },
-        "MonitorCall" => Command::MonitorCall {
-            monitored_user: p.req("MonitoredUserId")?.to_owned(),
-        },
-        "BargeInCall" => Command::BargeInCall {
-            job_id: job()?,
-            barged_user: p.req("BargedUserId")?.to_owned(),
-        },
-        "InterceptCall" => Command::InterceptCall {
-            job_id: job()?,
-            intercepted_user: p.req("InterceptedUserId")?.to_owned(),
-        },
-        "CoachCall" => Command::CoachCall {
-            job_id: job()?,
-            coached_user: p.req("CoachedUserId")?.to_owned(),
-        },
-        "LaunchSurvey" => Command::LaunchSurvey { job_id: job()? },
-        _ => return Ok(None),
-    }))
-}
-
-/// The `Data` of an agent-control answer: the user context alone for state actions,
-/// `{CallContext, ContextId, UserContext}` for call actions.
-fn reply_data(reply: Reply, with_call: bool) -> Result<Value, PlatformError> {
-    let encode =
-        |e: serde_json::Error| PlatformError::new(500, "InternalService.Common", e.to_string());
-    let user = serde_json::to_value(&reply.user).map_err(encode)?;
-    if !with_call {
-        return Ok(user);
-    }
-    Ok(json!({
-        "CallContext": serde_json::to_value(&reply.call).map_err(encode)?,
-        "ContextId": reply.context_id,
-        "UserContext": user,
-    }))
 }
 
 /// The TURN user and password for `name`.
@@ -162,14 +42,18 @@ pub(super) fn turn_credentials(
         TurnAuth::Static { username, password } => (username.clone(), password.clone()),
         TurnAuth::Secret(secret) => {
             let user = format!("{}:{name}", now_ms / 1_000 + ttl_s);
-            let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret.as_bytes());
-            let tag = hmac::sign(&key, user.as_bytes());
-            (
-                user,
-                base64::engine::general_purpose::STANDARD.encode(tag.as_ref()),
-            )
+            let password = time_limited_password(secret, &user);
+            (user, password)
         }
     }
+}
+
+/// The password of a time-limited TURN user: the base64 HMAC-SHA1 of the user name
+/// under the shared secret (coturn's `use-auth-secret`).
+pub(crate) fn time_limited_password(secret: &str, user: &str) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret.as_bytes());
+    let tag = hmac::sign(&key, user.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
 }
 
 /// `GetTurnServerList`'s JSON: `[{"region": .., "urls": [..]}]`.
@@ -184,21 +68,86 @@ pub(super) fn turn_list(ctx: &Context<'_>) -> String {
 
 pub(super) const TURN_TTL_S: i64 = 24 * 3_600;
 
+/// Reads the request of `A`, answers its `Data` with `f`.
+fn run<A, D>(
+    req: &ApiRequest,
+    f: impl FnOnce(A) -> Result<D, PlatformError>,
+) -> Result<Value, PlatformError>
+where
+    A: Action<Response = Envelope<D>>,
+    D: serde::Serialize,
+{
+    encode(&f(decode::<A>(req)?)?)
+}
+
+/// A state action: the command its request makes, answered with the `UserContext`.
+fn state<A>(
+    platform: &mut Platform,
+    now: Instant,
+    principal: Principal,
+    req: &ApiRequest,
+    command: impl FnOnce(&A) -> Result<(Option<String>, Command), PlatformError>,
+) -> Result<Value, PlatformError>
+where
+    A: Action<Response = Envelope<UserContext>>,
+{
+    run(req, |r: A| {
+        let (user, command) = command(&r)?;
+        Ok(platform
+            .command(now, principal, user.as_deref(), command)?
+            .user)
+    })
+}
+
+/// A call action: the command its request makes, answered with the `AgentSnapshot`.
+fn call<A>(
+    platform: &mut Platform,
+    now: Instant,
+    principal: Principal,
+    req: &ApiRequest,
+    command: impl FnOnce(&A) -> Result<(Option<String>, Command), PlatformError>,
+) -> Result<Value, PlatformError>
+where
+    A: Action<Response = Envelope<AgentSnapshot>>,
+{
+    run(req, |r: A| {
+        let (user, command) = command(&r)?;
+        Ok(snapshot(platform.command(
+            now,
+            principal,
+            user.as_deref(),
+            command,
+        )?))
+    })
+}
+
+fn snapshot(reply: Reply) -> AgentSnapshot {
+    AgentSnapshot::new(Some(reply.context_id), reply.user, reply.call)
+}
+
+/// The call the agent is in (for `UnmuteCall` without `JobId`).
+fn current_job(platform: &Platform, principal: Principal, user: Option<&str>) -> Option<String> {
+    platform
+        .resolve(principal, user)
+        .ok()
+        .and_then(|a| platform.agents().into_iter().nth(a.0))
+        .and_then(|a| a.job_id)
+        .map(|j| j.to_string())
+}
+
 pub(super) fn handle(
     platform: &mut Platform,
     ctx: &mut Context<'_>,
     now: Instant,
     req: &ApiRequest,
 ) -> Result<Value, PlatformError> {
-    let user = req.params.opt("UserId");
+    let p = req.principal;
     match req.action.as_str() {
-        "PollUserStatus" => {
-            let snapshot = platform.poll_user_status(now, req.principal, user)?;
-            serde_json::to_value(&snapshot)
-                .map_err(|e| PlatformError::new(500, "InternalService.Common", e.to_string()))
-        }
-        "GetLoginDetails" => {
-            let agent = platform.resolve(req.principal, user)?;
+        "PollUserStatus" => run(req, |r: a::PollUserStatus| {
+            platform.poll_user_status(now, p, r.user_id.as_deref())
+        }),
+        "GetLoginDetails" => run(req, |r: a::GetLoginDetails| {
+            let agent = platform.resolve(p, r.user_id.as_deref())?;
             let spec = platform.scenario().agents[agent.0].clone();
             let ttl_ms = i64::try_from(platform.scenario().platform.token_ttl_secs)
                 .unwrap_or(i64::MAX / 2_000)
@@ -209,61 +158,281 @@ pub(super) fn handle(
                 ctx.now_ms.saturating_add(ttl_ms),
             );
             let info = platform.agents().into_iter().nth(agent.0);
-            Ok(json!({
-                "AgentServerUrl": ctx.urls.agent_server,
-                "AvatarUrl": "",
-                "ChatAppId": "",
-                "ChatAppKey": "",
-                "ChatDeviceId": "",
-                "ChatLoginToken": "",
-                "ChatServerUrl": "",
-                "ChatUserId": "",
-                "DeviceExt": "",
-                "DeviceId": info.as_ref().and_then(|i| i.device.as_deref()).unwrap_or(""),
-                "DeviceState": if info.as_ref().is_some_and(|i| i.sip_registered) { "ONLINE" } else { "OFFLINE" },
-                "DisplayName": spec.display_name,
-                "Extension": spec.extension,
-                "Nickname": spec.display_name,
-                "Signature": token.signature,
+            let empty = || Some(String::new());
+            let d = a::LoginDetails {
+                agent_server_url: Some(ctx.urls.agent_server.clone()),
+                avatar_url: empty(),
+                chat_app_id: empty(),
+                chat_app_key: Some(Secret::from("")),
+                chat_device_id: empty(),
+                chat_login_token: Some(Secret::from("")),
+                chat_server_url: empty(),
+                chat_user_id: empty(),
+                device_ext: empty(),
+                device_id: Some(
+                    info.as_ref()
+                        .and_then(|i| i.device.as_deref())
+                        .unwrap_or("")
+                        .to_owned(),
+                ),
+                device_state: Some(
+                    if info.as_ref().is_some_and(|i| i.sip_registered) {
+                        "ONLINE"
+                    } else {
+                        "OFFLINE"
+                    }
+                    .to_owned(),
+                ),
+                display_name: Some(spec.display_name.clone()),
+                extension: Some(spec.extension.clone()),
+                nickname: Some(spec.display_name.clone()),
+                signature: Some(Secret::from(token.signature)),
                 // The SIP digest password of the extension (the emulator's stand-in for
                 // CCC's SIP signature).
-                "Signature2": spec.password,
-                "SipServerUrl": ctx.urls.sip_ws,
-                "UserId": spec.user_id,
-                "UserKey": token.sign_data,
-                "UserKey2": spec.extension,
-                "WorkMode": "ON_SITE",
-            }))
-        }
-        "GetTurnServerList" => Ok(Value::String(turn_list(ctx))),
-        "GetTurnCredentials" => {
-            let agent = platform.resolve(req.principal, user)?;
-            let name = platform.user_id(agent).to_string();
-            let auth = ctx.turn_auth.clone();
-            let (user_name, password) = turn_credentials(&auth, &name, ctx.now_ms, TURN_TTL_S);
-            Ok(json!({ "UserName": user_name, "Password": password }))
-        }
-        action => {
-            let current = platform
-                .resolve(req.principal, user)
-                .ok()
-                .and_then(|a| platform.agents().into_iter().nth(a.0))
-                .and_then(|a| a.job_id)
-                .map(|j| j.to_string());
-            let Some(cmd) = command(req, current)? else {
-                return Err(unknown_action(action));
+                signature2: Some(Secret::from(spec.password.clone())),
+                sip_server_url: Some(ctx.urls.sip_ws.clone()),
+                user_id: Some(spec.user_id.clone()),
+                user_key: Some(token.sign_data),
+                user_key2: Some(spec.extension.clone()),
+                work_mode: Some("ON_SITE".to_owned()),
             };
-            let with_call = !matches!(
-                cmd,
-                Command::SignInGroup { .. }
-                    | Command::SignOutGroup
-                    | Command::ReadyForService { .. }
-                    | Command::TakeBreak { .. }
-                    | Command::ChangeWorkMode { .. }
-                    | Command::ResetAgentState
-            );
-            let reply = platform.command(now, req.principal, user, cmd)?;
-            reply_data(reply, with_call)
+            Ok(d)
+        }),
+        "GetTurnServerList" => run(req, |_: a::GetTurnServerList| Ok(turn_list(ctx))),
+        "GetTurnCredentials" => run(req, |r: a::GetTurnCredentials| {
+            let agent = platform.resolve(p, r.user_id.as_deref())?;
+            let name = platform.user_id(agent).to_string();
+            let (user_name, password) =
+                turn_credentials(ctx.turn_auth, &name, ctx.now_ms, TURN_TTL_S);
+            let c = a::TurnCredentials {
+                user_name: Some(user_name),
+                password: Some(Secret::from(password)),
+            };
+            Ok(c)
+        }),
+        "SignInGroup" => state(platform, now, p, req, |r: &a::SignInGroup| {
+            Ok((
+                r.user_id.clone(),
+                Command::SignInGroup {
+                    device_id: r.device_id.clone(),
+                    groups: r.signed_skill_group_id_list.clone(),
+                    additivity: r.additivity.unwrap_or(false),
+                },
+            ))
+        }),
+        "SignOutGroup" => state(platform, now, p, req, |r: &a::SignOutGroup| {
+            Ok((r.user_id.clone(), Command::SignOutGroup))
+        }),
+        "ReadyForService" => state(platform, now, p, req, |r: &a::ReadyForService| {
+            Ok((
+                r.user_id.clone(),
+                Command::ReadyForService {
+                    outbound_only: r.outbound_scenario,
+                },
+            ))
+        }),
+        "TakeBreak" => state(platform, now, p, req, |r: &a::TakeBreak| {
+            Ok((
+                r.user_id.clone(),
+                Command::TakeBreak {
+                    code: r.code.clone(),
+                },
+            ))
+        }),
+        "ChangeWorkMode" => state(platform, now, p, req, |r: &a::ChangeWorkMode| {
+            Ok((
+                r.user_id.clone(),
+                Command::ChangeWorkMode {
+                    mode: r.work_mode.clone(),
+                    mobile: r.mobile.clone(),
+                    groups: (!r.signed_skill_group_id_list.is_empty())
+                        .then(|| r.signed_skill_group_id_list.clone()),
+                },
+            ))
+        }),
+        "ResetAgentState" => state(platform, now, p, req, |r: &a::ResetAgentState| {
+            Ok((r.user_id.clone(), Command::ResetAgentState))
+        }),
+        "MakeCall" => call(platform, now, p, req, |r: &a::MakeCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::MakeCall {
+                    callee: plain_number(&r.callee),
+                    caller: r.caller.clone(),
+                },
+            ))
+        }),
+        "RedialCall" => call(platform, now, p, req, |r: &a::RedialCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::RedialCall {
+                    job_id: r.job_id.clone(),
+                    callee: r.callee.as_deref().map(plain_number),
+                    caller: r.caller.clone(),
+                },
+            ))
+        }),
+        "AnswerCall" => call(platform, now, p, req, |r: &a::AnswerCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::AnswerCall {
+                    job_id: r.job_id.clone(),
+                },
+            ))
+        }),
+        "ReleaseCall" => call(platform, now, p, req, |r: &a::ReleaseCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::ReleaseCall {
+                    job_id: r.job_id.clone(),
+                    channel_id: r.channel_id.clone(),
+                },
+            ))
+        }),
+        "HoldCall" => call(platform, now, p, req, |r: &a::HoldCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::HoldCall {
+                    job_id: r.job_id.clone(),
+                    channel_id: r.channel_id.clone(),
+                },
+            ))
+        }),
+        "RetrieveCall" => call(platform, now, p, req, |r: &a::RetrieveCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::RetrieveCall {
+                    job_id: r.job_id.clone(),
+                    channel_id: r.channel_id.clone(),
+                },
+            ))
+        }),
+        "MuteCall" => call(platform, now, p, req, |r: &a::MuteCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::MuteCall {
+                    job_id: r.job_id.clone(),
+                    channel_id: r.channel_id.clone(),
+                },
+            ))
+        }),
+        "UnmuteCall" => {
+            let current = |user: Option<&str>| current_job(platform, p, user);
+            let job = decode::<a::UnmuteCall>(req)
+                .map(|r| r.job_id.clone().or_else(|| current(r.user_id.as_deref())))?;
+            call(platform, now, p, req, |r: &a::UnmuteCall| {
+                Ok((
+                    r.user_id.clone(),
+                    Command::UnmuteCall {
+                        job_id: job.ok_or_else(|| PlatformError::blank("JobId"))?,
+                        channel_id: r.channel_id.clone(),
+                    },
+                ))
+            })
         }
+        "SendDtmfSignaling" => call(platform, now, p, req, |r: &a::SendDtmfSignaling| {
+            Ok((
+                r.user_id.clone(),
+                Command::SendDtmf {
+                    job_id: r.job_id.clone(),
+                    channel_id: r.channel_id.clone(),
+                    digits: r.dtmf.clone(),
+                },
+            ))
+        }),
+        "BlindTransfer" => call(platform, now, p, req, |r: &a::BlindTransfer| {
+            Ok((
+                r.user_id.clone(),
+                Command::BlindTransfer {
+                    job_id: r.job_id.clone(),
+                    transferee: r.transferee.clone(),
+                    kind: kind(r.transferee_type.as_deref())?,
+                    transferor: r.transferor.clone(),
+                },
+            ))
+        }),
+        "InitiateAttendedTransfer" => {
+            call(platform, now, p, req, |r: &a::InitiateAttendedTransfer| {
+                Ok((
+                    r.user_id.clone(),
+                    Command::InitiateAttendedTransfer {
+                        job_id: r.job_id.clone(),
+                        transferee: r.transferee.clone(),
+                        kind: kind(r.transferee_type.as_deref())?,
+                        transferor: r.transferor.clone(),
+                    },
+                ))
+            })
+        }
+        "CompleteAttendedTransfer" => {
+            call(platform, now, p, req, |r: &a::CompleteAttendedTransfer| {
+                Ok((
+                    r.user_id.clone(),
+                    Command::CompleteAttendedTransfer {
+                        job_id: r.job_id.clone(),
+                    },
+                ))
+            })
+        }
+        "CancelAttendedTransfer" => call(platform, now, p, req, |r: &a::CancelAttendedTransfer| {
+            Ok((
+                r.user_id.clone(),
+                Command::CancelAttendedTransfer {
+                    job_id: r.job_id.clone(),
+                },
+            ))
+        }),
+        "StartConference" => call(platform, now, p, req, |r: &a::StartConference| {
+            Ok((
+                r.user_id.clone(),
+                Command::StartConference {
+                    participants: r.participant_list_json.clone(),
+                },
+            ))
+        }),
+        "MonitorCall" => call(platform, now, p, req, |r: &a::MonitorCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::MonitorCall {
+                    monitored_user: r.monitored_user_id.clone(),
+                },
+            ))
+        }),
+        "BargeInCall" => call(platform, now, p, req, |r: &a::BargeInCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::BargeInCall {
+                    job_id: r.job_id.clone(),
+                    barged_user: r.barged_user_id.clone(),
+                },
+            ))
+        }),
+        "InterceptCall" => call(platform, now, p, req, |r: &a::InterceptCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::InterceptCall {
+                    job_id: r.job_id.clone(),
+                    intercepted_user: r.intercepted_user_id.clone(),
+                },
+            ))
+        }),
+        "CoachCall" => call(platform, now, p, req, |r: &a::CoachCall| {
+            Ok((
+                r.user_id.clone(),
+                Command::CoachCall {
+                    job_id: r.job_id.clone(),
+                    coached_user: r.coached_user_id.clone(),
+                },
+            ))
+        }),
+        "LaunchSurvey" => call(platform, now, p, req, |r: &a::LaunchSurvey| {
+            Ok((
+                r.user_id.clone(),
+                Command::LaunchSurvey {
+                    job_id: r.job_id.clone(),
+                },
+            ))
+        }),
+        action => Err(unknown_action(action)),
     }
 }

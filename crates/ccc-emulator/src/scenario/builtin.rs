@@ -69,7 +69,7 @@ impl Default for Scenario {
     /// One instance (`ccc-emulator` in `cn-shanghai`) with three agents and a
     /// supervisor, three skill groups with levels, hotlines and outbound numbers in
     /// Shanghai, Beijing and Hangzhou, the satisfaction survey extension, two SMS
-    /// templates, one TURN region and a few scripted customer lines.
+    /// templates, two TURN regions (embedded servers) and a few scripted customer lines.
     fn default() -> Self {
         use Role::{Admin, Agent as A, Supervisor};
         Self {
@@ -187,13 +187,16 @@ impl Default for Scenario {
                     value: s("15"),
                 },
             ],
-            turn_regions: vec![TurnRegion {
-                region: s("cn-shanghai"),
-                urls: Vec::new(),
-                username: None,
-                password: None,
-                secret: None,
-            }],
+            turn_regions: ["cn-shanghai", "cn-beijing"]
+                .into_iter()
+                .map(|region| TurnRegion {
+                    region: s(region),
+                    urls: Vec::new(),
+                    username: None,
+                    password: None,
+                    secret: None,
+                })
+                .collect(),
             customers: vec![
                 customer(
                     "13800000001",

@@ -212,6 +212,12 @@ async fn records(_: Admin, State(app): State<Arc<App>>) -> Response {
                 "rating": a.rating,
                 "channel": a.channel,
             })).collect::<Vec<_>>(),
+            "uploads": s.store.uploads.iter().map(|u| json!({
+                "key": u.key,
+                "size": u.size,
+                "path": app.engine.recordings.join(&u.key),
+                "at_ms": u.at_ms,
+            })).collect::<Vec<_>>(),
             "faults": s.store.faults.iter().map(|f| json!({
                 "at_ms": f.at_ms,
                 "params": f.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<String, Value>>(),
@@ -299,15 +305,13 @@ async fn link_fault(app: &App, kind: LinkKind, user: &str, body: LinkAction) -> 
             );
         }
     };
-    if kind == LinkKind::Sip {
-        // ccc-sip's server has no hook to hold back or swallow a flow's messages.
-        return fail(
-            StatusCode::NOT_IMPLEMENTED,
-            "the SIP link can be dropped; delaying or black-holing it is not supported",
-        );
-    }
     app.engine.run(|s, _| s.faults.set_link(kind, user, fault));
-    Json(json!({ "user_id": user, "action": body.action, "ms": body.ms })).into_response()
+    let mut answer = json!({ "user_id": user, "action": body.action, "ms": body.ms });
+    if kind == LinkKind::Sip {
+        // The flows registered now; later ones take the fault when they register.
+        answer["flows"] = app.sip.set_fault(user, fault).await.into();
+    }
+    Json(answer).into_response()
 }
 
 async fn agent_link(

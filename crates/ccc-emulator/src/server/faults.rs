@@ -29,7 +29,7 @@ pub(super) struct Faults {
     agent_link: HashMap<String, LinkFault>,
     sip: HashMap<String, LinkFault>,
     errors: HashMap<String, ErrorPlan>,
-    /// WebSocket handshakes (agent link and SIP) wait this long (`WSConnectSlowly`).
+    /// Agent-link WebSocket handshakes wait this long (the client's `WSConnectSlowly`).
     pub handshake_delay: Duration,
 }
 

@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
 use super::admin;
 use super::engine::Engine;
+use crate::api::upload::{self, UploadError};
 use crate::api::{self, Answer, Context, Incoming};
 use crate::platform::PlatformError;
 
@@ -41,6 +42,11 @@ pub(super) fn router(app: Arc<App>) -> Router {
         .route(&proxy, any(proxied))
         .route(&format!("{proxy}/{{*rest}}"), any(proxied))
         .route("/recordings/{file}", axum::routing::get(recording))
+        .route(
+            "/oss",
+            axum::routing::post(upload_file)
+                .layer(DefaultBodyLimit::max(upload::MAX_UPLOAD + (64 << 10))),
+        )
         .nest("/admin", admin::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -67,6 +73,16 @@ fn incoming(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> In
         } else {
             Vec::new()
         },
+        headers: headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: body.to_vec(),
     }
 }
 
@@ -224,6 +240,97 @@ async fn recording(
             &PlatformError::not_found("recording file", &file),
             "",
         )),
+    }
+}
+
+fn oss_error(e: &UploadError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = (status, e.xml()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    response
+}
+
+/// The upload of `GetRecordOssUploadParam`'s form (an OSS PostObject): checked against
+/// its policy, stored under the recordings directory at its `key`.
+async fn upload_file(
+    State(app): State<Arc<App>>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Ok(mut form) = form else {
+        return oss_error(&UploadError::Missing("file"));
+    };
+    let mut fields = Vec::new();
+    let mut file = None;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                if name.eq_ignore_ascii_case("file") {
+                    match field.bytes().await {
+                        Ok(bytes) => file = Some(bytes),
+                        Err(_) => return oss_error(&UploadError::TooLarge(upload::MAX_UPLOAD + 1)),
+                    }
+                    // OSS ignores what follows the file.
+                    break;
+                }
+                match field.text().await {
+                    Ok(text) => fields.push((name, text)),
+                    Err(_) => return oss_error(&UploadError::BadPolicy),
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return oss_error(&UploadError::Missing("file")),
+        }
+    }
+    let Some(file) = file else {
+        return oss_error(&UploadError::Missing("file"));
+    };
+    let now_ms = app.engine.now_ms();
+    let key = match upload::check(&app.engine.tokens, &fields, file.len(), now_ms / 1_000) {
+        Ok(key) => key,
+        Err(e) => return oss_error(&e),
+    };
+    let path = app.engine.recordings.join(&key);
+    let written = async {
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        tokio::fs::write(&path, &file).await
+    };
+    if let Err(e) = written.await {
+        let e = PlatformError::new(500, "InternalError", format!("cannot store the file: {e}"));
+        return json(gateway_error(&e, ""));
+    }
+    let size = file.len();
+    app.engine.run(|s, _| {
+        s.store.add_upload(api::Upload {
+            key: key.clone(),
+            size,
+            at_ms: now_ms,
+        });
+    });
+    let status = fields
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("success_action_status"))
+        .map(|(_, v)| v.as_str());
+    match status {
+        Some("200") => StatusCode::OK.into_response(),
+        Some("201") => {
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse>\n  <Bucket>{}</Bucket>\n  <Key>{key}</Key>\n</PostResponse>\n",
+                upload::BUCKET
+            );
+            let mut response = (StatusCode::CREATED, body).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/xml"),
+            );
+            response
+        }
+        _ => StatusCode::NO_CONTENT.into_response(),
     }
 }
 

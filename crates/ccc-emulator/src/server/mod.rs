@@ -10,9 +10,10 @@ mod http;
 mod hub;
 mod media;
 mod sip;
+mod turn;
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -63,6 +64,13 @@ pub struct EmulatorConfig {
     pub api_param: String,
     /// Where recordings go; a fresh temporary directory (removed at stop) when left out.
     pub recordings_dir: Option<PathBuf>,
+    /// The address of the embedded TURN servers (one per scenario region without
+    /// external URLs, each on a free port, UDP and TCP); their relay sockets are bound
+    /// there too. Loopback unless `allow_remote`.
+    pub turn_ip: IpAddr,
+    /// Let the embedded TURN servers relay to peers off loopback (off by default: they
+    /// relay between loopback addresses only).
+    pub turn_relay_remote: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -86,6 +94,8 @@ impl EmulatorConfig {
             proxy_path: "/data/api.json".into(),
             api_param: "action".into(),
             recordings_dir: None,
+            turn_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            turn_relay_remote: false,
         }
     }
 }
@@ -251,6 +261,7 @@ pub struct Emulator {
     tasks: Vec<JoinHandle<()>>,
     temp_dir: Option<PathBuf>,
     sip: Option<SipServer>,
+    turn: Vec<turn::EmbeddedTurn>,
 }
 
 impl fmt::Debug for Emulator {
@@ -294,24 +305,90 @@ fn local(
         .map_err(|source| StartError::Bind { what, addr, source })
 }
 
-/// The TURN access points of the scenario that name their servers.
-fn external_turn(scenario: &Scenario) -> Vec<TurnAccess> {
+/// How `GetTURNCredentials` makes credentials: the scheme of the first region that names
+/// one (every region should share it), else the time-limited scheme under `secret`.
+fn turn_scheme(scenario: &Scenario, secret: String) -> TurnAuth {
     scenario
         .turn_regions
         .iter()
-        .filter(|t| !t.urls.is_empty())
-        .map(|t| TurnAccess {
-            region: t.region.clone(),
-            urls: t.urls.clone(),
-            auth: match (&t.username, &t.password, &t.secret) {
-                (Some(u), Some(p), _) => TurnAuth::Static {
-                    username: u.clone(),
-                    password: p.clone(),
-                },
-                (_, _, secret) => TurnAuth::Secret(secret.clone().unwrap_or_default()),
-            },
+        .find_map(|t| match (&t.username, &t.password, &t.secret) {
+            (Some(u), Some(p), _) => Some(TurnAuth::Static {
+                username: u.clone(),
+                password: p.clone(),
+            }),
+            (_, _, Some(secret)) => Some(TurnAuth::Secret(secret.clone())),
+            _ => None,
         })
-        .collect()
+        .unwrap_or(TurnAuth::Secret(secret))
+}
+
+/// Who may use the embedded servers: the credentials of `scheme`, and every region's
+/// static user.
+fn embedded_users(scenario: &Scenario, scheme: &TurnAuth) -> turn::TurnUsers {
+    let mut users = turn::TurnUsers::default();
+    match scheme {
+        TurnAuth::Secret(secret) => users.secret = Some(secret.clone()),
+        TurnAuth::Static { username, password } => {
+            users.fixed.push((username.clone(), password.clone()));
+        }
+    }
+    for t in &scenario.turn_regions {
+        if let (Some(u), Some(p)) = (&t.username, &t.password) {
+            users.fixed.push((u.clone(), p.clone()));
+        }
+    }
+    users
+}
+
+/// Starts an embedded TURN server for every region without external URLs, and lists
+/// every region's access point in the scenario's order.
+async fn start_turn(
+    scenario: &Scenario,
+    scheme: &TurnAuth,
+    ip: IpAddr,
+    relay_remote: bool,
+    stopped: &watch::Receiver<bool>,
+) -> Result<(Vec<TurnAccess>, Vec<turn::EmbeddedTurn>), StartError> {
+    let users = embedded_users(scenario, scheme);
+    let policy = if relay_remote {
+        turn::RelayPolicy::Any
+    } else {
+        turn::RelayPolicy::LoopbackOnly
+    };
+    let mut access = Vec::new();
+    let mut embedded = Vec::new();
+    for t in &scenario.turn_regions {
+        let auth = match (&t.username, &t.password, &t.secret) {
+            (Some(u), Some(p), _) => TurnAuth::Static {
+                username: u.clone(),
+                password: p.clone(),
+            },
+            (_, _, Some(secret)) => TurnAuth::Secret(secret.clone()),
+            _ => scheme.clone(),
+        };
+        let urls = if t.urls.is_empty() {
+            let server =
+                turn::EmbeddedTurn::start(ip, users.clone(), policy, stopped.clone()).await;
+            let server = match server {
+                Ok(server) => server,
+                Err(e) => {
+                    embedded.iter().for_each(turn::EmbeddedTurn::abort);
+                    return Err(e);
+                }
+            };
+            let urls = server.urls();
+            embedded.push(server);
+            urls
+        } else {
+            t.urls.clone()
+        };
+        access.push(TurnAccess {
+            region: t.region.clone(),
+            urls,
+            auth,
+        });
+    }
+    Ok((access, embedded))
 }
 
 impl Emulator {
@@ -325,7 +402,7 @@ impl Emulator {
         let rng = SystemRandom::new();
         let token_secret: [u8; 32] = random(&rng)?;
         let seed = u64::from_le_bytes(random(&rng)?);
-        let turn_password = hex(&random::<12>(&rng)?);
+        let turn_secret = hex(&random::<16>(&rng)?);
         let admin_token = match config.admin_token.clone() {
             Some(t) => t,
             None => hex(&random::<16>(&rng)?),
@@ -352,6 +429,9 @@ impl Emulator {
         let link_addr = local(&link, "agent link", config.agent_link_listen)?;
         if !config.allow_remote && !config.sip_listen.ip().is_loopback() {
             return Err(StartError::NotLoopback(config.sip_listen));
+        }
+        if !config.allow_remote && !config.turn_ip.is_loopback() {
+            return Err(StartError::NotLoopback(SocketAddr::new(config.turn_ip, 0)));
         }
         let scenario = config.scenario;
         let passwords: std::collections::HashMap<String, String> = scenario
@@ -394,14 +474,16 @@ impl Emulator {
                 });
             }
         }
-        let turn = external_turn(&scenario);
-        let turn_auth = turn.first().map_or_else(
-            || TurnAuth::Static {
-                username: "ccc-emulator".into(),
-                password: turn_password.clone(),
-            },
-            |t| t.auth.clone(),
-        );
+        let (stop, stopped) = watch::channel(false);
+        let turn_auth = turn_scheme(&scenario, turn_secret);
+        let (turn, embedded_turn) = start_turn(
+            &scenario,
+            &turn_auth,
+            config.turn_ip,
+            config.turn_relay_remote,
+            &stopped,
+        )
+        .await?;
         let (legs_tx, legs_rx) = tokio::sync::mpsc::unbounded_channel();
         let (dtmf_tx, dtmf_rx) = tokio::sync::mpsc::unbounded_channel();
         let media = Arc::new(media::MediaHub::new(
@@ -435,7 +517,6 @@ impl Emulator {
             config.media.clone(),
         ));
 
-        let (stop, stopped) = watch::channel(false);
         let app = Arc::new(http::App {
             engine: engine.clone(),
             admin_token: admin_token.clone(),
@@ -495,6 +576,7 @@ impl Emulator {
             tasks: vec![serve_api, serve_link, timers, commands, sip_events, mixer],
             temp_dir,
             sip: Some(sip),
+            turn: embedded_turn,
         })
     }
 
@@ -518,6 +600,9 @@ impl Emulator {
         for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
+        for server in std::mem::take(&mut self.turn) {
+            server.join().await;
+        }
         self.remove_temp_dir();
     }
 
@@ -534,6 +619,7 @@ impl Drop for Emulator {
         for task in &self.tasks {
             task.abort();
         }
+        self.turn.iter().for_each(turn::EmbeddedTurn::abort);
         self.remove_temp_dir();
     }
 }

@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ccc_core::model::Text;
 use ccc_media::call::{CallAudio, CallConfig, MediaEvent, MediaSession};
-use ccc_sip::server::{FlowId, Leg, ServerEvent, ServerEvents, SipServer};
+use ccc_sip::server::{FlowFault, FlowId, Leg, ServerEvent, ServerEvents, SipServer};
 use ccc_sip::ua::{EndReason, UaEvent};
 use tokio::sync::{mpsc, watch};
 
 use super::engine::Engine;
+use super::faults::{LinkFault, LinkKind};
 use super::media::{CustomerDtmf, MediaHub};
 use crate::platform::{Input, LegId, MixLeg};
 use crate::scenario::CustomerScript;
@@ -113,6 +114,17 @@ fn device_of(instance: Option<&str>, flow: &dyn std::fmt::Display) -> Text {
     }
 }
 
+/// The SIP server's form of a link fault.
+fn flow_fault(fault: LinkFault) -> FlowFault {
+    if fault.black_hole {
+        FlowFault::BlackHole
+    } else if fault.delay.is_zero() {
+        FlowFault::None
+    } else {
+        FlowFault::Delay(fault.delay)
+    }
+}
+
 fn user_part(aor: &str) -> &str {
     let rest = aor.strip_prefix("sip:").unwrap_or(aor);
     rest.split('@').next().unwrap_or(rest)
@@ -178,6 +190,23 @@ impl SipShell {
             self.server.close_flow(*flow).await;
         }
         flows.len()
+    }
+
+    /// Puts `fault` on every SIP flow `user` has registered (see
+    /// [`SipServer::set_flow_fault`]); how many flows took it.
+    pub(crate) async fn set_fault(&self, user: &str, fault: LinkFault) -> usize {
+        let flows: Vec<FlowId> = lock(&self.registry)
+            .flows
+            .get(user)
+            .map(|list| list.iter().map(|(f, _)| *f).collect())
+            .unwrap_or_default();
+        let mut set = 0;
+        for flow in flows {
+            if self.server.set_flow_fault(flow, flow_fault(fault)).await {
+                set += 1;
+            }
+        }
+        set
     }
 
     /// Carries the platform's leg commands out, in order, until the channel closes.
@@ -384,15 +413,16 @@ impl SipShell {
 
     async fn event(self: &Arc<Self>, engine: &Arc<Engine>, event: ServerEvent) {
         match event {
-            ServerEvent::Registered { flow, aor, .. } => {
+            ServerEvent::Registered {
+                flow,
+                aor,
+                instance,
+                ..
+            } => {
+                // The event carries the instance: asking the server for the bindings
+                // here would wait on a server that may itself be waiting for room in
+                // this event stream.
                 let extension = user_part(&aor).to_owned();
-                let instance = self
-                    .server
-                    .bindings(aor.clone())
-                    .await
-                    .into_iter()
-                    .find(|b| b.flow == flow)
-                    .and_then(|b| b.instance);
                 let device = device_of(instance.as_deref(), &flow);
                 let user = engine.run(|s, now| {
                     let agent = s.platform.agent_by_extension(&extension)?;
@@ -407,10 +437,19 @@ impl SipShell {
                     Some(user)
                 });
                 if let Some(user) = user {
-                    let mut reg = lock(&self.registry);
-                    let list = reg.flows.entry(user).or_default();
-                    if !list.iter().any(|(f, _)| *f == flow) {
-                        list.push((flow, device));
+                    let fault = engine.run(|s, _| s.faults.link(LinkKind::Sip, &user));
+                    {
+                        let mut reg = lock(&self.registry);
+                        let list = reg.flows.entry(user).or_default();
+                        if !list.iter().any(|(f, _)| *f == flow) {
+                            list.push((flow, device));
+                        }
+                    }
+                    // A faulted agent's new flow is faulted too, from its registration on.
+                    if fault != LinkFault::default() {
+                        self.spawn_server(move |server| async move {
+                            server.set_flow_fault(flow, flow_fault(fault)).await;
+                        });
                     }
                 }
             }
@@ -446,6 +485,16 @@ impl SipShell {
         }
     }
 
+    /// Runs `job` with the server on a task of its own. The event loop must not wait
+    /// for the server: the server waits for room in the event stream (bounded).
+    fn spawn_server<F, Fut>(&self, job: F)
+    where
+        F: FnOnce(SipServer) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        tokio::spawn(job(self.server.clone()));
+    }
+
     fn leg_of(&self, sip: Leg) -> Option<(LegId, Option<Arc<MediaSession>>, bool)> {
         let reg = lock(&self.registry);
         let leg = *reg.by_sip.get(&sip)?;
@@ -476,10 +525,9 @@ impl SipShell {
         match event {
             UaEvent::IncomingCall { call, .. } => {
                 // Agents place calls with MakeCall; the platform calls their device.
-                let _ = self
-                    .server
-                    .reject(Leg { flow, call }, 403, "Use MakeCall")
-                    .await;
+                self.spawn_server(move |server| async move {
+                    server.reject(Leg { flow, call }, 403, "Use MakeCall").await;
+                });
             }
             UaEvent::CallAnswered { call, sdp } => {
                 let sip = Leg { flow, call };
@@ -498,27 +546,33 @@ impl SipShell {
                     engine.run(|s, now| s.platform.handle(now, Input::LegAnswered(leg)));
                 } else {
                     // An answer the media cannot use: the call cannot go on.
-                    self.server.hang_up(sip).await;
+                    self.spawn_server(move |server| async move {
+                        server.hang_up(sip).await;
+                    });
                     engine.run(|s, now| s.platform.handle(now, Input::LegHungUp(leg)));
                 }
             }
             UaEvent::CallUpdate { call, sdp } => {
                 let sip = Leg { flow, call };
-                let Some((_, Some(session), _)) = self.leg_of(sip) else {
-                    let _ = self
-                        .server
-                        .reject(sip, 481, "Call/Transaction Does Not Exist")
-                        .await;
-                    return;
-                };
-                match session.answer(&String::from_utf8_lossy(&sdp)).await {
-                    Ok(answer) => {
-                        self.server.answer(sip, answer.into_bytes()).await;
+                let session = self.leg_of(sip).and_then(|(_, session, _)| session);
+                // Answered on a task of its own: the media may take its time over the
+                // new offer, and the server may be waiting for room in this stream.
+                self.spawn_server(move |server| async move {
+                    let Some(session) = session else {
+                        server
+                            .reject(sip, 481, "Call/Transaction Does Not Exist")
+                            .await;
+                        return;
+                    };
+                    match session.answer(&String::from_utf8_lossy(&sdp)).await {
+                        Ok(answer) => {
+                            server.answer(sip, answer.into_bytes()).await;
+                        }
+                        Err(_) => {
+                            server.reject(sip, 488, "Not Acceptable Here").await;
+                        }
                     }
-                    Err(_) => {
-                        let _ = self.server.reject(sip, 488, "Not Acceptable Here").await;
-                    }
-                }
+                });
             }
             UaEvent::Info {
                 call,

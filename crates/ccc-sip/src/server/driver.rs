@@ -5,14 +5,19 @@
 //! the server task and writes what the server sends. Every queue is bounded: a flow
 //! that cannot take what it is sent is closed rather than buffered for, and every
 //! command settles within [`COMMAND_LIMIT`].
+//!
+//! For fault injection (a test platform's admin API), a flow can be slowed or
+//! black-holed ([`SipServer::set_flow_fault`]); this lives in the flow task, not in the
+//! sans-IO core, because it is about the socket, not about SIP.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
@@ -60,6 +65,25 @@ impl ListenConfig {
         }
     }
 }
+
+/// What a flow's socket does to the messages it carries (fault injection, see
+/// [`SipServer::set_flow_fault`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FlowFault {
+    /// Messages pass as they come (the default).
+    #[default]
+    None,
+    /// Every message, each way, waits this long (order kept); keep-alive pongs too.
+    Delay(Duration),
+    /// The flow stays open and silent: nothing is read from it (its WebSocket pings
+    /// and CRLF keep-alives go unanswered), what the server sends it is dropped. The
+    /// server's idle limit ([`ListenConfig::idle_timeout`]) still applies.
+    BlackHole,
+}
+
+/// At most this many delayed messages wait in each direction of a flow; more close it.
+const MAX_DELAYED: usize = 256;
 
 /// Why the server did not do something.
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +142,7 @@ enum FromFlow {
         local: SocketAddr,
         peer: SocketAddr,
         sender: mpsc::Sender<Bytes>,
+        fault: watch::Sender<FlowFault>,
         reply: oneshot::Sender<FlowId>,
     },
     Message(FlowId, Bytes),
@@ -135,6 +160,7 @@ enum Command {
     Leg(LegCommand, oneshot::Sender<bool>),
     Bindings(String, oneshot::Sender<Vec<Binding>>),
     CloseFlow(FlowId, oneshot::Sender<bool>),
+    FlowFault(FlowId, FlowFault, oneshot::Sender<bool>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -158,6 +184,7 @@ impl std::fmt::Debug for Command {
             Self::Leg(..) => "Leg",
             Self::Bindings(..) => "Bindings",
             Self::CloseFlow(..) => "CloseFlow",
+            Self::FlowFault(..) => "FlowFault",
             Self::Shutdown(_) => "Shutdown",
         })
     }
@@ -374,6 +401,16 @@ impl SipServer {
             .unwrap_or(false)
     }
 
+    /// Slows or black-holes a flow from now on, or lets it pass again
+    /// ([`FlowFault::None`]); for fault injection. Messages delayed already keep their
+    /// time; black-holing drops them. False when the flow is unknown.
+    pub async fn set_flow_fault(&self, flow: FlowId, fault: FlowFault) -> bool {
+        let (reply, answer) = oneshot::channel();
+        self.ask(Command::FlowFault(flow, fault, reply), answer)
+            .await
+            .unwrap_or(false)
+    }
+
     /// Stops listening and closes every flow.
     pub async fn shutdown(self) {
         let (reply, answer) = oneshot::channel();
@@ -389,7 +426,7 @@ async fn run(
     events: mpsc::Sender<ServerEvent>,
     acceptors: Vec<JoinHandle<()>>,
 ) {
-    let mut senders: std::collections::HashMap<FlowId, mpsc::Sender<Bytes>> =
+    let mut senders: std::collections::HashMap<FlowId, FlowHandle> =
         std::collections::HashMap::new();
     let mut stopped: Option<oneshot::Sender<()>> = None;
     loop {
@@ -397,7 +434,7 @@ async fn run(
         while let Some((flow, bytes)) = server.poll_transmit() {
             let sent = senders
                 .get(&flow)
-                .is_some_and(|s| s.try_send(Bytes::from(bytes)).is_ok());
+                .is_some_and(|s| s.sender.try_send(Bytes::from(bytes)).is_ok());
             if !sent && senders.remove(&flow).is_some() {
                 // A flow that cannot keep up is closed; dropping its sender ends it.
                 server.close_flow(std::time::Instant::now(), flow);
@@ -419,9 +456,9 @@ async fn run(
             input = inbox.recv() => {
                 let now = std::time::Instant::now();
                 match input {
-                    Some(FromFlow::Opened { transport, local, peer, sender, reply }) => {
+                    Some(FromFlow::Opened { transport, local, peer, sender, fault, reply }) => {
                         let flow = server.open_flow(transport, local, peer);
-                        senders.insert(flow, sender);
+                        senders.insert(flow, FlowHandle { sender, fault });
                         let _ = reply.send(flow);
                     }
                     Some(FromFlow::Message(flow, bytes)) => server.handle_message(now, flow, &bytes),
@@ -456,6 +493,10 @@ async fn run(
                         }
                         let _ = reply.send(known);
                     }
+                    Some(Command::FlowFault(flow, fault, reply)) => {
+                        let known = senders.get(&flow).is_some_and(|h| h.fault.send(fault).is_ok());
+                        let _ = reply.send(known);
+                    }
                     Some(Command::Shutdown(done)) => {
                         for flow in senders.drain().map(|(flow, _)| flow).collect::<Vec<_>>() {
                             server.close_flow(now, flow);
@@ -472,6 +513,12 @@ async fn run(
             }
         }
     }
+}
+
+/// What the server task holds of each flow task.
+struct FlowHandle {
+    sender: mpsc::Sender<Bytes>,
+    fault: watch::Sender<FlowFault>,
 }
 
 fn leg_command(server: &mut Server, now: std::time::Instant, command: LegCommand) -> bool {
@@ -603,12 +650,14 @@ async fn serve_connection(
         return;
     };
     let (sender, mut outgoing) = mpsc::channel(FLOW_QUEUE);
+    let (fault, mut faults) = watch::channel(FlowFault::None);
     let (reply, id) = oneshot::channel();
     let opened = FromFlow::Opened {
         transport,
         local,
         peer,
         sender,
+        fault,
         reply,
     };
     if inbox.send(opened).await.is_err() {
@@ -622,6 +671,7 @@ async fn serve_connection(
         flow,
         settings.idle_timeout,
         &mut outgoing,
+        &mut faults,
         &inbox,
     )
     .await;
@@ -634,40 +684,126 @@ async fn serve_flow(
     flow: FlowId,
     idle_timeout: Duration,
     outgoing: &mut mpsc::Receiver<Bytes>,
+    faults: &mut watch::Receiver<FlowFault>,
     inbox: &mpsc::Sender<FromFlow>,
 ) {
     let mut last_heard = Instant::now();
+    let mut faults_open = true;
+    let mut held = Held::default();
     loop {
+        let black_hole = held.sync(faults) == FlowFault::BlackHole;
+        let Held { heard, to_send, .. } = &mut held;
+        let heard_due = heard.front().map(|(at, _)| *at);
+        let send_due = to_send.front().map(|(at, _)| *at);
+        if heard.len() > MAX_DELAYED || to_send.len() > MAX_DELAYED {
+            return;
+        }
         tokio::select! {
-            frame = socket.recv() => {
+            frame = socket.recv(), if !black_hole => {
                 last_heard = Instant::now();
+                // The fault may have changed while this branch waited.
+                let fault = held.sync(faults);
+                if fault == FlowFault::BlackHole {
+                    continue;
+                }
+                let delay = fault.delay();
+                let Held { heard, to_send, .. } = &mut held;
                 match frame {
                     Ok(Some(Frame::Message(bytes))) => {
-                        if inbox.send(FromFlow::Message(flow, bytes)).await.is_err() {
-                            return;
+                        if delay.is_zero() && heard.is_empty() {
+                            if inbox.send(FromFlow::Message(flow, bytes)).await.is_err() {
+                                return;
+                            }
+                        } else {
+                            heard.push_back((last_heard + delay, bytes));
                         }
                     }
                     Ok(Some(Frame::CrlfPing)) => {
-                        let pong = socket.send(Bytes::from_static(b"\r\n"));
-                        if !matches!(tokio::time::timeout(COMMAND_LIMIT, pong).await, Ok(Ok(()))) {
-                            return;
+                        let pong = Bytes::from_static(b"\r\n");
+                        if delay.is_zero() && to_send.is_empty() {
+                            if !send_in_time(socket, pong).await {
+                                return;
+                            }
+                        } else {
+                            to_send.push_back((last_heard + delay, pong));
                         }
                     }
                     Ok(Some(Frame::CrlfPong | Frame::Pong)) => {}
                     Ok(None) | Err(_) => return,
                 }
             }
-            bytes = outgoing.recv() => match bytes {
-                Some(bytes) => {
-                    let sent = tokio::time::timeout(COMMAND_LIMIT, socket.send(bytes)).await;
-                    if !matches!(sent, Ok(Ok(()))) {
-                        return;
+            bytes = outgoing.recv() => {
+                let fault = held.sync(faults);
+                let to_send = &mut held.to_send;
+                match bytes {
+                    // Black-holed: what the server sends is lost.
+                    Some(_) if fault == FlowFault::BlackHole => {}
+                    Some(bytes) if fault.delay().is_zero() && to_send.is_empty() => {
+                        if !send_in_time(socket, bytes).await {
+                            return;
+                        }
                     }
+                    Some(bytes) => to_send.push_back((Instant::now() + fault.delay(), bytes)),
+                    // The server task closed this flow.
+                    None => return,
                 }
-                // The server task closed this flow.
-                None => return,
             },
+            () = sleep_until(heard_due.unwrap_or_else(far_future)), if heard_due.is_some() => {
+                if let Some((_, bytes)) = heard.pop_front()
+                    && inbox.send(FromFlow::Message(flow, bytes)).await.is_err()
+                {
+                    return;
+                }
+            }
+            () = sleep_until(send_due.unwrap_or_else(far_future)), if send_due.is_some() => {
+                if let Some((_, bytes)) = to_send.pop_front()
+                    && !send_in_time(socket, bytes).await
+                {
+                    return;
+                }
+            }
+            // Only a wake-up: the loop's `sync` takes the new fault.
+            changed = faults.changed(), if faults_open => faults_open = changed.is_ok(),
             () = sleep_until(last_heard + idle_timeout) => return,
         }
     }
+}
+
+impl FlowFault {
+    fn delay(self) -> Duration {
+        match self {
+            Self::Delay(delay) => delay,
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+/// A flow's fault and the messages a delay holds back, with when each may go: heard
+/// (for the server task) and to send (for the socket).
+#[derive(Default)]
+struct Held {
+    fault: FlowFault,
+    heard: VecDeque<(Instant, Bytes)>,
+    to_send: VecDeque<(Instant, Bytes)>,
+}
+
+impl Held {
+    /// Takes the fault now in force (black-holing drops what is held back).
+    fn sync(&mut self, faults: &mut watch::Receiver<FlowFault>) -> FlowFault {
+        let fault = *faults.borrow_and_update();
+        if fault != self.fault && fault == FlowFault::BlackHole {
+            self.heard.clear();
+            self.to_send.clear();
+        }
+        self.fault = fault;
+        fault
+    }
+}
+
+/// Sends on the flow's socket within [`COMMAND_LIMIT`]; false when that failed.
+async fn send_in_time(socket: &mut Socket, bytes: Bytes) -> bool {
+    matches!(
+        tokio::time::timeout(COMMAND_LIMIT, socket.send(bytes)).await,
+        Ok(Ok(()))
+    )
 }

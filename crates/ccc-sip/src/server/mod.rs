@@ -19,7 +19,9 @@
 mod driver;
 mod registrar;
 
-pub use driver::{COMMAND_LIMIT, ListenConfig, ServerError, ServerEvents, SipServer, TlsIdentity};
+pub use driver::{
+    COMMAND_LIMIT, FlowFault, ListenConfig, ServerError, ServerEvents, SipServer, TlsIdentity,
+};
 pub use registrar::Binding;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -195,6 +197,9 @@ pub enum ServerEvent {
         expires: u32,
         /// A refresh of a binding that was there.
         refreshed: bool,
+        /// Its `+sip.instance` (RFC 5626), without the angle brackets, as in
+        /// [`Binding::instance`]: the device, without asking for the bindings.
+        instance: Option<String>,
     },
     /// A binding went.
     Unregistered {

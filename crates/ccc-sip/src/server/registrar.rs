@@ -309,6 +309,7 @@ impl Registrar {
             contact: binding.contact.clone(),
             expires: asked.expires,
             refreshed: found.is_some(),
+            instance: binding.instance.clone(),
         });
         if let Some(list) = self.bindings.get_mut(aor) {
             list.push(binding);

@@ -167,8 +167,9 @@ fn an_agent_registers_with_digest_and_its_flow_is_bound() {
     assert!(
         matches!(&events[..], [
             ServerEvent::FlowOpened { transport: Transport::Ws, .. },
-            ServerEvent::Registered { aor, contact, expires: 600, refreshed: false, flow: f },
-        ] if aor == "sip:1001@ccc.test" && contact.ends_with(".invalid;transport=ws") && *f == flow),
+            ServerEvent::Registered { aor, contact, expires: 600, refreshed: false, flow: f, instance },
+        ] if aor == "sip:1001@ccc.test" && contact.ends_with(".invalid;transport=ws") && *f == flow
+            && instance.as_deref() == Some("urn:uuid:00000000-0000-4000-8000-000000001001")),
         "{events:?}"
     );
     let bindings = w.server.bindings("sip:1001@ccc.test");

@@ -368,15 +368,24 @@ impl Driver {
     fn feed(&mut self, inputs: impl IntoIterator<Item = Input>) {
         let now = Self::now();
         for input in inputs {
+            let mut confirmed = None;
             match &input {
                 Input::UserContext(user) => {
                     let current = self.agent.user_context();
-                    self.order.answered_user(user, current, now);
+                    match self.order.answered_user(user, current, now) {
+                        order::Answer::Apply => {}
+                        order::Answer::Confirmed(push) => confirmed = Some(push),
+                        // Its push came first, and a newer one since: skip it.
+                        order::Answer::Stale => continue,
+                    }
                 }
                 Input::Snapshot(_) => self.order.answered_snapshot(),
                 _ => {}
             }
             self.agent.handle(now, input);
+            if let Some(push) = confirmed {
+                self.agent.handle(now, Input::Snapshot(*push));
+            }
         }
     }
 
@@ -386,6 +395,7 @@ impl Driver {
         // drain until it is quiet, a bounded number of rounds.
         for _ in 0..16 {
             let mut changes = Vec::new();
+            let mut events = Vec::new();
             let mut busy = false;
             while let Some(event) = self.agent.poll_event() {
                 busy = true;
@@ -401,14 +411,18 @@ impl Driver {
                     }
                     other => Event::from(other),
                 };
-                let _ = self.events.send(event);
+                events.push(event);
             }
+            // The status first: a subscriber told of a change finds `status_now` says it.
             let code = StatusCode {
                 code: self.agent.status(),
                 last_code: self.agent.last_status(),
             };
             if *self.status.borrow() != code {
                 self.status.send_replace(code);
+            }
+            for event in events {
+                let _ = self.events.send(event);
             }
             for (from, to) in changes {
                 self.status_changed(from, to);

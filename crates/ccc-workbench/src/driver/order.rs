@@ -12,12 +12,20 @@
 //! in the order the answers came (each change is pushed once, in the same order):
 //! - a push that says what a queued answer said confirms it and every older one (the
 //!   pushes come in order: the older ones' pushes are behind it); it is applied only
-//!   when no newer answer waits, since then it is the newest state;
+//!   when no newer answer waits, since then it is the newest state (break, ready,
+//!   break, ready answered before their pushes show 4 3 4 3 once);
 //! - a push that confirms nothing is held back (only the newest): it is older than
 //!   the answers that wait, unless their pushes never come; once they are all
 //!   confirmed, a held push (older than the last confirmation) is dropped;
-//! - an answer that the held-back push already says was confirmed early (its push
-//!   came first), and so was everything before it;
+//! - an answer that the held-back push already says was confirmed early, and so was
+//!   everything before it: nothing more is expected, and that push is applied after
+//!   the answer (the machine learns its `ContextId`, so an older push still on its way
+//!   is ignored: the first frame of the agent link can follow the answer of the
+//!   `PollUserStatus` made when it arrived);
+//! - an answer whose push was already applied, and followed by a newer push, is stale
+//!   and not applied: going ready with a call in the queue, the platform pushes ready
+//!   and at once the ringing of the queued call, both before the answer; applied, the
+//!   answer would end the ringing (6, 3, then 6 again);
 //! - after [`WINDOW`] without the last answer confirmed, the held-back push is
 //!   applied, or, with none, the driver reads the state (`PollUserStatus`) rather than
 //!   guess.
@@ -26,6 +34,7 @@
 //! describe the state the sign-in replaces). Answers that carry an id (the call
 //! actions') are ordered by the machine itself and end every expectation.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use ccc_core::model::{AgentSnapshot, UserContext, UserState, WorkMode};
@@ -56,14 +65,19 @@ impl Expected {
 
     /// Whether `user` says the same (what the answer left out is not compared).
     fn matches(&self, user: &UserContext) -> bool {
-        fn same<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
-            a.is_none() || a == b
-        }
         let code = user.break_code.as_deref().map(str::to_owned);
         same(&self.state, &user.user_state)
             && same(&self.break_code, &code)
             && same(&self.work_mode, &user.work_mode)
             && same(&self.outbound, &user.outbound_scenario)
+    }
+
+    /// Whether a push that said `pushed` says the same as this answer.
+    fn covers(&self, pushed: &Self) -> bool {
+        same(&self.state, &pushed.state)
+            && same(&self.break_code, &pushed.break_code)
+            && same(&self.work_mode, &pushed.work_mode)
+            && same(&self.outbound, &pushed.outbound)
     }
 
     fn matches_snapshot(&self, snapshot: &AgentSnapshot) -> bool {
@@ -74,20 +88,45 @@ impl Expected {
     }
 }
 
+/// Whether `a` is left out or says what `b` says.
+fn same<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+    a.is_none() || a == b
+}
+
+/// How many applied pushes are remembered (those of the last [`WINDOW`]).
+const APPLIED: usize = 8;
+
+/// Whether the driver applies a state answer.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Answer {
+    /// Apply it.
+    Apply,
+    /// Apply it, then this held-back push that confirmed it (so the machine knows its
+    /// `ContextId`, and ignores older pushes still on their way).
+    Confirmed(Box<AgentSnapshot>),
+    /// Its push was applied and a newer push followed: applied, it would undo that.
+    Stale,
+}
+
 /// The most answers awaiting their push at once (more only come from a program
 /// firing state methods in a loop; the oldest expectations are dropped first).
 const MAX_EXPECTED: usize = 16;
 
-/// The expectations of the state answers, and the newest push held back.
+/// The expectations of the state answers, the newest push held back, and what the
+/// pushes applied lately said.
 #[derive(Debug, Default)]
 pub(crate) struct Order {
     /// `register`'s sign-in is awaited: every push is held back.
     sign_in: bool,
     /// The answers awaiting their push, oldest first.
-    expected: std::collections::VecDeque<Expected>,
+    expected: VecDeque<Expected>,
     /// When the last answer stops waiting.
     until: Option<Instant>,
     held: Option<Box<AgentSnapshot>>,
+    /// What the pushes applied lately said, oldest first, with when.
+    applied: VecDeque<(Expected, Instant)>,
+    /// The newest `ContextId` applied.
+    newest_id: Option<i64>,
 }
 
 /// What the driver does with the machine after a step of [`Order`].
@@ -114,54 +153,89 @@ impl Order {
         self.expected.clear();
         self.until = None;
         self.held = None;
+        self.applied.clear();
+        self.newest_id = None;
     }
 
-    fn waiting(&self) -> bool {
-        self.sign_in || !self.expected.is_empty()
-    }
-
-    /// A state answer was fed: expect its push, unless the held-back one already says
-    /// the same, or it changes nothing.
+    /// A state answer came: expect its push, unless the held-back one already says
+    /// the same, or it changes nothing; [`Answer::Stale`] when its push was applied
+    /// already and a newer one followed.
     pub(crate) fn answered_user(
         &mut self,
         answer: &UserContext,
         current: Option<&UserContext>,
         now: Instant,
-    ) {
+    ) -> Answer {
         let expected = Expected::of(answer);
         let sign_in = std::mem::take(&mut self.sign_in);
-        if self
-            .held
-            .as_deref()
-            .is_some_and(|h| expected.matches_snapshot(h))
-        {
+        if let Some(held) = self.held.take().filter(|h| expected.matches_snapshot(h)) {
             // Its push came first: confirmed, and so is everything older.
             self.expected.clear();
             self.until = None;
-            self.held = None;
-            return;
+            self.record(&held, now);
+            return Answer::Confirmed(held);
+        }
+        self.applied
+            .retain(|(_, at)| now.saturating_duration_since(*at) < WINDOW);
+        let confirmed_at = self.applied.iter().rposition(|(e, _)| expected.covers(e));
+        if !sign_in
+            && self.expected.is_empty()
+            && confirmed_at.is_some_and(|i| i + 1 < self.applied.len())
+        {
+            // Its push came first and was applied, then a newer one.
+            return Answer::Stale;
         }
         let no_change = current.is_some_and(|c| expected.matches(c) && Expected::of(c) == expected);
         if no_change && !sign_in && self.expected.is_empty() {
-            return;
+            return Answer::Apply;
         }
         if self.expected.len() == MAX_EXPECTED {
             self.expected.pop_front();
         }
         self.expected.push_back(expected);
         self.until = Some(now + WINDOW);
+        Answer::Apply
     }
 
     /// An answer with an id was fed: the machine orders by id from here.
     pub(crate) fn answered_snapshot(&mut self) {
         if !self.sign_in {
-            self.clear();
+            self.expected.clear();
+            self.until = None;
+            self.held = None;
         }
     }
 
     /// Whether an agent-link snapshot is to be applied now (else it is held back or,
     /// being older than the state shown, dropped).
     pub(crate) fn admit(
+        &mut self,
+        snapshot: Box<AgentSnapshot>,
+        now: Instant,
+    ) -> Option<Box<AgentSnapshot>> {
+        let admitted = self.admit_in_order(snapshot, now)?;
+        self.record(&admitted, now);
+        Some(admitted)
+    }
+
+    /// Remembers what an applied push said, unless the machine ignores it (an id older
+    /// than one applied before).
+    fn record(&mut self, snapshot: &AgentSnapshot, now: Instant) {
+        if let Some(id) = snapshot.context_id {
+            if self.newest_id.is_some_and(|newest| id < newest) {
+                return;
+            }
+            self.newest_id = Some(id);
+        }
+        if let Some(user) = &snapshot.user_context {
+            if self.applied.len() == APPLIED {
+                self.applied.pop_front();
+            }
+            self.applied.push_back((Expected::of(user), now));
+        }
+    }
+
+    fn admit_in_order(
         &mut self,
         snapshot: Box<AgentSnapshot>,
         now: Instant,
@@ -175,7 +249,9 @@ impl Order {
         }
         if self.until.is_some_and(|until| now >= until) {
             // No longer awaited: the push applies.
-            self.clear();
+            self.expected.clear();
+            self.until = None;
+            self.held = None;
             return Some(snapshot);
         }
         match self
@@ -203,19 +279,19 @@ impl Order {
 
     /// When the expectation runs out.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        if self.sign_in {
+        if self.sign_in || self.expected.is_empty() {
             return None;
         }
-        self.until.filter(|_| self.waiting())
+        self.until
     }
 
     /// What to do once the expectation has run out unconfirmed (it is dropped).
     pub(crate) fn expire(&mut self, now: Instant) -> Release {
         match self.deadline() {
             Some(until) if now >= until => {
-                let held = self.held.take();
-                self.clear();
-                match held {
+                self.expected.clear();
+                self.until = None;
+                match self.held.take() {
                     Some(held) => Release::Apply(held),
                     None => Release::Poll,
                 }
@@ -315,9 +391,13 @@ mod tests {
         let t0 = Instant::now();
         let mut order = Order::default();
         order.hold_for_sign_in();
-        // The sign-in's push arrives before its answer: held, then it confirms it.
+        // The sign-in's push arrives before its answer: held, then it confirms it, and
+        // is handed back to be applied after the answer (its id with it).
         assert!(order.admit(snapshot(6, warm_up()), t0).is_none());
-        order.answered_user(&warm_up(), None, t0);
+        assert_eq!(
+            order.answered_user(&warm_up(), None, t0),
+            Answer::Confirmed(snapshot(6, warm_up()))
+        );
         assert_eq!(order.deadline(), None, "confirmed early");
         // The ready's push arrives while the sign-in's is still awaited: held, then it
         // confirms the ready's answer.
@@ -325,7 +405,10 @@ mod tests {
         order.hold_for_sign_in();
         order.answered_user(&warm_up(), None, t0);
         assert!(order.admit(snapshot(7, ready()), t0).is_none());
-        order.answered_user(&ready(), Some(&warm_up()), t0);
+        assert!(matches!(
+            order.answered_user(&ready(), Some(&warm_up()), t0),
+            Answer::Confirmed(s) if s.context_id == Some(7)
+        ));
         assert_eq!(order.deadline(), None, "confirmed early");
         assert!(
             order
@@ -360,6 +443,51 @@ mod tests {
             order
                 .admit(snapshot(9, user(UserState::Dialing, None)), t0)
                 .is_some()
+        );
+    }
+
+    #[test]
+    fn an_answer_whose_push_was_applied_and_followed_is_stale() {
+        let t0 = Instant::now();
+        let mut order = Order::default();
+        // Going ready with a call in the queue: the ready push, then the ringing of
+        // the queued call, then the answer of ReadyForService.
+        let on_break = user(UserState::Break, Some("lunch"));
+        assert!(order.admit(snapshot(10, on_break.clone()), t0).is_some());
+        assert!(order.admit(snapshot(11, ready()), t0).is_some());
+        let ringing = user(UserState::Ringing, None);
+        assert!(order.admit(snapshot(12, ringing.clone()), t0).is_some());
+        assert_eq!(
+            order.answered_user(&ready(), Some(&ringing), t0),
+            Answer::Stale
+        );
+        assert_eq!(order.deadline(), None, "nothing more is awaited");
+        // The answer whose push is the newest applied is confirmed, and applies.
+        assert!(order.admit(snapshot(13, on_break.clone()), t0).is_some());
+        assert_eq!(
+            order.answered_user(&on_break, Some(&on_break), t0),
+            Answer::Apply
+        );
+        assert_eq!(order.deadline(), None);
+        // A push older than the window confirms nothing: the answer applies and waits.
+        let later = t0 + WINDOW;
+        assert_eq!(
+            order.answered_user(&ready(), Some(&on_break), later),
+            Answer::Apply
+        );
+        assert_eq!(order.deadline(), Some(later + WINDOW));
+    }
+
+    #[test]
+    fn a_push_older_than_one_applied_confirms_nothing() {
+        let t0 = Instant::now();
+        let mut order = Order::default();
+        // The machine ignores push 4 after push 5; so does the memory of what applied.
+        assert!(order.admit(snapshot(5, ready()), t0).is_some());
+        assert!(order.admit(snapshot(4, warm_up()), t0).is_some());
+        assert_eq!(
+            order.answered_user(&ready(), Some(&ready()), t0),
+            Answer::Apply
         );
     }
 }
