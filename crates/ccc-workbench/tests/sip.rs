@@ -1,9 +1,10 @@
 //! The SIP link's faults and what the integrator sees: the emulator's `sip drop` while
 //! idle (registered again, calls still ring) and in a call (the call is released with a
 //! clear reason and a fault report; the emulator's SIP server keeps dialogs on their
-//! flow, so the call cannot move to the new one), and outages the emulator's fault API
-//! cannot make (its SIP delay and black hole are not implemented): a test-side proxy
-//! in front of the SIP link, and of the agent link, cut for longer than the link
+//! flow, so the call cannot move to the new one), its `delay` (the late INVITE still
+//! answered with media) and `black-hole` (a new flow; a lost INVITE is not answered
+//! into silence); and a cut link, which the fault API does not make: a test-side proxy
+//! in front of the SIP link, and of the agent link, closed for longer than the link
 //! timeout signs the agent out with `ASM_SIP`, or `ASM_Private&SIP` with both.
 
 mod common;
@@ -225,5 +226,105 @@ async fn register_with_an_unreachable_sip_gateway_settles_with_a_timeout() {
     // The gateway back: register works.
     proxies.sip.as_ref().unwrap().set(Mode::Pass);
     wb.register(None, "default").await.expect("register");
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_delayed_sip_link_still_rings_and_answers_with_media() {
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    rec.clear();
+    // Every SIP message each way now waits 300 ms: the INVITE comes well after the
+    // status shows the ring, and the answer reaches the platform late.
+    rig.admin(
+        &format!("/agents/{ALICE}/sip"),
+        json!({"action": "delay", "ms": 300}),
+    )
+    .await;
+    rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    let started = tokio::time::Instant::now();
+    wb.answer().await.expect("answered on the INVITE, late");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "the answer waited for the delayed INVITE and its 200"
+    );
+    rec.wait_for("mediaConnected", |e| {
+        matches!(e, Event::MediaConnected { .. })
+    })
+    .await;
+    assert_eq!(rec.statuses(), vec![6, 9]);
+    assert!(
+        !rec.hooks().contains(&"onErrorNotify"),
+        "{:?}",
+        rec.events()
+    );
+    wb.hang_up().await.unwrap();
+    rec.wait_status(Status::AfterCallWork).await;
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_black_holed_sip_link_is_given_up_and_a_lost_invite_is_not_answered_into_silence() {
+    let rig = Rig::start().await;
+    let config = rig.config().build().unwrap();
+    let builder = rig
+        .builder(ALICE, config)
+        .links(fast_links())
+        .method_timeout(Duration::from_millis(1500));
+    let (wb, rec) = build(builder).await;
+    wb.register(None, "default").await.unwrap();
+    rec.clear();
+    // The flow goes silent: its keep-alives go unanswered, the phone gives it up after
+    // `dead_after` (600 ms here) and registers on a new one, which the fault follows
+    // from its registration on.
+    rig.admin(
+        &format!("/agents/{ALICE}/sip"),
+        json!({"action": "black-hole"}),
+    )
+    .await;
+    wait_until("onRegister on a new flow", || registrations(&rec) >= 1).await;
+    assert!(
+        !rec.hooks().contains(&"onLogOut"),
+        "{:?}",
+        rec.hooks_and_codes()
+    );
+    // A call offered now: its INVITE is lost in the silence. answer() does not
+    // connect the customer to a phone that has no audio for them: it says so.
+    let job = rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    let err = wb.answer().await.unwrap_err();
+    assert!(
+        matches!(&err, ccc_workbench::Error::Unavailable { method: "answer", reason }
+            if reason.contains("INVITE did not reach this device")),
+        "{err}"
+    );
+    assert_eq!(
+        wb.status_code().await.code,
+        Status::Ringing,
+        "still ringing"
+    );
+    rig.customer_hangs_up(&job);
+    rec.wait_status(Status::Ready).await;
+    // Restored (and the flows dropped, so the phone starts on a clean one): calls ring
+    // here again and are answered with media.
+    rig.admin(
+        &format!("/agents/{ALICE}/sip"),
+        json!({"action": "restore"}),
+    )
+    .await;
+    let before = registrations(&rec);
+    rig.admin(&format!("/agents/{ALICE}/sip"), json!({"action": "drop"}))
+        .await;
+    wait_until("onRegister again", || registrations(&rec) > before).await;
+    rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rec.wait_for("mediaConnected", |e| {
+        matches!(e, Event::MediaConnected { .. })
+    })
+    .await;
     wb.shutdown().await.unwrap();
 }

@@ -29,10 +29,6 @@ use crate::event::Event;
 /// bounded so that a client stuck on a full event queue cannot stall the driver.
 const SIP_COMMAND: Duration = Duration::from_secs(2);
 
-/// How long `answer()` waits for the platform's INVITE when the status shows a call
-/// ringing before it reached this device.
-const INVITE_GRACE: Duration = Duration::from_secs(2);
-
 /// The agent's SIP call and its media.
 pub(crate) struct Leg {
     pub(crate) handle: CallHandle,
@@ -212,22 +208,24 @@ impl Driver {
             Some((true, _)) => self.start_answer(),
             Some((false, _)) => {}
             None => {
-                let sip_up = self
-                    .session
-                    .as_ref()
-                    .is_some_and(|s| s.sip.is_some() && s.sip_registered);
-                if self.s.sip_device && sip_up {
-                    // The status may show the ring before the platform's INVITE
-                    // reaches this device: wait for it a moment and answer it with
-                    // media, as a phone does; without it, the platform answers.
+                let off_site = self
+                    .agent
+                    .user_context()
+                    .and_then(|u| u.work_mode.as_ref())
+                    .is_some_and(|m| *m == ccc_core::model::WorkMode::OffSite);
+                if self.s.sip_device && !off_site {
+                    // This device is the agent's phone: the call is answered here, on
+                    // the platform's INVITE, which may come after the status showed
+                    // the ring. Answered through the platform instead, it would
+                    // connect the customer to no audio.
                     if let Some((_, Some(earlier))) = self.invite_wait.take() {
                         let _ = earlier.send(Err(Error::unavailable(
                             "answer",
                             "another answer() took over",
                         )));
                     }
-                    let grace = INVITE_GRACE.min(self.s.method_timeout / 2);
-                    self.invite_wait = Some((tokio::time::Instant::now() + grace, reply));
+                    let deadline = tokio::time::Instant::now() + self.s.method_timeout;
+                    self.invite_wait = Some((deadline, reply));
                     return;
                 }
                 self.answer_through_platform(reply);
@@ -239,8 +237,8 @@ impl Driver {
         }
     }
 
-    /// `AnswerCall`: the platform answers the ringing call (a desk phone, a device
-    /// that got no INVITE); an INVITE that follows is then the agent's own leg.
+    /// `AnswerCall`: the platform answers the ringing call (without a SIP device: a
+    /// desk phone, the mobile); an INVITE that follows is then the agent's own leg.
     pub(super) fn answer_through_platform(&mut self, reply: Option<Reply>) {
         if self.agent.status() != Status::Ringing {
             if let Some(reply) = reply {
@@ -488,11 +486,18 @@ impl Driver {
             self.start_answer();
             return;
         }
-        if let Some((_, reply)) = self.invite_wait.take() {
-            // `answer()` was waiting for this INVITE.
+        if let Some((deadline, reply)) = self.invite_wait.take() {
+            // `answer()` was waiting for this INVITE: it settles when the call is
+            // connected, within the time it had.
             self.start_answer();
             if let Some(reply) = reply {
-                self.wait("answer", Until::Talking, reply, Output::Unit);
+                self.waiters.push(super::Waiter {
+                    method: "answer",
+                    until: Until::Talking,
+                    deadline,
+                    reply,
+                    result: Some(Output::Unit),
+                });
             }
             return;
         }

@@ -906,9 +906,17 @@ impl Driver {
         if let Some((_, code)) = self.ring_backstop.take_if(|(at, _)| *at <= now) {
             self.ring_timed_out(code).await;
         }
-        if let Some((_, reply)) = self.invite_wait.take_if(|(at, _)| *at <= now) {
-            // No INVITE came: the call rings elsewhere (or this device missed it).
-            self.answer_through_platform(reply);
+        if let Some((_, Some(reply))) = self.invite_wait.take_if(|(at, _)| *at <= now) {
+            // No INVITE reached this device: the call still rings at the platform.
+            let registered = self.session.as_ref().is_some_and(|s| s.sip_registered);
+            let _ = reply.send(Err(Error::unavailable(
+                "answer",
+                format!(
+                    "the call's INVITE did not reach this device within {:?} (its SIP link {}); the call still rings",
+                    self.s.method_timeout,
+                    if registered { "is registered" } else { "is down" }
+                ),
+            )));
         }
         match self.order.expire(now.into_std()) {
             order::Release::Apply(snapshot) => self.feed([Input::Snapshot(*snapshot)]),
