@@ -298,17 +298,19 @@ async fn upload_server(status: u16) -> (String, Arc<Mutex<Vec<Upload>>>) {
 /// A recorded call (C12) through one upload address; the directory of its recordings.
 async fn recorded_call(
     rig: &Rig,
-    upload_url: String,
+    upload_url: Option<String>,
 ) -> (
     ccc_workbench::Workbench,
     std::path::PathBuf,
     common::Recorder,
 ) {
-    // The emulator's answer names its own upload address, which it does not serve
-    // (yet): the test's server stands in for the object store.
-    rig.tap.rewrite("GetRecordOssUploadParam", move |answer| {
-        answer["Host"] = upload_url.clone().into();
-    });
+    // With an address, the test's server stands in for the object store the
+    // emulator's answer names.
+    if let Some(upload_url) = upload_url {
+        rig.tap.rewrite("GetRecordOssUploadParam", move |answer| {
+            answer["Host"] = upload_url.clone().into();
+        });
+    }
     let dir = rig.dir.path().join("recordings");
     let config = rig
         .config()
@@ -338,10 +340,54 @@ fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 #[tokio::test]
+async fn the_emulators_object_store_takes_the_agent_side_recording() {
+    // The emulator's OSS-style endpoint checks the form against the policy it signed
+    // (key under Dir, size, expiry, signature): a wrong form would be refused.
+    let rig = Rig::start().await;
+    let (wb, dir, rec) = recorded_call(&rig, None).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let upload = loop {
+        let records = rig.admin_get("/records").await;
+        if let Some(u) = records["uploads"]
+            .as_array()
+            .and_then(|u| u.first())
+            .cloned()
+        {
+            break u;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no upload: {:?}",
+            rec.events()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let key = upload["key"].as_str().unwrap();
+    assert!(key.starts_with(&format!("uploads/{ALICE}/")), "{key}");
+    assert!(key.ends_with(".wav"), "{key}");
+    let stored = std::fs::read(upload["path"].as_str().unwrap()).unwrap();
+    assert_eq!(&stored[..4], b"RIFF");
+    assert_eq!(
+        u64::try_from(stored.len()).unwrap(),
+        upload["size"].as_u64().unwrap()
+    );
+    assert!(stored.len() > 4_000, "{} bytes", stored.len());
+    common::wait_until("the local copy removed", || files_in(&dir).is_empty()).await;
+    assert!(
+        !rec.events().iter().any(
+            |e| matches!(e, ccc_workbench::Event::ErrorNotify(n) if &*n.api == "enableRecord")
+        ),
+        "{:?}",
+        rec.events()
+    );
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn agent_side_recordings_are_uploaded_where_get_record_oss_upload_param_says() {
     let rig = Rig::start().await;
     let (url, got) = upload_server(200).await;
-    let (wb, dir, _rec) = recorded_call(&rig, url).await;
+    let (wb, dir, _rec) = recorded_call(&rig, Some(url)).await;
     common::wait_until("the upload", || !got.lock().unwrap().is_empty()).await;
     let upload = got.lock().unwrap()[0].clone();
     let file_name = upload.file_name.clone().expect("a file part");
@@ -374,7 +420,7 @@ async fn agent_side_recordings_are_uploaded_where_get_record_oss_upload_param_sa
 async fn a_refused_upload_keeps_the_recording_and_says_where() {
     let rig = Rig::start().await;
     let (url, got) = upload_server(403).await;
-    let (wb, dir, rec) = recorded_call(&rig, url).await;
+    let (wb, dir, rec) = recorded_call(&rig, Some(url)).await;
     let notify = rec
         .wait_for(
             "onErrorNotify(enableRecord)",
