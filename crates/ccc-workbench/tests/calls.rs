@@ -411,6 +411,9 @@ async fn an_encrypted_callee_is_dialed_as_given_and_never_looked_up() {
     let make = make.last().unwrap();
     assert_eq!(make.get("Callee"), Some(cipher.as_str()));
     assert_eq!(make.get("MaskedCallee"), Some("****"));
+    // The platform reads the ciphertext and dials the number behind it.
+    let called: Vec<String> = rig.calls().iter().map(|c| c.called.to_string()).collect();
+    assert_eq!(called, vec!["13800000001".to_owned()]);
     wb.hang_up().await.unwrap();
     wb.shutdown().await.unwrap();
 }
