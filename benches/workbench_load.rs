@@ -5,10 +5,18 @@
 //!
 //! A load run started on purpose:
 //! `cargo bench -p ccc-benches --bench workbench_load -- --agents 200 --calls 50`
-//! (`cargo test` runs it small: 10 agents, 5 calls). The emulator runs in a child
-//! process (this binary again), so the memory measured here is the workbenches' own.
+//! (`-- --help` lists the options; `cargo test` runs it small: 10 agents, 5 calls, 3
+//! quiet). The emulator runs in a child process (this binary again), so the memory
+//! measured here is the workbenches' own.
 //!
 //! Figures:
+//! - **quiet register**: first, `--quiet` agents one at a time, each `register()` to
+//!   ready beside the same platform work done by hand with nothing else going on
+//!   (`RequestLoginInfo`; then at once the SIP registration over WebSocket with its
+//!   digest round and the agent link's upgrade and first frame; then `SignInGroup`,
+//!   `ReadyForService`: the emulator's own handling time along the sign-in's critical
+//!   path, its round trips included); the difference, in loopback round trips, is
+//!   what the workbench adds (target: at most 3).
 //! - **register**: each `register()` until it returns (it settles at ready), with at
 //!   most `--parallel` (default 16) at once; median and 99th percentile. Beside it the
 //!   loopback round trip of one OpenAPI request (`PollUserStatus`), the unit the
@@ -31,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use ccc_emulator::{Emulator, EmulatorConfig, Scenario};
 use ccc_openapi::transport::Direct;
-use ccc_openapi::{Client, Credentials, v2020};
+use ccc_openapi::{Client, Credentials, v2017, v2020};
 use ccc_workbench::{Config, Event, Status, Workbench};
 use serde_json::Value;
 
@@ -82,11 +90,25 @@ struct Options {
     agents: usize,
     calls: usize,
     parallel: usize,
+    quiet: usize,
     full: bool,
 }
 
+const USAGE: &str =
+    "workbench_load: N workbenches in one process against an emulator in a child process
+
+  --agents N     workbenches registered and kept idle (default 200; 10 under cargo test)
+  --calls N      calls offered one at a time, offer to onCallComing (default 50; 5)
+  --parallel N   registrations at once (default 16)
+  --quiet N      agents registered one at a time, beside the same requests by hand (default 20; 3)
+  --help         this text";
+
 fn options() -> Options {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        std::process::exit(0);
+    }
     let full = args.iter().any(|a| a == "--bench");
     let value = |name: &str| {
         args.iter()
@@ -94,11 +116,12 @@ fn options() -> Options {
             .and_then(|i| args.get(i + 1))
             .and_then(|v| v.parse::<usize>().ok())
     };
-    let (agents, calls) = if full { (200, 50) } else { (10, 5) };
+    let (agents, calls, quiet) = if full { (200, 50, 20) } else { (10, 5, 3) };
     Options {
         agents: value("--agents").unwrap_or(agents).max(1),
         calls: value("--calls").unwrap_or(calls),
         parallel: value("--parallel").unwrap_or(16).max(1),
+        quiet: value("--quiet").unwrap_or(quiet),
         full,
     }
 }
@@ -202,6 +225,201 @@ async fn place_call(admin_url: &str, token: &str, caller: &str) -> Duration {
     took
 }
 
+/// `text` percent-encoded for a URL query (everything but the unreserved characters).
+fn query_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The agent link by hand: a WebSocket upgrade over TCP (RFC 6455, with the RFC's
+/// sample key), then the server's first frame (the agent's state). The open connection.
+async fn agent_link_by_hand(url: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.trim_start_matches("ws://");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut stream = tokio::net::TcpStream::connect(host)
+        .await
+        .expect("the agent link");
+    stream.set_nodelay(true).expect("nodelay");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("the upgrade");
+    // The 101 answer, up to its blank line.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream
+            .read_exact(&mut byte)
+            .await
+            .expect("the upgrade's answer");
+        head.push(byte[0]);
+        assert!(head.len() < 4096, "an upgrade answer that does not end");
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    // The first frame, unmasked from the server.
+    let mut header = [0u8; 2];
+    stream.read_exact(&mut header).await.expect("a frame");
+    let len = match header[1] & 0x7f {
+        126 => {
+            let mut n = [0u8; 2];
+            stream.read_exact(&mut n).await.expect("a length");
+            u64::from(u16::from_be_bytes(n))
+        }
+        127 => {
+            let mut n = [0u8; 8];
+            stream.read_exact(&mut n).await.expect("a length");
+            u64::from_be_bytes(n)
+        }
+        n => u64::from(n),
+    };
+    let mut payload = vec![0u8; usize::try_from(len).expect("a frame that fits")];
+    stream
+        .read_exact(&mut payload)
+        .await
+        .expect("the first frame");
+    stream
+}
+
+/// Where the by-hand sign-in goes: the SIP WebSocket, the SIP domain, the agent link.
+struct Links {
+    sip: String,
+    domain: String,
+    agent_link: String,
+}
+
+/// What the platform needs for one agent's sign-in, done by hand with nothing else
+/// going on: `RequestLoginInfo`; then at once the SIP registration (WebSocket,
+/// REGISTER, its digest challenge, REGISTER) and the agent link (upgrade, first
+/// frame); then `SignInGroup` and `ReadyForService`. How long it took; the agent is
+/// signed out and its links closed after.
+async fn by_hand(
+    client: &Client,
+    instance: &str,
+    links: &Links,
+    i: usize,
+    everything: bool,
+) -> Duration {
+    use ccc_sip::client::{ClientEvent, SipClient};
+    use ccc_sip::link::LinkConfig;
+    use ccc_sip::transport::WsConnect;
+    use ccc_sip::ua::{UaConfig, UaEvent};
+    let user = user(i);
+    let device = format!("urn:uuid:00000000-0000-4000-8000-{i:012}");
+    let started = Instant::now();
+    let login =
+        client.send(v2017::RequestLoginInfo::new(instance.to_owned()).user_id(user.clone()));
+    // With `everything`, the rest of what the workbench asks at start-up, where it
+    // asks it: beside the login info, and beside the links.
+    let beside_login = async {
+        if everything {
+            let details =
+                client.send(v2020::GetLoginDetails::new(instance.to_owned()).user_id(user.clone()));
+            let config = client.send(v2017::ListConfig::new(instance.to_owned()));
+            let (details, config) = tokio::join!(details, config);
+            details.expect("GetLoginDetails");
+            config.expect("ListConfig");
+        }
+    };
+    let (login, ()) = tokio::join!(login, beside_login);
+    let login = login
+        .expect("RequestLoginInfo")
+        .login_info
+        .expect("the login info");
+    let beside_links = async {
+        if everything {
+            let skills = client.send(v2017::ListSkillGroupsOfUser::new(
+                instance.to_owned(),
+                user.clone(),
+            ));
+            let numbers = client.send(v2017::ListOutboundPhoneNumberOfUser::new(
+                instance.to_owned(),
+                user.clone(),
+            ));
+            let turn = client.send(v2017::GetTURNServerList::new(instance.to_owned()));
+            let credentials = client.send(v2017::GetTURNCredentials::new(
+                instance.to_owned(),
+                login.user_name.clone().unwrap_or_default(),
+            ));
+            let (a, b, c, d) = tokio::join!(skills, numbers, turn, credentials);
+            a.expect("ListSkillGroupsOfUser");
+            b.expect("ListOutboundPhoneNumberOfUser");
+            c.expect("GetTURNServerList");
+            d.expect("GetTURNCredentials");
+        }
+    };
+    let link_url = format!(
+        "{}?UserId={}&SignData={}&Signature={}&DeviceId={}",
+        links.agent_link,
+        query_escape(&user),
+        query_escape(login.sign_data.as_deref().unwrap_or_default()),
+        query_escape(login.signature.as_ref().map_or("", |s| s.expose())),
+        query_escape(&device),
+    );
+    let ua = UaConfig::new(
+        format!("{}", 10_000 + i),
+        format!("pass-{i}"),
+        links.domain.clone(),
+        device.clone(),
+    );
+    let mut phone = SipClient::spawn(
+        LinkConfig::new(WsConnect::new(links.sip.clone())),
+        ua,
+        7 + i as u64,
+    );
+    let registered = async {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), phone.next_event()).await {
+                Ok(Some(ClientEvent::Ua(UaEvent::Registered { .. }))) => break,
+                Ok(Some(_)) => {}
+                other => panic!("{user}: no SIP registration: {other:?}"),
+            }
+        }
+    };
+    let (link, (), ()) = tokio::join!(agent_link_by_hand(&link_url), registered, beside_links);
+    client
+        .send(
+            v2020::SignInGroup::new(instance.to_owned(), device.clone(), ["sales@ccc-emulator"])
+                .user_id(user.clone()),
+        )
+        .await
+        .expect("SignInGroup");
+    client
+        .send(
+            v2020::ReadyForService::new(instance.to_owned())
+                .user_id(user.clone())
+                .device_id(device.clone()),
+        )
+        .await
+        .expect("ReadyForService");
+    let took = started.elapsed();
+    let _ = client
+        .send(
+            v2020::SignOutGroup::new(instance.to_owned())
+                .user_id(user)
+                .device_id(device),
+        )
+        .await;
+    phone.shutdown().await;
+    drop(link);
+    took
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -220,7 +438,7 @@ fn main() {
 
 async fn run(options: Options) {
     let mut child: Child = Command::new(std::env::current_exe().expect("this binary"))
-        .args(["--child", &options.agents.to_string()])
+        .args(["--child", &(options.agents + 2 * options.quiet).to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -254,12 +472,45 @@ async fn run(options: Options) {
     rtts.sort();
     let rtt = percentile(&rtts, 0.5);
 
-    let before = rss_bytes();
-    let heap_before = live_bytes();
     let config = Config::builder(instance.clone(), true)
         .after_call_rule_seconds(0)
         .build()
         .expect("a config");
+
+    // Quiet: one at a time, the workbench beside the same platform work by hand.
+    let mut quiet_wb = Vec::new();
+    let mut quiet_hand = Vec::new();
+    let mut quiet_all = Vec::new();
+    if sip {
+        let links = Links {
+            sip: text("sip_ws_url"),
+            domain: text("sip_domain"),
+            agent_link: text("agent_server_url"),
+        };
+        for k in 0..options.quiet {
+            let i = options.agents + 2 * k;
+            quiet_hand.push(by_hand(&client, &instance, &links, i + 1, false).await);
+            quiet_all.push(by_hand(&client, &instance, &links, i + 1, true).await);
+            let wb = Workbench::builder(config.clone(), client.clone(), user(i))
+                .without_local_lock()
+                .build()
+                .await
+                .expect("a workbench");
+            let started = Instant::now();
+            wb.register(None, "default")
+                .await
+                .unwrap_or_else(|e| panic!("{}: register: {e}", user(i)));
+            quiet_wb.push(started.elapsed());
+            let _ = wb.shutdown().await;
+        }
+    }
+    quiet_wb.sort();
+    quiet_hand.sort();
+    quiet_all.sort();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let before = rss_bytes();
+    let heap_before = live_bytes();
     let mut workbenches = Vec::with_capacity(options.agents);
     let mut streams = Vec::with_capacity(options.agents);
     for i in 0..options.agents {
@@ -368,6 +619,15 @@ async fn run(options: Options) {
     admin_requests.sort();
 
     println!(
+        "workbench_load: load average {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!(
         "workbench_load: {} agents ({} links each: OpenAPI, agent link{}), {} at a time",
         options.agents,
         if sip { 3 } else { 2 },
@@ -378,6 +638,25 @@ async fn run(options: Options) {
         },
         options.parallel
     );
+    if !quiet_wb.is_empty() {
+        let wb = ms(percentile(&quiet_wb, 0.5));
+        let hand = ms(percentile(&quiet_hand, 0.5));
+        println!(
+            "  quiet register -> ready, one at a time ({} each): workbench median {wb:.2} ms (p99 {:.2}); the same platform work by hand median {hand:.2} ms (p99 {:.2}); the workbench adds {:.2} ms = {:.1} round trips (target <= 3)",
+            quiet_wb.len(),
+            ms(percentile(&quiet_wb, 0.99)),
+            ms(percentile(&quiet_hand, 0.99)),
+            wb - hand,
+            (wb - hand) / ms(rtt).max(0.001),
+        );
+        let all = ms(percentile(&quiet_all, 0.5));
+        println!(
+            "  quiet, by hand with every request the workbench makes at start-up (GetLoginDetails, ListConfig beside the login info; ListSkillGroupsOfUser, ListOutboundPhoneNumberOfUser, GetTURNServerList, GetTURNCredentials beside the links): median {all:.2} ms (p99 {:.2}); the workbench adds {:.2} ms to it = {:.1} round trips",
+            ms(percentile(&quiet_all, 0.99)),
+            wb - all,
+            (wb - all) / ms(rtt).max(0.001),
+        );
+    }
     println!(
         "  register -> ready: median {:.1} ms, p99 {:.1} ms, max {:.1} ms; all in {:.2} s",
         ms(percentile(&registers, 0.5)),

@@ -282,7 +282,11 @@ async fn read(
                         return Ended::Stopped;
                     }
                     // Read the state again: whatever changed while the link was down.
-                    let _ = Box::pin(task.poll()).await;
+                    // A first frame that is a snapshot is that state (the server sends
+                    // the agent's state on connect); anything else, ask.
+                    if !matches!(frame, Some(Ok(Message::Text(_)))) {
+                        let _ = Box::pin(task.poll()).await;
+                    }
                 }
                 match frame {
                     Some(Ok(Message::Text(text))) => {
@@ -359,7 +363,8 @@ async fn connect(params: &Params, token: &Token) -> Result<Ws, String> {
         _ => None,
     };
     // Snapshots are a few hundred bytes: a small read buffer (it grows for a larger
-    // frame) keeps an idle link small; the library's default is 128 KiB.
+    // frame) keeps an idle link small; the library's default is 128 KiB. Nagle off:
+    // a heartbeat goes at once.
     let config = WebSocketConfig::default()
         .read_buffer_size(1024)
         .write_buffer_size(0)
@@ -368,7 +373,7 @@ async fn connect(params: &Params, token: &Token) -> Result<Ws, String> {
     let attempt = tokio_tungstenite::connect_async_tls_with_config(
         url.as_str(),
         Some(config),
-        false,
+        true,
         connector,
     );
     match timeout(params.options.connect_timeout, attempt).await {

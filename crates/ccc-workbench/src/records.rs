@@ -104,8 +104,62 @@ pub(crate) async fn download(
     Ok(out)
 }
 
-/// GETs a signed address, bounded in size and time.
+/// GETs a signed address into memory, bounded in size and time.
 async fn fetch(url: &str) -> Result<Vec<u8>, ErrorNotify> {
+    let mut body = Vec::new();
+    let mut writer = Bounded {
+        inner: &mut body,
+        left: MAX_RECORDING,
+    };
+    fetch_into(url, &mut writer).await?;
+    Ok(body)
+}
+
+/// A `Vec` that refuses to grow past `left` bytes.
+struct Bounded<'a> {
+    inner: &'a mut Vec<u8>,
+    left: usize,
+}
+
+impl tokio::io::AsyncWrite for Bounded<'_> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        if buf.len() > this.left {
+            return std::task::Poll::Ready(Err(std::io::Error::other(format!(
+                "the recording is larger than {MAX_RECORDING} bytes (fetch it into a file)"
+            ))));
+        }
+        this.left -= buf.len();
+        this.inner.extend_from_slice(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// GETs a signed address and writes its body to `out` as it arrives (nothing is held
+/// in memory); the bytes written. Bounded in time (`TRANSFER_TIMEOUT`).
+pub(crate) async fn fetch_into<W>(url: &str, out: &mut W) -> Result<u64, ErrorNotify>
+where
+    W: tokio::io::AsyncWrite + Unpin + ?Sized,
+{
+    use tokio::io::AsyncWriteExt;
     let client = http().map_err(|e| failed("downloadRecord", e))?;
     let response = client
         .get(url)
@@ -119,29 +173,24 @@ async fn fetch(url: &str) -> Result<Vec<u8>, ErrorNotify> {
             format!("the recording address answered HTTP {status}"),
         ));
     }
-    let mut body = Vec::new();
+    let mut written = 0u64;
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| failed("downloadRecord", e.without_url().to_string()))?;
-        if body.len() + chunk.len() > MAX_RECORDING {
-            return Err(failed(
-                "downloadRecord",
-                format!("the recording is larger than {MAX_RECORDING} bytes"),
-            ));
-        }
-        body.extend_from_slice(&chunk);
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| failed("downloadRecord", e.to_string()))?;
+        written += u64::try_from(chunk.len()).unwrap_or(u64::MAX);
     }
-    Ok(body)
+    out.flush()
+        .await
+        .map_err(|e| failed("downloadRecord", e.to_string()))?;
+    Ok(written)
 }
 
 /// C12: uploads `path` as `name` with the policy `GetRecordOssUploadParam` returns (an
 /// OSS PostObject form: key, policy, OSSAccessKeyId, Signature, then the file).
-pub(crate) async fn upload(
-    api: &Api,
-    path: &Path,
-    name: &str,
-    _job: Option<&str>,
-) -> Result<(), ErrorNotify> {
+pub(crate) async fn upload(api: &Api, path: &Path, name: &str) -> Result<(), ErrorNotify> {
     let params = api
         .send(v2017::GetRecordOssUploadParam::new(api.instance(), name))
         .await?;

@@ -48,6 +48,11 @@ pub struct CallRequest {
     /// Call through the virtual (privacy) number bound to the caller, when it has one.
     #[serde(default)]
     pub use_vir_num_call: bool,
+    /// The number as the agent may see it (`138****5678`), for the platform to show
+    /// instead of the callee (`MaskedCallee`). An encrypted callee cannot be masked
+    /// here: without this it shows as `****`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub masked_callee: Option<String>,
 }
 
 impl CallRequest {
@@ -77,6 +82,13 @@ impl CallRequest {
     #[must_use]
     pub fn use_vir_num_call(mut self, on: bool) -> Self {
         self.use_vir_num_call = on;
+        self
+    }
+
+    /// What the platform shows the agent instead of the callee.
+    #[must_use]
+    pub fn masked_callee(mut self, masked: impl Into<String>) -> Self {
+        self.masked_callee = Some(masked.into());
         self
     }
 }

@@ -304,17 +304,24 @@ impl Workbench {
         contact_id: &str,
         only_play: bool,
     ) -> Result<Vec<Recording>, Error> {
-        crate::records::download(&self.inner.api, contact_id, only_play).await
+        match crate::records::download(&self.inner.api, contact_id, only_play).await {
+            Err(Error::Operation(e)) => {
+                self.report(e.clone()).await;
+                Err(Error::Operation(e))
+            }
+            other => other,
+        }
     }
 
-    /// M18 into files: each recording written to `dir` under its file name.
+    /// M18 into files: each recording of the call streamed into `dir` under its file
+    /// name (nothing held in memory, no size limit); the files written.
     pub async fn download_record_to(
         &self,
         contact_id: &str,
         dir: &Path,
     ) -> Result<Vec<PathBuf>, Error> {
         let mut paths = Vec::new();
-        for recording in self.download_record(contact_id, false).await? {
+        for recording in self.download_record(contact_id, true).await? {
             let name = Path::new(&recording.file_name)
                 .file_name()
                 .map(std::ffi::OsStr::to_owned)
@@ -322,16 +329,33 @@ impl Workbench {
                     Error::unavailable("downloadRecord", "a recording without a file name")
                 })?;
             let path = dir.join(name);
-            let data = recording.data.unwrap_or_default();
-            tokio::fs::write(&path, data)
-                .await
-                .map_err(|source| Error::Io {
-                    what: format!("writing {}", path.display()),
-                    source,
-                })?;
+            let io = |source| Error::Io {
+                what: format!("writing {}", path.display()),
+                source,
+            };
+            let mut file = tokio::fs::File::create(&path).await.map_err(io)?;
+            if let Err(e) = self.fetch_recording(&recording, &mut file).await {
+                drop(file);
+                let _ = tokio::fs::remove_file(&path).await;
+                return Err(e);
+            }
+            file.sync_all().await.map_err(io)?;
             paths.push(path);
         }
         Ok(paths)
+    }
+
+    /// M18 as a byte stream: the recording's bytes (from [`download_record`] with
+    /// `only_play`) written to `out` as they arrive: a file, a socket, a pipe to a
+    /// player. The bytes written; an error also goes to `onErrorNotify`.
+    ///
+    /// [`download_record`]: Self::download_record
+    pub async fn fetch_recording<W>(&self, recording: &Recording, out: &mut W) -> Result<u64, Error>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        let answer = crate::records::fetch_into(&recording.url, out).await;
+        self.reported(answer).await
     }
 
     // ----- M19-M22 -----

@@ -56,6 +56,12 @@ async fn outbound_call_dials_connects_sends_dtmf_and_hangs_up() {
     assert_eq!(heard, "12#", "the customer's leg got the digits");
     assert!(wb.toggle_mute_in_call().await.unwrap());
     assert!(!wb.toggle_mute_in_call().await.unwrap());
+    // The platform was told too, for the agent's own leg.
+    let mute = rig.tap.sent_of("MuteCall");
+    let unmute = rig.tap.sent_of("UnmuteCall");
+    assert_eq!((mute.len(), unmute.len()), (1, 1));
+    assert_eq!(mute[0].get("JobId"), Some(&*job));
+    assert!(mute[0].get("ChannelId").is_some_and(|c| c.contains("8001")));
     wb.change_volume_in_call(0.5).await.unwrap();
     assert!(matches!(
         wb.change_volume_in_call(1.5).await,
@@ -269,7 +275,27 @@ async fn answering_on_mobile_and_back() {
             .as_deref(),
         Some("OFF_SITE")
     );
+    // Off-site answering: a customer's call rings the agent's mobile, which answers
+    // (the platform's simulated line); this device gets no INVITE.
+    rec.clear();
+    let job = rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    rec.wait_status(Status::InboundCall).await;
+    assert!(!rec.hooks().contains(&"mediaConnected"));
+    assert_eq!(rec.statuses(), vec![6, 9], "answered on the mobile");
+    rig.customer_hangs_up(&job);
+    rec.wait_status(Status::AfterCallWork).await;
+    wb.ready().await.unwrap();
     wb.online().await.expect("online");
+    assert_eq!(
+        rig.emulator
+            .with_platform(|p, _| p.snapshot(ALICE))
+            .and_then(|s| s.user_context)
+            .and_then(|u| u.work_mode)
+            .map(|m| m.as_str().to_owned())
+            .as_deref(),
+        Some("ON_SITE")
+    );
     assert!(matches!(
         wb.offline(" ", None).await,
         Err(Error::Input { .. })
@@ -292,6 +318,18 @@ async fn outbound_only_takes_no_inbound_calls() {
     // Dialing still works.
     wb.call("13800000001").await.unwrap();
     wb.hang_up().await.unwrap();
+    rec.wait_status(Status::AfterCallWork).await;
+    // Ready again after the call: still outbound only.
+    wb.ready().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!rec.statuses().contains(&6), "{:?}", rec.statuses());
+    // Back to taking calls: the one that waited rings now.
+    wb.apply_for_call_only(false).await.unwrap();
+    rec.wait_status(Status::Ringing).await;
+    let sent = rig.tap.sent_of("ReadyForService");
+    let scenarios: Vec<Option<&str>> = sent.iter().map(|s| s.get("OutboundScenario")).collect();
+    assert!(scenarios.contains(&Some("true")), "{scenarios:?}");
+    assert!(scenarios.contains(&Some("false")), "{scenarios:?}");
     wb.shutdown().await.unwrap();
 }
 
@@ -304,5 +342,136 @@ async fn reset_user_status_out_of_a_call() {
     wb.answer().await.unwrap();
     wb.reset_user_status().await.expect("reset");
     assert_eq!(wb.status_code().await.code, Status::Ready);
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn calls_back_to_back_faster_than_the_phone_hears_of_them() {
+    // The agent acts the moment the status shows each call, before (or while) the
+    // platform's INVITE reaches its phone; a leg of a call that is over must never keep
+    // the next call out (no 486, no break).
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_seconds(0).build().unwrap();
+    let (wb, rec) = rig.ready_agent(ALICE, config).await;
+    for _ in 0..4 {
+        rig.call_in("13800000009", "02150000001");
+        rec.wait_status(Status::Ringing).await;
+        wb.answer().await.expect("answer");
+        wb.hang_up().await.expect("hang up the inbound call");
+        rec.wait_status(Status::Ready).await;
+        wb.call("13800000001").await.expect("call");
+        wb.hang_up().await.expect("hang up while dialing");
+        rec.wait_status(Status::Ready).await;
+    }
+    assert_eq!(rec.statuses(), [6, 9, 5, 3, 8, 5, 3].repeat(4));
+    assert!(
+        !rec.hooks().contains(&"onErrorNotify"),
+        "{:?}",
+        rec.events()
+    );
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_encrypted_callee_is_dialed_as_given_and_never_looked_up() {
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_seconds(0).build().unwrap();
+    let (wb, rec) = rig.ready_agent(ALICE, config).await;
+    // The integrator's backend encrypts the number (the platform's `Encrypt`, the
+    // guide's EncryptRequest); the workbench gets only the ciphertext and the key.
+    let encrypted = rig
+        .client()
+        .send(ccc_openapi::v2017::Encrypt::new(["13800000001"]))
+        .await
+        .unwrap();
+    let key = encrypted.public_key.clone().unwrap();
+    let cipher = encrypted.cypher_contents[0].cypher_text.clone().unwrap();
+    let before = rig.tap.count();
+    let dialed = wb
+        .call(
+            CallRequest::new(cipher.clone())
+                .caller("auto")
+                .public_key(key),
+        )
+        .await
+        .expect("call with an encrypted callee");
+    assert_eq!(dialed.callee, cipher);
+    rec.wait_status(Status::Dialing).await;
+    let sent = rig.tap.actions_after(before);
+    // Nothing can read a ciphertext: no number check, no region lookup ('auto' falls
+    // back to a number of the agent's).
+    for action in [
+        "CheckNumberAvaliable",
+        "GetNumberRegionInfo",
+        "PickGlobalOutboundNumbers",
+    ] {
+        assert!(!sent.iter().any(|a| a == action), "{action} in {sent:?}");
+    }
+    let make = rig.tap.sent_of("MakeCall");
+    let make = make.last().unwrap();
+    assert_eq!(make.get("Callee"), Some(cipher.as_str()));
+    assert_eq!(make.get("MaskedCallee"), Some("****"));
+    // The platform reads the ciphertext and dials the number behind it.
+    let called: Vec<String> = rig.calls().iter().map(|c| c.called.to_string()).collect();
+    assert_eq!(called, vec!["13800000001".to_owned()]);
+    wb.hang_up().await.unwrap();
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_virtual_number_call_binds_the_numbers_and_names_the_contact() {
+    let rig = Rig::start().await;
+    // The emulator's numbers have no virtual number bound: this one gets one here,
+    // as CCC lists it (`PrivacyNumber` of the agent's outbound number).
+    rig.tap.rewrite("ListOutboundPhoneNumberOfUser", |answer| {
+        if let Some(first) = answer["OutboundPhoneNumbers"]["PhoneNumber"].get_mut(0) {
+            first["PrivacyNumber"] = serde_json::json!({
+                "TelX": "17100000001", "PhoneNumber": "17100000001", "Type": "AXB"
+            });
+        }
+    });
+    let config = rig.config().after_call_rule_seconds(0).build().unwrap();
+    let (wb, rec) = rig.ready_agent(ALICE, config).await;
+    let numbers = wb.outbound_numbers().await.unwrap();
+    let bound = numbers[0].number.clone().unwrap();
+    // Without useVirNumCall the caller's own number calls the callee directly.
+    wb.call(CallRequest::new("13800000001").caller(bound.clone()))
+        .await
+        .unwrap();
+    assert!(rig.tap.sent_of("CallOnlinePrivacyNumber").is_empty());
+    wb.hang_up().await.unwrap();
+    rec.wait_status(Status::Ready).await;
+    // With it: A (the caller) and B (the callee) bound through X, the call goes to X,
+    // and the privacy call's record names the contact.
+    let dialed = wb
+        .call(
+            CallRequest::new("13800000001")
+                .caller(bound.clone())
+                .use_vir_num_call(true),
+        )
+        .await
+        .expect("call through the virtual number");
+    let bind = rig.tap.sent_of("CallOnlinePrivacyNumber");
+    assert_eq!(bind.len(), 1);
+    assert_eq!(bind[0].get("TelA"), Some(bound.as_str()));
+    assert_eq!(bind[0].get("TelB"), Some("13800000001"));
+    let x = dialed.virtual_number.clone().expect("the virtual number");
+    let make = rig.tap.sent_of("MakeCall");
+    assert_eq!(make.last().unwrap().get("Callee"), Some(x.as_str()));
+    let job = dialed.job_id.clone().unwrap();
+    let detail = rig.tap.sent_of("ModifyPrivacyNumberCallDetail");
+    assert_eq!(detail.len(), 1);
+    assert_eq!(detail[0].get("ContactId"), Some(&*job));
+    assert!(
+        detail[0]
+            .get("CallId")
+            .is_some_and(|c| c.starts_with("privacy-"))
+    );
+    assert!(
+        !rec.hooks().contains(&"onErrorNotify"),
+        "{:?}",
+        rec.events()
+    );
+    wb.hang_up().await.unwrap();
     wb.shutdown().await.unwrap();
 }

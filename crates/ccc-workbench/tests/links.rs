@@ -298,6 +298,28 @@ async fn shutdown_signs_out_and_releases_everything() {
     ));
     assert_eq!(rig.platform_state(ALICE).as_deref(), Some("OFFLINE"));
     assert!(matches!(other.ready().await, Err(Error::Closed)));
+    // A23: the device record made at sign-in (A22) is marked logged out.
+    let added = rig.tap.sent_of("AddAgentDevice");
+    assert_eq!(added.len(), 1, "one device record");
+    let modified = rig.tap.sent_of("ModifyAgentDevice");
+    assert_eq!(modified.len(), 1);
+    assert_eq!(modified[0].get("IsLogin"), Some("0"));
+    assert!(modified[0].get("AgentDeviceId").is_some());
+    let devices = rig
+        .client()
+        .send(ccc_openapi::v2017::ListAgentDevices::new(
+            rig.emulator.info().instance_id.clone(),
+        ))
+        .await
+        .unwrap();
+    assert!(
+        devices
+            .agent_device_list
+            .iter()
+            .all(|d| d.is_login != Some(1)),
+        "{:?}",
+        devices.agent_device_list
+    );
 }
 
 #[tokio::test]
@@ -310,4 +332,173 @@ async fn dropping_the_workbench_signs_out_too() {
         assert!(tokio::time::Instant::now() < deadline, "still signed in");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn a_delayed_agent_link_shows_each_change_once_and_in_order() {
+    let rig = Rig::start().await;
+    let config = rig.config().build().unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    rec.clear();
+    // Every pushed snapshot now arrives 300 ms late, behind the answers that carry
+    // the same changes: a late push must not undo a later answer.
+    rig.admin(
+        &format!("/agents/{ALICE}/agent-link"),
+        json!({"action": "delay", "ms": 300}),
+    )
+    .await;
+    wb.apply_for_break(1, "").await.unwrap();
+    wb.ready().await.unwrap();
+    wb.apply_for_break(2, "").await.unwrap();
+    wb.ready().await.unwrap();
+    // The four late pushes arrive one after another (300 ms each).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(rec.statuses(), vec![4, 3, 4, 3]);
+    // A call offered now is seen late, and answered.
+    rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    assert_eq!(wb.status_code().await.code, Status::InboundCall);
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_call_survives_a_short_agent_link_outage() {
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    let job = rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rec.wait_for("mediaConnected", |e| {
+        matches!(e, Event::MediaConnected { .. })
+    })
+    .await;
+    rec.clear();
+    // The agent link goes silent and polling fails: for about a second nothing of
+    // the agent's state reaches the workbench (less than the link timeout).
+    rig.admin(
+        &format!("/agents/{ALICE}/agent-link"),
+        json!({"action": "black-hole"}),
+    )
+    .await;
+    rig.admin(
+        "/faults/next-error",
+        json!({"action": "PollUserStatus", "count": 1000, "code": "ServiceUnavailable", "http_status": 503}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    rig.admin(
+        &format!("/agents/{ALICE}/agent-link"),
+        json!({"action": "restore"}),
+    )
+    .await;
+    rig.admin(
+        "/faults/next-error",
+        json!({"action": "PollUserStatus", "count": 0, "code": "x"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Nothing happened to the call: same status, no release, media not restarted.
+    assert!(rec.statuses().is_empty(), "{:?}", rec.hooks_and_codes());
+    assert!(
+        !rec.events()
+            .iter()
+            .any(|e| matches!(e, Event::CallRelease(_) | Event::LogOut { .. })),
+        "{:?}",
+        rec.hooks_and_codes()
+    );
+    assert_eq!(wb.status_code().await.code, Status::InboundCall);
+    assert!(
+        rig.calls().iter().any(|c| *c.job_id == *job),
+        "the call is up at the platform"
+    );
+    // And it is still the agent's to hold and hang up.
+    wb.call_hold().await.expect("hold after the outage");
+    wb.call_retrieve().await.unwrap();
+    wb.hang_up().await.unwrap();
+    rec.wait_status(Status::AfterCallWork).await;
+    assert_eq!(rec.statuses(), vec![12, 9, 5]);
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_sign_out_reason_of_the_platform_reaches_on_log_out_and_on_error_notify() {
+    let rig = Rig::start().await;
+    let (wb, rec) = rig.ready_agent(ALICE, rig.config().build().unwrap()).await;
+    for reason in SignOutReason::ALL {
+        rig.admin(
+            &format!("/agents/{ALICE}/kick"),
+            json!({"reason": reason.code()}),
+        )
+        .await;
+        rec.wait_for(
+            &format!("onLogOut({})", reason.code()),
+            |e| matches!(e, Event::LogOut { reason: r } if *r == reason),
+        )
+        .await;
+        // ccc-core's rule: a normal sign-out (AB_normal) is no error; every other
+        // reason is an onErrorNotify too, before or after the onLogOut.
+        let told = |rec: &common::Recorder| {
+            rec.events()
+                .iter()
+                .any(|e| matches!(e, Event::ErrorNotify(n) if n.code == ErrorCode::SignOut(reason)))
+        };
+        if reason == SignOutReason::AbNormal {
+            assert!(!told(&rec), "{:?}", rec.hooks_and_codes());
+        } else {
+            common::wait_until(&format!("onErrorNotify({})", reason.code()), || told(&rec)).await;
+        }
+        assert_eq!(wb.status_code().await.code, Status::Unregistered);
+        wb.register(None, "default").await.expect("register again");
+        rec.clear();
+    }
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn what_changed_during_an_outage_is_read_after_it() {
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    let job = rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rig.admin(
+        &format!("/agents/{ALICE}/agent-link"),
+        json!({"action": "black-hole"}),
+    )
+    .await;
+    rig.admin(
+        "/faults/next-error",
+        json!({"action": "PollUserStatus", "count": 1000, "code": "ServiceUnavailable", "http_status": 503}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The customer hangs up while nothing of it can reach the workbench... except
+    // its own phone's BYE: SIP is up. The status shows it once the state is read.
+    rig.customer_hangs_up(&job);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        wb.status_code().await.code,
+        Status::InboundCall,
+        "not guessed from the phone's BYE"
+    );
+    rig.admin(
+        &format!("/agents/{ALICE}/agent-link"),
+        json!({"action": "restore"}),
+    )
+    .await;
+    rig.admin(
+        "/faults/next-error",
+        json!({"action": "PollUserStatus", "count": 0, "code": "x"}),
+    )
+    .await;
+    rec.wait_status(Status::AfterCallWork).await;
+    assert_eq!(rig.platform_state(ALICE).as_deref(), Some("WORKING"));
+    wb.ready().await.unwrap();
+    wb.shutdown().await.unwrap();
 }

@@ -354,6 +354,19 @@ impl SipShell {
                 }
             }
         });
+        // Released while its media was made: no INVITE for a leg that is gone.
+        let gone = {
+            let mut reg = lock(&self.registry);
+            let gone = reg.legs.get(&leg).is_none_or(|l| l.cancelled);
+            if gone {
+                reg.legs.remove(&leg);
+            }
+            gone
+        };
+        if gone {
+            let _ = session.close().await;
+            return;
+        }
         let from = format!("\"{caller}\" <sip:{caller}@{}>", self.domain);
         let aor = format!("sip:{extension}@{}", self.domain);
         let invited = self.server.invite(aor, from, offer.into_bytes()).await;

@@ -44,6 +44,10 @@ pub(crate) struct Leg {
     pub(crate) recording: Option<PathBuf>,
     /// When the leg started, ms since the epoch (for fault reports).
     pub(crate) started_ms: i64,
+    /// This device hung it up; its end is on the way.
+    pub(crate) hanging_up: bool,
+    /// The SIP flow went down during the call (reported once).
+    pub(crate) flow_lost: bool,
     pub(crate) job_id: Option<Arc<str>>,
 }
 
@@ -62,6 +66,8 @@ pub(crate) struct MediaAnswer {
     /// A new session (first INVITE), or `None` for a re-INVITE of the existing one.
     session: Option<(MediaSession, MediaEvents)>,
     result: Result<String, MediaError>,
+    /// Why the call goes unrecorded although C12 asks for it.
+    recording_error: Option<String>,
 }
 
 /// A media session's offer (ICE restart).
@@ -74,6 +80,11 @@ pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Statuses of a connected call (whose leg a new INVITE must not replace).
+fn connected(status: Status) -> bool {
+    own_leg_status(status) && status != Status::Dialing
 }
 
 /// Statuses in which an arriving INVITE is the agent's own leg.
@@ -146,22 +157,43 @@ impl Driver {
             remote: leg.from.clone(),
             status,
         };
-        let audio = self.s.audio.0.audio(&info);
+        let factory = Arc::clone(&self.s.audio.0);
         let handle = leg.handle;
         self.spawn(async move {
             let offer = String::from_utf8_lossy(&offer).into_owned();
-            let (session, result) = match MediaSession::new(config, audio).await {
+            let mut config = config;
+            let mut recording_error = None;
+            if let Some(dir) = config
+                .recording
+                .as_deref()
+                .and_then(std::path::Path::parent)
+                && let Err(e) = tokio::fs::create_dir_all(dir).await
+            {
+                recording_error = Some(format!("{}: {e}", dir.display()));
+                config.recording = None;
+            }
+            let mut made = MediaSession::new(config.clone(), factory.audio(&info)).await;
+            if made.is_err() && config.recording.is_some() {
+                // A recording that cannot be written must not cost the call.
+                if let Err(e) = &made {
+                    recording_error = Some(e.to_string());
+                }
+                config.recording = None;
+                made = MediaSession::new(config, factory.audio(&info)).await;
+            }
+            let (session, result) = match made {
                 Ok((session, events)) => {
                     let result = session.answer(&offer).await;
                     (Some((session, events)), result)
                 }
                 Err(e) => (None, Err(e)),
             };
-            Done::MediaAnswer(MediaAnswer {
+            Done::MediaAnswer(Box::new(MediaAnswer {
                 handle,
                 session,
                 result,
-            })
+                recording_error,
+            }))
         });
     }
 
@@ -176,29 +208,59 @@ impl Driver {
             Some((true, _)) => self.start_answer(),
             Some((false, _)) => {}
             None => {
-                // No INVITE at this device (a desk phone, or not there yet): the
-                // platform answers; an INVITE that follows is then the agent's own leg.
-                let job = self.agent.call_context().and_then(|c| c.job_id.clone());
-                let Some(job) = job else {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(Err(Error::unavailable("answer", "no call rings")));
+                let off_site = self
+                    .agent
+                    .user_context()
+                    .and_then(|u| u.work_mode.as_ref())
+                    .is_some_and(|m| *m == ccc_core::model::WorkMode::OffSite);
+                if self.s.sip_device && !off_site {
+                    // This device is the agent's phone: the call is answered here, on
+                    // the platform's INVITE, which may come after the status showed
+                    // the ring. Answered through the platform instead, it would
+                    // connect the customer to no audio.
+                    if let Some((_, Some(earlier))) = self.invite_wait.take() {
+                        let _ = earlier.send(Err(Error::unavailable(
+                            "answer",
+                            "another answer() took over",
+                        )));
                     }
+                    let deadline = tokio::time::Instant::now() + self.s.method_timeout;
+                    self.invite_wait = Some((deadline, reply));
                     return;
-                };
-                let api = self.api.clone();
-                let device = self.s.device_id.clone();
-                let request = ccc_openapi::v2020::AnswerCall::new(api.instance(), job.to_string())
-                    .user_id(api.user())
-                    .device_id(device);
-                let mut done = OpDone::new("answer", reply);
-                done.until = Some(Until::Talking);
-                self.spawn(ops::act(api, request, done, ops::snapshot));
+                }
+                self.answer_through_platform(reply);
                 return;
             }
         }
         if let Some(reply) = reply {
             self.wait("answer", Until::Talking, reply, Output::Unit);
         }
+    }
+
+    /// `AnswerCall`: the platform answers the ringing call (without a SIP device: a
+    /// desk phone, the mobile); an INVITE that follows is then the agent's own leg.
+    pub(super) fn answer_through_platform(&mut self, reply: Option<Reply>) {
+        if self.agent.status() != Status::Ringing {
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(Error::unavailable("answer", "no call rings")));
+            }
+            return;
+        }
+        let job = self.agent.call_context().and_then(|c| c.job_id.clone());
+        let Some(job) = job else {
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(Error::unavailable("answer", "no call rings")));
+            }
+            return;
+        };
+        let api = self.api.clone();
+        let device = self.s.device_id.clone();
+        let request = ccc_openapi::v2020::AnswerCall::new(api.instance(), job.to_string())
+            .user_id(api.user())
+            .device_id(device);
+        let mut done = OpDone::new("answer", reply);
+        done.until = Some(Until::Talking);
+        self.spawn(ops::act(api, request, done, ops::snapshot));
     }
 
     /// Answers `reply` once `until` holds (or at once if it does).
@@ -220,6 +282,33 @@ impl Driver {
             reply,
             result: Some(output),
         });
+    }
+
+    /// A leg this device answered, of a call the status shows over (its BYE not here
+    /// yet, or never sent): hung up here, so that it keeps no later call out.
+    pub(super) async fn end_stale_leg(&mut self) {
+        let status = self.agent.status();
+        if own_leg_status(status) || status == Status::Ringing {
+            return;
+        }
+        let Some(s) = &mut self.session else { return };
+        if s.own_dials > 0 {
+            // A dialing request in flight: its leg may be here before its status.
+            return;
+        }
+        let Some(leg) = s
+            .leg
+            .as_mut()
+            .filter(|l| (l.answering || l.media.is_some()) && !l.hanging_up)
+        else {
+            return;
+        };
+        leg.hanging_up = true;
+        let handle = leg.handle;
+        if let Some(sip) = &s.sip {
+            tracing::debug!(user = %self.s.user_id, %status, "hanging up a leg of a call that is over");
+            let _ = tokio::time::timeout(SIP_COMMAND, sip.hang_up(handle)).await;
+        }
     }
 
     /// A status change may make a pending INVITE the agent's own leg.
@@ -246,25 +335,29 @@ impl Driver {
         };
         match event {
             ClientEvent::Link(SipLinkEvent::Connected { local, .. }) => {
-                let first = self.session.as_mut().is_some_and(|s| {
+                if let Some(s) = &mut self.session {
                     s.sip_local = Some(local);
-                    !std::mem::replace(&mut s.device_reported, true)
-                });
-                if first {
-                    self.spawn(ops::add_device(
-                        self.api.clone(),
-                        self.s.browser_version.clone(),
-                        local,
-                    ));
+                    s.device_local.get_or_insert(local);
                 }
+                self.report_device();
                 self.publish_view();
             }
             ClientEvent::Link(SipLinkEvent::Disconnected(why)) => {
                 tracing::info!(user = %self.s.user_id, ?why, "SIP link down");
+                let mut in_call = None;
                 if let Some(s) = &mut self.session {
                     s.sip_registered = false;
+                    // The call's dialog lives on this flow: it is gone with it.
+                    if let Some(leg) = s.leg.as_mut().filter(|l| l.media.is_some())
+                        && !std::mem::replace(&mut leg.flow_lost, true)
+                    {
+                        in_call = Some(leg.started_ms);
+                    }
                 }
                 self.feed([Input::LinkDown(ccc_core::Link::Sip)]);
+                if let Some(started) = in_call {
+                    self.call_lost_with_the_flow(started);
+                }
             }
             ClientEvent::Link(_) => {}
             ClientEvent::Ua(event) => self.ua_event(event).await,
@@ -278,7 +371,8 @@ impl Driver {
                 if let Some(s) = &mut self.session {
                     s.sip_registered = true;
                 }
-                self.feed([Input::SipRegistered, Input::LinkUp(ccc_core::Link::Sip)]);
+                self.feed([Input::LinkUp(ccc_core::Link::Sip)]);
+                self.registered();
                 self.try_sign_in();
             }
             UaEvent::RegistrationFailed(e) => {
@@ -342,13 +436,37 @@ impl Driver {
     }
 
     async fn incoming(&mut self, call: CallHandle, from: String, sdp: Vec<u8>) {
+        let status = self.agent.status();
         let Some(s) = &mut self.session else { return };
         let Some(sip) = &s.sip else { return };
-        if s.leg.is_some() {
-            // One call per device: the platform's legs of one call reuse it.
-            let _ = tokio::time::timeout(SIP_COMMAND, sip.reject(call, 486, "Busy Here")).await;
-            return;
+        let mut carry_answer = false;
+        if let Some(leg) = &s.leg {
+            let live = (leg.answering || leg.media.is_some()) && !leg.hanging_up;
+            if live && connected(status) {
+                // One call per device: the platform's legs of one call reuse it.
+                let _ = tokio::time::timeout(SIP_COMMAND, sip.reject(call, 486, "Busy Here")).await;
+                return;
+            }
+            // The platform offers a new leg while this device still holds one of a
+            // call it has let go (its BYE or CANCEL not here yet, or an INVITE that
+            // came after its call ended): the old one must not keep the new one out.
+            // An answer begun for the ringing call goes on with the new leg.
+            carry_answer = live && status == Status::Ringing;
+            if let Some(old) = s.leg.take() {
+                let _ = tokio::time::timeout(SIP_COMMAND, async {
+                    if live {
+                        sip.hang_up(old.handle).await
+                    } else {
+                        sip.reject(old.handle, 480, "Temporarily Unavailable").await
+                    }
+                })
+                .await;
+                tokio::spawn(old.close());
+            }
+            self.feed([Input::SipCallEnded]);
         }
+        let Some(s) = &mut self.session else { return };
+        let Some(sip) = &s.sip else { return };
         let _ = tokio::time::timeout(SIP_COMMAND, sip.ringing(call)).await;
         s.leg = Some(Leg {
             handle: call,
@@ -360,8 +478,29 @@ impl Driver {
             recording: None,
             started_ms: now_ms(),
             job_id: None,
+            hanging_up: false,
+            flow_lost: false,
         });
         self.feed([Input::SipIncoming]);
+        if carry_answer {
+            self.start_answer();
+            return;
+        }
+        if let Some((deadline, reply)) = self.invite_wait.take() {
+            // `answer()` was waiting for this INVITE: it settles when the call is
+            // connected, within the time it had.
+            self.start_answer();
+            if let Some(reply) = reply {
+                self.waiters.push(super::Waiter {
+                    method: "answer",
+                    until: Until::Talking,
+                    deadline,
+                    reply,
+                    result: Some(Output::Unit),
+                });
+            }
+            return;
+        }
         let status = self.agent.status();
         self.leg_status_changed(status);
     }
@@ -379,11 +518,12 @@ impl Driver {
         self.spawn(async move {
             let sdp = String::from_utf8_lossy(&sdp).into_owned();
             let result = media.answer(&sdp).await;
-            Done::MediaAnswer(MediaAnswer {
+            Done::MediaAnswer(Box::new(MediaAnswer {
                 handle: call,
                 session: None,
                 result,
-            })
+                recording_error: None,
+            }))
         });
     }
 
@@ -392,7 +532,21 @@ impl Driver {
             handle,
             session,
             result,
+            recording_error,
         } = answer;
+        if let Some(message) = recording_error {
+            if let Some(leg) = self
+                .session
+                .as_mut()
+                .and_then(|s| s.leg.as_mut())
+                .filter(|l| l.handle == handle)
+            {
+                leg.recording = None;
+            }
+            self.feed([Input::Error(recording_failed(format!(
+                "the call is not recorded: {message}"
+            )))]);
+        }
         let user = self.s.user_id.clone();
         let Some(s) = &mut self.session else {
             if let Some((media, _)) = session {
@@ -513,6 +667,9 @@ impl Driver {
             }
             MediaEvent::RecordingFailed { message } => {
                 tracing::warn!(%message, "recording failed");
+                self.feed([Input::Error(recording_failed(format!(
+                    "the recording stopped: {message}"
+                )))]);
             }
             MediaEvent::Quality(alert) => {
                 tracing::info!(?alert, "call quality");
@@ -527,24 +684,32 @@ impl Driver {
             return;
         }
         let Some(leg) = s.leg.take() else { return };
-        let flow_lost = reason == EndReason::FlowLost && leg.media.is_some();
+        let flow_lost = reason == EndReason::FlowLost && leg.media.is_some() && !leg.flow_lost;
         let recording = leg.recording.clone().filter(|_| leg.media.is_some());
-        let job = leg.job_id.clone();
         let started = leg.started_ms;
         tokio::spawn(leg.close());
         self.feed([Input::SipCallEnded]);
         if flow_lost {
-            let notify = ErrorNotify::new(
-                "call",
-                ErrorCode::NetworkError,
-                "the SIP link went down during the call; the call was released",
-            );
-            self.feed([Input::Error(notify)]);
-            self.report_fault_since("the SIP link went down during the call".to_owned(), started);
+            self.call_lost_with_the_flow(started);
         }
         if let Some(path) = recording {
-            self.spawn(ops::upload_recording(self.api.clone(), path, job));
+            self.spawn(ops::upload_recording(self.api.clone(), path));
         }
+    }
+
+    /// The SIP flow went down during a call: the call cannot go on (its dialog lived on
+    /// the flow); `onErrorNotify` says so and the platform gets a fault report.
+    fn call_lost_with_the_flow(&mut self, started_ms: i64) {
+        let notify = ErrorNotify::new(
+            "call",
+            ErrorCode::NetworkError,
+            "the SIP link went down during the call; the call was released",
+        );
+        self.feed([Input::Error(notify)]);
+        self.report_fault_since(
+            "the SIP link went down during the call".to_owned(),
+            started_ms,
+        );
     }
 
     /// Reports a fault of this device (A21 `CreateFault`).
@@ -575,6 +740,15 @@ impl Driver {
             self.s.browser_version.clone(),
         ));
     }
+}
+
+/// C12's operation error: the agent-side recording could not be made.
+fn recording_failed(message: String) -> ErrorNotify {
+    ErrorNotify::new(
+        "enableRecord",
+        ErrorCode::Other("RecordingFailed".into()),
+        message,
+    )
 }
 
 /// Digits of a SIP INFO: `application/dtmf-relay` (`Signal=5`) or `application/dtmf`.

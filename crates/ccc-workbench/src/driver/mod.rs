@@ -38,7 +38,7 @@ use crate::event::{Event, RegisterInfo};
 use crate::types::StatusCode;
 use command::{Command, Output, Reply, Until};
 use leg::Leg;
-use session::{Access, Login, Number, Prepared, Token, View};
+use session::{Access, Data, Login, Number, Prepared, Token, View};
 
 /// A job: requests in flight, whose outcome comes back to the driver.
 type Job = Pin<Box<dyn std::future::Future<Output = Done> + Send>>;
@@ -52,8 +52,10 @@ pub(crate) enum Done {
         result: Result<Box<Prepared>, Error>,
         reply: Reply,
     },
+    /// `register`'s second step, gathered beside the links.
+    Data(Result<Box<Data>, Error>),
     /// A call leg's media answered an offer (first INVITE or re-INVITE).
-    MediaAnswer(leg::MediaAnswer),
+    MediaAnswer(Box<leg::MediaAnswer>),
     /// A call leg's media made an offer (ICE restart).
     MediaOffer(leg::MediaOffer),
     /// `RefreshToken` came back.
@@ -126,6 +128,8 @@ struct Waiter {
 struct Registering {
     reply: Option<Reply>,
     deadline: Instant,
+    /// The skill groups asked for (`None`: all of the agent's), until gathered.
+    groups: Option<Vec<LoginSkillGroup>>,
     signing_in: bool,
     /// `SignInGroup` answered: from here the state is the sign-in's and what follows.
     signed_in: bool,
@@ -146,8 +150,14 @@ pub(crate) struct Session {
     pub(crate) leg: Option<Leg>,
     pub(crate) sip_registered: bool,
     pub(crate) link_up: bool,
+    /// `register`'s second step is in (groups, numbers, access points): the sign-in
+    /// may go, and `onRegister` has what it reports.
+    pub(crate) data_ready: bool,
     pub(crate) agent_device_id: Option<i64>,
     pub(crate) device_reported: bool,
+    /// This end's address on the device's link (SIP, or the agent link without a SIP
+    /// device), for the device record.
+    pub(crate) device_local: Option<std::net::SocketAddr>,
     pub(crate) sip_local: Option<std::net::SocketAddr>,
     pub(crate) next_refresh: Instant,
     pub(crate) refreshing: bool,
@@ -158,10 +168,17 @@ pub(crate) struct Session {
     pub(crate) last_customer: Option<Arc<str>>,
     pub(crate) last_inbound: bool,
     /// Held for as long as the session lives: the machine-wide lock and the control
-    /// socket (dropped with the session).
+    /// socket (released as soon as the session ends, before its links have closed).
     #[cfg(unix)]
-    #[expect(dead_code, reason = "held for its Drop")]
     pub(crate) local: Option<(crate::local::LocalLock, Option<crate::local::ControlServer>)>,
+}
+
+impl Session {
+    /// Lets go of the machine-wide lock and the control socket.
+    fn release_local(&mut self) {
+        #[cfg(unix)]
+        drop(self.local.take());
+    }
 }
 
 /// One step of the loop.
@@ -197,6 +214,9 @@ pub(crate) struct Driver {
     /// The ring timeout's break code, once this device refused the call: taken when
     /// the platform shows the call gone.
     break_after_refusal: Option<&'static str>,
+    /// `answer()` before the platform's INVITE reached this device: until when it is
+    /// awaited (then the platform answers), and the method's reply.
+    invite_wait: Option<(Instant, Option<Reply>)>,
 }
 
 /// How long after the ring timeout the workbench acts in the platform's place.
@@ -237,6 +257,7 @@ impl Driver {
             order: order::Order::default(),
             ring_backstop: None,
             break_after_refusal: None,
+            invite_wait: None,
         };
         tokio::spawn(driver.run());
         Handle {
@@ -253,6 +274,7 @@ impl Driver {
     async fn run(mut self) {
         loop {
             self.pump();
+            self.end_stale_leg().await;
             if let Some(reply) = &mut self.stopping
                 && self.session.is_none()
                 && self.jobs.is_empty()
@@ -328,6 +350,7 @@ impl Driver {
             .map(|s| s.next_refresh);
         let order = self.order.deadline().map(Instant::from_std);
         let backstop = self.ring_backstop.map(|(at, _)| at);
+        let invite = self.invite_wait.as_ref().map(|(at, _)| *at);
         machine
             .into_iter()
             .chain(waiters)
@@ -335,6 +358,7 @@ impl Driver {
             .chain(refresh)
             .chain(order)
             .chain(backstop)
+            .chain(invite)
             .min()
     }
 
@@ -415,6 +439,19 @@ impl Driver {
 
     /// What a status change means for the driver: waiters, the call leg, the session.
     fn status_changed(&mut self, before: Status, now: Status) {
+        if before == Status::Ringing
+            && now != Status::Ringing
+            && let Some((_, Some(reply))) = self.invite_wait.take()
+        {
+            let _ = reply.send(if Until::Talking.reached(now) {
+                Ok(Output::Unit)
+            } else {
+                Err(Error::unavailable(
+                    "answer",
+                    format!("the call stopped ringing before it was answered (status {now})"),
+                ))
+            });
+        }
         if before == Status::Ringing {
             self.ring_backstop = None;
             if let Some(code) = self.break_after_refusal.take() {
@@ -430,6 +467,12 @@ impl Driver {
         for waiter in self.waiters.drain(..) {
             if waiter.until.reached(now) {
                 let _ = waiter.reply.send(Ok(waiter.result.unwrap_or(Output::Unit)));
+            } else if waiter.until == Until::Talking && before == Status::Ringing {
+                // The call that rang is gone (hung up, timed out, taken elsewhere).
+                let _ = waiter.reply.send(Err(Error::unavailable(
+                    waiter.method,
+                    format!("the call stopped ringing before it was connected (status {now})"),
+                )));
             } else if matches!(now, Status::Unregistered | Status::SignedOut)
                 && waiter.until != Until::Ready
                 || now == Status::Unregistered
@@ -523,7 +566,14 @@ impl Driver {
     fn action(&mut self, action: Action) {
         match action {
             Action::GoReady if self.session.is_some() => {
-                self.spawn(ops::ready_job(self.api.clone(), &self.s, None, "ready"));
+                let outbound_only = self.outbound_only();
+                self.spawn(ops::ready_job(
+                    self.api.clone(),
+                    &self.s,
+                    outbound_only,
+                    None,
+                    "ready",
+                ));
             }
             Action::Answer { .. } => self.answer_now(None),
             Action::TakeBreak { code } => {
@@ -587,6 +637,7 @@ impl Driver {
         self.registering = Some(Registering {
             reply: None,
             deadline: Instant::now() + self.s.register_timeout,
+            groups,
             signing_in: false,
             signed_in: false,
         });
@@ -596,7 +647,7 @@ impl Driver {
         let api = self.api.clone();
         let s = Arc::clone(&self.s);
         self.spawn(async move {
-            let result = ops::prepare_register(api, s, groups, access_point).await;
+            let result = ops::prepare_register(api, s, access_point).await;
             Done::Prepared { result, reply }
         });
     }
@@ -643,7 +694,8 @@ impl Driver {
     fn end_session(&mut self) {
         self.registering = None;
         self.order.clear();
-        if let Some(session) = self.session.take() {
+        if let Some(mut session) = self.session.take() {
+            session.release_local();
             let api = self.api.clone();
             tokio::spawn(async move { close_session(session, &api).await });
         }
@@ -655,7 +707,8 @@ impl Driver {
         match done {
             Done::Op(op) => self.op_done(op).await,
             Done::Prepared { result, reply } => self.prepared(result, reply),
-            Done::MediaAnswer(answer) => self.media_answered(answer).await,
+            Done::Data(result) => self.gathered(result),
+            Done::MediaAnswer(answer) => self.media_answered(*answer).await,
             Done::MediaOffer(offer) => self.media_offered(offer).await,
             Done::Token(result) => {
                 let every = self.s.token_refresh;
@@ -769,13 +822,69 @@ impl Driver {
         self.end_session();
     }
 
+    /// `register`'s second step came back: the session has its groups, numbers and
+    /// access points; `onRegister` and the sign-in may follow.
+    fn gathered(&mut self, result: Result<Box<Data>, Error>) {
+        if self.registering.is_none() || self.session.is_none() {
+            return;
+        }
+        let data = match result {
+            Ok(data) => *data,
+            Err(e) => {
+                self.register_failed(e);
+                return;
+            }
+        };
+        let Some(s) = &mut self.session else { return };
+        let Data {
+            groups,
+            numbers,
+            access,
+        } = data;
+        let mut info = (*s.info).clone();
+        info.skill_groups.clone_from(&groups);
+        s.info = Arc::new(info);
+        s.groups = Arc::new(groups);
+        s.numbers = Arc::new(numbers);
+        s.access = Arc::new(access);
+        s.data_ready = true;
+        let registered = s.sip_registered;
+        self.publish_view();
+        if registered {
+            self.feed([Input::SipRegistered]);
+        }
+        self.try_sign_in();
+    }
+
+    /// A22: the device record with this end's address, once its first link is up.
+    pub(super) fn report_device(&mut self) {
+        let Some(s) = &mut self.session else { return };
+        let Some(local) = s.device_local.filter(|_| !s.device_reported) else {
+            return;
+        };
+        s.device_reported = true;
+        self.spawn(ops::add_device(
+            self.api.clone(),
+            self.s.browser_version.clone(),
+            local,
+        ));
+    }
+
+    /// The device is registered (SIP, or the agent link without a SIP device):
+    /// `onRegister`, once `register` has gathered what it reports.
+    pub(super) fn registered(&mut self) {
+        if self.session.as_ref().is_some_and(|s| s.data_ready) {
+            self.feed([Input::SipRegistered]);
+        }
+    }
+
     /// Once SIP is registered and the agent link is up, sign in.
     fn try_sign_in(&mut self) {
         let (Some(r), Some(s)) = (&mut self.registering, &self.session) else {
             return;
         };
         let sip_ready = s.sip_registered || !self.s.sip_device;
-        if r.signing_in || !sip_ready || !s.link_up {
+        if r.signing_in || !sip_ready || !s.link_up || !s.data_ready {
             return;
         }
         r.signing_in = true;
@@ -796,6 +905,18 @@ impl Driver {
         self.agent.handle_timeout(now.into_std());
         if let Some((_, code)) = self.ring_backstop.take_if(|(at, _)| *at <= now) {
             self.ring_timed_out(code).await;
+        }
+        if let Some((_, Some(reply))) = self.invite_wait.take_if(|(at, _)| *at <= now) {
+            // No INVITE reached this device: the call still rings at the platform.
+            let registered = self.session.as_ref().is_some_and(|s| s.sip_registered);
+            let _ = reply.send(Err(Error::unavailable(
+                "answer",
+                format!(
+                    "the call's INVITE did not reach this device within {:?} (its SIP link {}); the call still rings",
+                    self.s.method_timeout,
+                    if registered { "is registered" } else { "is down" }
+                ),
+            )));
         }
         match self.order.expire(now.into_std()) {
             order::Release::Apply(snapshot) => self.feed([Input::Snapshot(*snapshot)]),
@@ -914,16 +1035,10 @@ impl Driver {
                 tracing::debug!(user = %self.s.user_id, push, "agent link up");
                 if let Some(local) = local
                     && !self.s.sip_device
-                    && self
-                        .session
-                        .as_mut()
-                        .is_some_and(|s| !std::mem::replace(&mut s.device_reported, true))
+                    && let Some(s) = &mut self.session
                 {
-                    self.spawn(ops::add_device(
-                        self.api.clone(),
-                        self.s.browser_version.clone(),
-                        local,
-                    ));
+                    s.device_local.get_or_insert(local);
+                    self.report_device();
                 }
                 let first = self
                     .session
@@ -935,7 +1050,7 @@ impl Driver {
                     if let Some(s) = &mut self.session {
                         s.sip_registered = true;
                     }
-                    self.feed([Input::SipRegistered]);
+                    self.registered();
                 }
                 self.try_sign_in();
             }
@@ -978,8 +1093,10 @@ impl Driver {
 }
 
 /// Releases a session: hang up the leg, unregister SIP, close the agent link, mark
-/// the device logged out. Bounded.
+/// the device logged out. Bounded. The machine-wide lock goes first, so that
+/// `register` may follow at once.
 async fn close_session(mut session: Session, api: &Api) {
+    session.release_local();
     if let Some(leg) = session.leg.take() {
         leg.close().await;
     }

@@ -65,15 +65,21 @@ where
     Done::Op(done.outcome(outcome))
 }
 
+/// `ReadyForService`, keeping outbound-only (M29) as the platform has it: the action
+/// without `OutboundScenario` would turn it off.
 pub(super) fn ready_job(
     api: Api,
     s: &Settings,
+    outbound_only: bool,
     reply: Option<Reply>,
     method: &'static str,
 ) -> impl Future<Output = Done> + Send + 'static {
-    let request = v2020::ReadyForService::new(api.instance())
+    let mut request = v2020::ReadyForService::new(api.instance())
         .user_id(api.user())
         .device_id(s.device_id.clone());
+    if outbound_only {
+        request = request.outbound_scenario(true);
+    }
     act(api, request, OpDone::new(method, reply), user_context)
 }
 
@@ -186,28 +192,15 @@ async fn ram_id(api: &Api, extension: &str) -> Result<String, ErrorNotify> {
 
 // ----- register -----
 
-/// `register`'s first step: the machine-wide lock, then the start-up requests.
+/// `register`'s first step: the machine-wide lock, then what the links need.
 pub(super) async fn prepare_register(
     api: Api,
     s: Arc<Settings>,
-    groups: Option<Vec<ccc_core::helpers::LoginSkillGroup>>,
     access_point: String,
 ) -> Result<Box<Prepared>, Error> {
     #[cfg(unix)]
     let local = lock(&s).await?;
-    let mut prepared = super::session::prepare(api, groups, s.sip_device).await?;
-    if access_point != "default" && prepared.access.urls(&access_point).is_none() {
-        let known: Vec<&str> = prepared
-            .access
-            .points
-            .iter()
-            .map(|p| p.region.as_str())
-            .collect();
-        return Err(Error::unavailable(
-            "register",
-            format!("no access point {access_point:?}; GetTurnServerList lists {known:?}"),
-        ));
-    }
+    let mut prepared = super::session::prepare(&api, s.sip_device).await?;
     prepared.access_point = access_point;
     #[cfg(unix)]
     {
@@ -280,14 +273,20 @@ impl Driver {
         let Prepared {
             login,
             token,
-            groups,
-            numbers,
-            access,
             platform_config,
             access_point,
             #[cfg(unix)]
             local,
         } = prepared;
+        // The second step, beside the links: groups, numbers, access points.
+        let chosen = self.registering.as_mut().and_then(|r| r.groups.take());
+        let api = self.api.clone();
+        let user_name = login.user_name.clone();
+        let asked = access_point.clone();
+        self.spawn(async move {
+            let data = super::session::gather(&api, chosen, user_name, &asked).await;
+            Done::Data(data.map(Box::new))
+        });
         let info = Arc::new(RegisterInfo {
             user_id: self.s.user_id.clone(),
             instance_id: self.s.config.instance_id().to_owned(),
@@ -300,7 +299,8 @@ impl Driver {
             agent_server_url: login.agent_server_url.clone(),
             device_id: self.s.device_id.clone(),
             access_point: access_point.clone(),
-            skill_groups: groups.clone(),
+            // Filled in with the second step, before `onRegister`.
+            skill_groups: Vec::new(),
             platform_config,
         });
         let (token_tx, token_rx) = watch::channel(token.clone());
@@ -331,9 +331,9 @@ impl Driver {
         self.session = Some(Session {
             login: Arc::new(login),
             token: token_tx,
-            groups: Arc::new(groups),
-            numbers: Arc::new(numbers),
-            access: Arc::new(access),
+            groups: Arc::new(Vec::new()),
+            numbers: Arc::new(Vec::new()),
+            access: Arc::new(super::session::Access::default()),
             access_point,
             info,
             sip,
@@ -342,8 +342,10 @@ impl Driver {
             leg: None,
             sip_registered: false,
             link_up: false,
+            data_ready: false,
             agent_device_id: None,
             device_reported: false,
+            device_local: None,
             sip_local: None,
             next_refresh: tokio::time::Instant::now() + self.s.token_refresh,
             refreshing: false,
@@ -362,6 +364,7 @@ impl Driver {
             self.registering = Some(Registering {
                 reply: None,
                 deadline: tokio::time::Instant::now() + self.s.register_timeout,
+                groups: None,
                 signing_in: false,
                 signed_in: false,
             });
@@ -450,7 +453,10 @@ impl Driver {
                     user_context,
                 ));
             }
-            Op::Ready => self.spawn(ready_job(api, &self.s, Some(reply), method)),
+            Op::Ready => {
+                let outbound_only = self.outbound_only();
+                self.spawn(ready_job(api, &self.s, outbound_only, Some(reply), method));
+            }
             Op::Break { code } => self.spawn(break_job(api, &self.s, code, Some(reply))),
             Op::HangUp => {
                 let job = need!(reply, call.job(method));
@@ -841,6 +847,14 @@ impl Driver {
         }
     }
 
+    /// Whether the platform has the agent outbound-only (M29).
+    pub(super) fn outbound_only(&self) -> bool {
+        self.agent
+            .user_context()
+            .and_then(|u| u.outbound_scenario)
+            .unwrap_or(false)
+    }
+
     fn own_dial(&mut self) {
         if let Some(s) = &mut self.session {
             s.own_dials += 1;
@@ -1073,8 +1087,14 @@ async fn dial(
         .caller(caller.clone())
         .user_id(api.user())
         .device_id(ctx.device.clone());
-    if encrypted {
-        make = make.masked_callee(ccc_core::helpers::mask_phone_number(&callee));
+    match (
+        request.masked_callee.filter(|m| !m.trim().is_empty()),
+        encrypted,
+    ) {
+        (Some(masked), _) => make = make.masked_callee(masked),
+        // A ciphertext has no digits to keep: the agent sees none.
+        (None, true) => make = make.masked_callee("****"),
+        (None, false) => {}
     }
     let answer = api.send(make).await.map_err(Error::Operation)?;
     let job_id = job_of(answer.data.as_ref());
@@ -1083,9 +1103,9 @@ async fn dial(
         // A19: the privacy call's record names the contact.
         if let Err(e) = api
             .send(v2017::ModifyPrivacyNumberCallDetail::new(
+                api.instance(),
                 call_id,
                 job.to_string(),
-                api.instance(),
             ))
             .await
         {
@@ -1315,18 +1335,23 @@ pub(super) async fn create_fault(
     Done::Nothing
 }
 
-/// C12: upload an agent-side recording through A20 `GetRecordOssUploadParam`.
-pub(super) async fn upload_recording(api: Api, path: PathBuf, job: Option<Arc<str>>) -> Done {
+/// C12: upload an agent-side recording through A20 `GetRecordOssUploadParam`. The file
+/// is removed once uploaded; a failed upload keeps it and says where it is.
+pub(super) async fn upload_recording(api: Api, path: PathBuf) -> Done {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let result = crate::records::upload(&api, &path, &name, job.as_deref()).await;
     let mut done = OpDone::new("enableRecord", None);
-    if let Err(e) = result {
-        done.feed.push(Input::Error(e));
+    match crate::records::upload(&api, &path, &name).await {
+        Ok(()) => {
+            let _ = tokio::fs::remove_file(&path).await;
+        }
+        Err(mut e) => {
+            e.msg = format!("{}; the recording is kept at {}", e.msg, path.display()).into();
+            done.feed.push(Input::Error(e));
+        }
     }
-    let _ = tokio::fs::remove_file(&path).await;
     Done::Op(done)
 }
 

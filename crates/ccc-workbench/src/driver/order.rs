@@ -8,24 +8,31 @@
 //! comes, such a late push undoes the answer (signing in shows 2, ready 3, then the late
 //! push of the sign-in shows 2 again).
 //!
-//! So after such an answer the driver expects the push that confirms it:
-//! - a push that says what the answer said confirms it, and is applied;
-//! - a push that says something else is held back (only the newest): it is older than
-//!   the answer, unless no confirming push ever comes;
-//! - an answer that a held-back push already says was confirmed early: nothing more
-//!   is expected, and that push is applied after the answer (the machine learns its
-//!   `ContextId`, so an older push still on its way is ignored: the first frame of the
-//!   agent link can follow the answer of the `PollUserStatus` made when it arrived);
-//! - after [`WINDOW`] without confirmation the held-back push is applied, or, with none,
-//!   the driver reads the state (`PollUserStatus`) rather than guess;
+//! So every such answer leaves an expectation: the push that confirms it. They queue
+//! in the order the answers came (each change is pushed once, in the same order):
+//! - a push that says what a queued answer said confirms it and every older one (the
+//!   pushes come in order: the older ones' pushes are behind it); it is applied only
+//!   when no newer answer waits, since then it is the newest state (break, ready,
+//!   break, ready answered before their pushes show 4 3 4 3 once);
+//! - a push that confirms nothing is held back (only the newest): it is older than
+//!   the answers that wait, unless their pushes never come; once they are all
+//!   confirmed, a held push (older than the last confirmation) is dropped;
+//! - an answer that the held-back push already says was confirmed early, and so was
+//!   everything before it: nothing more is expected, and that push is applied after
+//!   the answer (the machine learns its `ContextId`, so an older push still on its way
+//!   is ignored: the first frame of the agent link can follow the answer of the
+//!   `PollUserStatus` made when it arrived);
 //! - an answer whose push was already applied, and followed by a newer push, is stale
 //!   and not applied: going ready with a call in the queue, the platform pushes ready
 //!   and at once the ringing of the queued call, both before the answer; applied, the
-//!   answer would end the ringing (6, 3, then 6 again).
+//!   answer would end the ringing (6, 3, then 6 again);
+//! - after [`WINDOW`] without the last answer confirmed, the held-back push is
+//!   applied, or, with none, the driver reads the state (`PollUserStatus`) rather than
+//!   guess.
 //!
 //! While `register` waits for its sign-in, every push is held back the same way (they
 //! describe the state the sign-in replaces). Answers that carry an id (the call
-//! actions') are ordered by the machine itself and end any expectation.
+//! actions') are ordered by the machine itself and end every expectation.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -101,37 +108,25 @@ pub(crate) enum Answer {
     Stale,
 }
 
-/// What the driver waits for.
-#[derive(Debug)]
-enum Waiting {
-    /// Nothing: pushes apply as they come.
-    Nothing,
-    /// `register`'s sign-in: every push is held back.
-    SignIn,
-    /// The push that confirms an answer, until the deadline.
-    Confirmation(Expected, Instant),
-}
+/// The most answers awaiting their push at once (more only come from a program
+/// firing state methods in a loop; the oldest expectations are dropped first).
+const MAX_EXPECTED: usize = 16;
 
-/// The expectation of the last state answer, and the newest push held back.
-#[derive(Debug)]
+/// The expectations of the state answers, the newest push held back, and what the
+/// pushes applied lately said.
+#[derive(Debug, Default)]
 pub(crate) struct Order {
-    waiting: Waiting,
+    /// `register`'s sign-in is awaited: every push is held back.
+    sign_in: bool,
+    /// The answers awaiting their push, oldest first.
+    expected: VecDeque<Expected>,
+    /// When the last answer stops waiting.
+    until: Option<Instant>,
     held: Option<Box<AgentSnapshot>>,
     /// What the pushes applied lately said, oldest first, with when.
     applied: VecDeque<(Expected, Instant)>,
     /// The newest `ContextId` applied.
     newest_id: Option<i64>,
-}
-
-impl Default for Order {
-    fn default() -> Self {
-        Self {
-            waiting: Waiting::Nothing,
-            held: None,
-            applied: VecDeque::with_capacity(APPLIED),
-            newest_id: None,
-        }
-    }
 }
 
 /// What the driver does with the machine after a step of [`Order`].
@@ -148,21 +143,21 @@ pub(crate) enum Release {
 impl Order {
     /// `register` starts: hold every push until the sign-in answers.
     pub(crate) fn hold_for_sign_in(&mut self) {
-        self.waiting = Waiting::SignIn;
-        self.held = None;
-        self.applied.clear();
-        self.newest_id = None;
+        self.clear();
+        self.sign_in = true;
     }
 
     /// `register` is over without its sign-in (failed, shut down): back to normal.
     pub(crate) fn clear(&mut self) {
-        self.waiting = Waiting::Nothing;
+        self.sign_in = false;
+        self.expected.clear();
+        self.until = None;
         self.held = None;
         self.applied.clear();
         self.newest_id = None;
     }
 
-    /// A state answer came: expect its push, unless a held-back one already says
+    /// A state answer came: expect its push, unless the held-back one already says
     /// the same, or it changes nothing; [`Answer::Stale`] when its push was applied
     /// already and a newer one followed.
     pub(crate) fn answered_user(
@@ -172,40 +167,47 @@ impl Order {
         now: Instant,
     ) -> Answer {
         let expected = Expected::of(answer);
+        let sign_in = std::mem::take(&mut self.sign_in);
         if let Some(held) = self.held.take().filter(|h| expected.matches_snapshot(h)) {
-            // Its push came first: confirmed.
-            self.waiting = Waiting::Nothing;
+            // Its push came first: confirmed, and so is everything older.
+            self.expected.clear();
+            self.until = None;
             self.record(&held, now);
             return Answer::Confirmed(held);
         }
         self.applied
             .retain(|(_, at)| now.saturating_duration_since(*at) < WINDOW);
         let confirmed_at = self.applied.iter().rposition(|(e, _)| expected.covers(e));
-        if confirmed_at.is_some_and(|i| i + 1 < self.applied.len())
-            && !matches!(self.waiting, Waiting::SignIn)
+        if !sign_in
+            && self.expected.is_empty()
+            && confirmed_at.is_some_and(|i| i + 1 < self.applied.len())
         {
             // Its push came first and was applied, then a newer one.
-            self.waiting = Waiting::Nothing;
             return Answer::Stale;
         }
         let no_change = current.is_some_and(|c| expected.matches(c) && Expected::of(c) == expected);
-        self.waiting = if no_change && !matches!(self.waiting, Waiting::SignIn) {
-            Waiting::Nothing
-        } else {
-            Waiting::Confirmation(expected, now + WINDOW)
-        };
+        if no_change && !sign_in && self.expected.is_empty() {
+            return Answer::Apply;
+        }
+        if self.expected.len() == MAX_EXPECTED {
+            self.expected.pop_front();
+        }
+        self.expected.push_back(expected);
+        self.until = Some(now + WINDOW);
         Answer::Apply
     }
 
     /// An answer with an id was fed: the machine orders by id from here.
     pub(crate) fn answered_snapshot(&mut self) {
-        if !matches!(self.waiting, Waiting::SignIn) {
-            self.waiting = Waiting::Nothing;
+        if !self.sign_in {
+            self.expected.clear();
+            self.until = None;
             self.held = None;
         }
     }
 
-    /// Whether an agent-link snapshot is to be applied now (else it is held back).
+    /// Whether an agent-link snapshot is to be applied now (else it is held back or,
+    /// being older than the state shown, dropped).
     pub(crate) fn admit(
         &mut self,
         snapshot: Box<AgentSnapshot>,
@@ -238,39 +240,57 @@ impl Order {
         snapshot: Box<AgentSnapshot>,
         now: Instant,
     ) -> Option<Box<AgentSnapshot>> {
-        match &self.waiting {
-            Waiting::Nothing => Some(snapshot),
-            Waiting::SignIn => {
-                self.held = Some(snapshot);
-                None
-            }
-            Waiting::Confirmation(expected, until) => {
-                if now >= *until || expected.matches_snapshot(&snapshot) {
-                    // Confirmed, or no longer awaited: the push applies.
-                    self.waiting = Waiting::Nothing;
+        if self.sign_in {
+            self.held = Some(snapshot);
+            return None;
+        }
+        if self.expected.is_empty() {
+            return Some(snapshot);
+        }
+        if self.until.is_some_and(|until| now >= until) {
+            // No longer awaited: the push applies.
+            self.expected.clear();
+            self.until = None;
+            self.held = None;
+            return Some(snapshot);
+        }
+        match self
+            .expected
+            .iter()
+            .position(|e| e.matches_snapshot(&snapshot))
+        {
+            Some(i) => {
+                self.expected.drain(..=i);
+                if self.expected.is_empty() {
+                    // The push of the last answer: the newest state.
+                    self.until = None;
                     self.held = None;
                     Some(snapshot)
                 } else {
-                    self.held = Some(snapshot);
                     None
                 }
+            }
+            None => {
+                self.held = Some(snapshot);
+                None
             }
         }
     }
 
     /// When the expectation runs out.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        match &self.waiting {
-            Waiting::Confirmation(_, until) => Some(*until),
-            _ => None,
+        if self.sign_in || self.expected.is_empty() {
+            return None;
         }
+        self.until
     }
 
     /// What to do once the expectation has run out unconfirmed (it is dropped).
     pub(crate) fn expire(&mut self, now: Instant) -> Release {
-        match &self.waiting {
-            Waiting::Confirmation(_, until) if now >= *until => {
-                self.waiting = Waiting::Nothing;
+        match self.deadline() {
+            Some(until) if now >= until => {
+                self.expected.clear();
+                self.until = None;
                 match self.held.take() {
                     Some(held) => Release::Apply(held),
                     None => Release::Poll,
@@ -336,6 +356,32 @@ mod tests {
         assert!(
             order
                 .admit(snapshot(8, user(UserState::Ringing, None)), t0)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn pushes_delayed_behind_several_answers_are_not_shown() {
+        // break, ready, break, ready answered before any of their pushes arrived.
+        let t0 = Instant::now();
+        let mut order = Order::default();
+        let lunch = user(UserState::Break, Some("1"));
+        let tea = user(UserState::Break, Some("2"));
+        order.answered_user(&lunch, Some(&ready()), t0);
+        order.answered_user(&ready(), Some(&lunch), t0);
+        order.answered_user(&tea, Some(&ready()), t0);
+        order.answered_user(&ready(), Some(&tea), t0);
+        assert!(order.admit(snapshot(1, lunch), t0).is_none());
+        assert!(order.admit(snapshot(2, ready()), t0).is_none());
+        assert!(order.admit(snapshot(3, tea), t0).is_none());
+        assert!(
+            order.admit(snapshot(4, ready()), t0).is_some(),
+            "the newest"
+        );
+        assert_eq!(order.deadline(), None);
+        assert!(
+            order
+                .admit(snapshot(5, user(UserState::Ringing, None)), t0)
                 .is_some()
         );
     }

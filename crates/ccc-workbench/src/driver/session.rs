@@ -77,20 +77,25 @@ impl Access {
     }
 }
 
-/// Everything the first step of `register` gathered.
+/// What the links need, gathered by `register`'s first step.
 #[derive(Debug)]
 pub(crate) struct Prepared {
     pub(crate) login: Login,
     pub(crate) token: Token,
-    pub(crate) groups: Vec<LoginSkillGroup>,
-    pub(crate) numbers: Vec<Number>,
-    pub(crate) access: Access,
     pub(crate) platform_config: Vec<(String, String)>,
-    /// The access point (TURN region) asked for.
+    /// The access point (TURN region) asked for, checked once the list is in.
     pub(crate) access_point: String,
     /// The machine-wide lock of this agent.
     #[cfg(unix)]
     pub(crate) local: Option<crate::local::LocalLock>,
+}
+
+/// What the sign-in and the calls need, gathered while the links come up.
+#[derive(Debug)]
+pub(crate) struct Data {
+    pub(crate) groups: Vec<LoginSkillGroup>,
+    pub(crate) numbers: Vec<Number>,
+    pub(crate) access: Access,
 }
 
 fn missing(field: &str) -> ErrorNotify {
@@ -266,25 +271,52 @@ pub(crate) fn access_points_of(config: &str) -> Vec<AccessPoint> {
         .collect()
 }
 
-/// The first step of `register`: `RequestLoginInfo` (then `GetTURNCredentials`, which
-/// needs its user name), `ListSkillGroupsOfUser`, `ListOutboundPhoneNumberOfUser`,
-/// `GetTURNServerList` and `ListConfig`, all at once.
-pub(crate) async fn prepare(
-    api: Api,
+/// `register`'s first step: what the links need, at once: `RequestLoginInfo` (the
+/// links' addresses and the token), `GetLoginDetails` (2020: the SIP registration's
+/// password) and `ListConfig` (the platform's settings, which the machine's rules
+/// need before anything rings).
+pub(crate) async fn prepare(api: &Api, sip: bool) -> Result<Prepared, Error> {
+    let login = api.send(v2017::RequestLoginInfo::new(api.instance()).user_id(api.user()));
+    let details =
+        api.send(ccc_openapi::v2020::GetLoginDetails::new(api.instance()).user_id(api.user()));
+    let config = api.send(v2017::ListConfig::new(api.instance()));
+    let (login, details, config) = tokio::join!(login, details, config);
+    let (login, mut token) =
+        login_of(login.map_err(Error::Operation)?, sip).map_err(Error::Operation)?;
+    token.sip_password = details
+        .ok()
+        .and_then(|d| d.data)
+        .and_then(|d| d.signature2)
+        .map(|s| s.expose().to_owned())
+        .filter(|s| !s.is_empty());
+    // Without the platform's configuration the integrator's config rules alone.
+    let platform_config = config
+        .map(|c| {
+            c.config_items
+                .into_iter()
+                .filter_map(|i| Some((i.name?, i.value.unwrap_or_default())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Prepared {
+        login,
+        token,
+        platform_config,
+        access_point: "default".to_owned(),
+        #[cfg(unix)]
+        local: None,
+    })
+}
+
+/// `register`'s second step, beside the links coming up: `ListSkillGroupsOfUser` (the
+/// groups to sign in to), `ListOutboundPhoneNumberOfUser`, `GetTURNServerList` and
+/// `GetTURNCredentials` (with the login info's user name), at once.
+pub(crate) async fn gather(
+    api: &Api,
     chosen: Option<Vec<LoginSkillGroup>>,
-    sip: bool,
-) -> Result<Prepared, Error> {
-    let login = async {
-        let answer = api
-            .send(v2017::RequestLoginInfo::new(api.instance()).user_id(api.user()))
-            .await?;
-        let (login, token) = login_of(answer, sip)?;
-        let name = login.user_name.clone().unwrap_or_else(|| api.user());
-        let credentials = api
-            .send(v2017::GetTURNCredentials::new(api.instance(), name))
-            .await;
-        Ok::<_, ErrorNotify>((login, token, credentials))
-    };
+    user_name: Option<String>,
+    access_point: &str,
+) -> Result<Data, Error> {
     let skills = api.send(v2017::ListSkillGroupsOfUser::new(
         api.instance(),
         api.user(),
@@ -294,19 +326,11 @@ pub(crate) async fn prepare(
         api.user(),
     ));
     let turn = api.send(v2017::GetTURNServerList::new(api.instance()));
-    // The 2020 login details carry what SIP registration needs (`Signature2`).
-    let details =
-        api.send(ccc_openapi::v2020::GetLoginDetails::new(api.instance()).user_id(api.user()));
-    let config = api.send(v2017::ListConfig::new(api.instance()));
-    let (login, skills, personal, turn, config, details) =
-        tokio::join!(login, skills, personal, turn, config, details);
-    let (login, mut token, credentials) = login.map_err(Error::Operation)?;
-    token.sip_password = details
-        .ok()
-        .and_then(|d| d.data)
-        .and_then(|d| d.signature2)
-        .map(|s| s.expose().to_owned())
-        .filter(|s| !s.is_empty());
+    let credentials = api.send(v2017::GetTURNCredentials::new(
+        api.instance(),
+        user_name.unwrap_or_else(|| api.user()),
+    ));
+    let (skills, personal, turn, credentials) = tokio::join!(skills, personal, turn, credentials);
     let skills = skills.map_err(Error::Operation)?;
     let groups = match chosen {
         Some(groups) if groups.len() > MAX_LOGIN_SKILL_GROUPS => {
@@ -323,9 +347,8 @@ pub(crate) async fn prepare(
             login_skill_groups(skill_groups_of(&skills)).map_err(|e| Error::input("register", e))?
         }
     };
-    // A missing personal list, TURN list or platform configuration does not stop the
-    // sign-in: calls then use the skill groups' numbers, connect directly, and follow
-    // the integrator's config alone.
+    // A missing personal list or TURN list does not stop the sign-in: calls then use
+    // the skill groups' numbers, and connect directly.
     let personal = personal.unwrap_or_default();
     let numbers = numbers_of(&groups, &skills, &personal);
     let mut access = Access {
@@ -336,6 +359,13 @@ pub(crate) async fn prepare(
             .unwrap_or_default(),
         ..Access::default()
     };
+    if access_point != "default" && access.urls(access_point).is_none() {
+        let known: Vec<&str> = access.points.iter().map(|p| p.region.as_str()).collect();
+        return Err(Error::unavailable(
+            "register",
+            format!("no access point {access_point:?}; GetTurnServerList lists {known:?}"),
+        ));
+    }
     if let Ok(c) = credentials {
         access.username = c.username.unwrap_or_default();
         access.password = c
@@ -343,24 +373,10 @@ pub(crate) async fn prepare(
             .map(|p| p.expose().to_owned())
             .unwrap_or_default();
     }
-    let platform_config = config
-        .map(|c| {
-            c.config_items
-                .into_iter()
-                .filter_map(|i| Some((i.name?, i.value.unwrap_or_default())))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Prepared {
-        login,
-        token,
+    Ok(Data {
         groups,
         numbers,
         access,
-        platform_config,
-        access_point: "default".to_owned(),
-        #[cfg(unix)]
-        local: None,
     })
 }
 

@@ -126,6 +126,7 @@ async fn other_processes_call_and_hang_up_within_the_guides_statuses() {
         caller: "auto".into(),
         public_key: None,
         use_vir_num_call: true,
+        masked_callee: None,
     };
     assert_eq!(client.call(call.clone()).await.unwrap(), Status::Dialing);
     assert_eq!(

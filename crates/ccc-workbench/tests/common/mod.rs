@@ -4,6 +4,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod proxy;
+pub mod tap;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,6 +22,8 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub struct Rig {
     pub emulator: Emulator,
     pub dir: tempfile::TempDir,
+    /// Every OpenAPI request of the workbenches this rig builds, and answers rewritten.
+    pub tap: tap::Tap,
 }
 
 impl Rig {
@@ -35,6 +40,7 @@ impl Rig {
         Self {
             emulator,
             dir: tempfile::tempdir().expect("a temporary directory"),
+            tap: tap::Tap::default(),
         }
     }
 
@@ -45,18 +51,19 @@ impl Rig {
             .timeout(Duration::from_secs(5))
             .build()
             .expect("a direct transport");
-        Client::new(direct)
+        Client::new(self.tap.transport(direct))
     }
 
     pub fn config(&self) -> ccc_core::config::ConfigBuilder {
         Config::builder(self.emulator.info().instance_id.clone(), true)
     }
 
-    /// A builder for `user` with the test defaults: no SIP device until the emulator
-    /// serves SIP, the lock in this rig's own directory, short timeouts.
+    /// A builder for `user` with the test defaults: the SIP device on (the emulator
+    /// serves SIP), loopback media, the lock in this rig's own directory, short timeouts.
     pub fn builder(&self, user: &str, config: Config) -> WorkbenchBuilder {
         Workbench::builder(config, self.client(), user)
             .sip_device(self.emulator.info().sip_ws_url.is_some())
+            .call_config(ccc_media::call::CallConfig::loopback())
             .local_dir(self.dir.path().join("local"))
             .method_timeout(Duration::from_secs(5))
             .register_timeout(Duration::from_secs(8))
@@ -185,21 +192,88 @@ pub async fn build(builder: WorkbenchBuilder) -> (Workbench, Recorder) {
     (workbench, recorder)
 }
 
+fn admin_client() -> reqwest::Client {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .unwrap()
+}
+
 impl Rig {
+    /// `GET path` of the emulator's admin API.
+    pub async fn admin_get(&self, path: &str) -> serde_json::Value {
+        let info = self.emulator.info();
+        let response = admin_client()
+            .get(format!("{}{path}", info.admin_url))
+            .bearer_auth(&info.admin_token)
+            .send()
+            .await
+            .expect("the admin API answers");
+        assert!(
+            response.status().is_success(),
+            "admin {path}: {}",
+            response.status()
+        );
+        response.json().await.expect("admin JSON")
+    }
+
+    /// The fault reports (`CreateFault`) the emulator received: their parameters.
+    pub async fn fault_reports(&self) -> Vec<serde_json::Value> {
+        let records = self.admin_get("/records").await;
+        records["faults"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| f["params"].clone())
+            .collect()
+    }
+
+    /// The SIP link, the agent link, or both, through proxies of their own that a
+    /// test can cut: `RequestLoginInfo` names the proxies instead of the emulator.
+    pub async fn proxied_links(&self, sip: bool, agent_link: bool) -> Proxies {
+        let info = self.emulator.info();
+        let target = |url: &str| {
+            let u = url::Url::parse(url).unwrap();
+            std::net::SocketAddr::new(
+                u.host_str().unwrap().parse().unwrap(),
+                u.port_or_known_default().unwrap(),
+            )
+        };
+        let sip_url = info.sip_ws_url.clone().expect("the emulator serves SIP");
+        let link_url = info.agent_server_url.clone();
+        let sip = match sip {
+            true => Some(proxy::LinkProxy::start(target(&sip_url)).await),
+            false => None,
+        };
+        let agent_link = match agent_link {
+            true => Some(proxy::LinkProxy::start(target(&link_url)).await),
+            false => None,
+        };
+        let sip_via = sip.as_ref().map(|p| p.url_for(&sip_url));
+        let link_via = agent_link.as_ref().map(|p| p.url_for(&link_url));
+        self.tap.rewrite("RequestLoginInfo", move |answer| {
+            let info = &mut answer["LoginInfo"];
+            if let Some(url) = &sip_via {
+                info["WebRtcUrl"] = url.clone().into();
+            }
+            if let Some(url) = &link_via {
+                info["AgentServerUrl"] = url.clone().into();
+            }
+        });
+        Proxies { sip, agent_link }
+    }
+
     /// A request to the emulator's admin API (faults): `POST path` with `body`.
     pub async fn admin(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
         let info = self.emulator.info();
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth();
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .build()
-            .unwrap();
-        let response = client
+        let response = admin_client()
             .post(format!("{}{path}", info.admin_url))
             .bearer_auth(&info.admin_token)
             .json(&body)
@@ -237,4 +311,35 @@ impl Rig {
         rec.clear();
         (wb, rec)
     }
+}
+
+/// The proxies of [`Rig::proxied_links`].
+pub struct Proxies {
+    pub sip: Option<proxy::LinkProxy>,
+    pub agent_link: Option<proxy::LinkProxy>,
+}
+
+/// Waits until `done` holds.
+pub async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {what} within {WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Fast link timings for the fault tests.
+pub fn fast_links() -> ccc_workbench::LinkOptions {
+    let mut links = ccc_workbench::LinkOptions::default();
+    links.poll_every = Duration::from_millis(150);
+    links.dead_after = Duration::from_millis(600);
+    links.heartbeat_every = Duration::from_millis(200);
+    links.min_backoff = Duration::from_millis(100);
+    links.max_backoff = Duration::from_millis(400);
+    links.slow_connect = Duration::from_millis(300);
+    links.connect_timeout = Duration::from_millis(500);
+    links
 }

@@ -1,0 +1,330 @@
+//! The SIP link's faults and what the integrator sees: the emulator's `sip drop` while
+//! idle (registered again, calls still ring) and in a call (the call is released with a
+//! clear reason and a fault report; the emulator's SIP server keeps dialogs on their
+//! flow, so the call cannot move to the new one), its `delay` (the late INVITE still
+//! answered with media) and `black-hole` (a new flow; a lost INVITE is not answered
+//! into silence); and a cut link, which the fault API does not make: a test-side proxy
+//! in front of the SIP link, and of the agent link, closed for longer than the link
+//! timeout signs the agent out with `ASM_SIP`, or `ASM_Private&SIP` with both.
+
+mod common;
+
+use std::time::Duration;
+
+use ccc_core::{ErrorCode, SignOutReason};
+use ccc_workbench::{Event, Status};
+use common::proxy::Mode;
+use common::{Rig, build, fast_links, wait_until};
+use serde_json::json;
+
+const ALICE: &str = "alice@ccc-emulator";
+
+fn registrations(rec: &common::Recorder) -> usize {
+    rec.events()
+        .iter()
+        .filter(|e| matches!(e, Event::Register(_)))
+        .count()
+}
+
+#[tokio::test]
+async fn a_dropped_sip_link_registers_again_and_calls_still_ring() {
+    let rig = Rig::start().await;
+    let config = rig.config().build().unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    assert_eq!(registrations(&rec), 1);
+    rig.admin(&format!("/agents/{ALICE}/sip"), json!({"action": "drop"}))
+        .await;
+    wait_until("onRegister again", || registrations(&rec) >= 2).await;
+    assert!(!rec.hooks().contains(&"onLogOut"));
+    assert_eq!(wb.status_code().await.code, Status::Ready);
+    rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rec.wait_for("mediaConnected", |e| {
+        matches!(e, Event::MediaConnected { .. })
+    })
+    .await;
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_sip_outage_mid_call_releases_it_with_a_clear_reason_and_a_fault_report() {
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    let job = rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rec.wait_for("mediaConnected", |e| {
+        matches!(e, Event::MediaConnected { .. })
+    })
+    .await;
+    rec.clear();
+    rig.admin(&format!("/agents/{ALICE}/sip"), json!({"action": "drop"}))
+        .await;
+    // The platform and the phone each see the flow go; in whichever order, the call
+    // is over (5, the call released) and the integrator is told why.
+    rec.wait_status(Status::AfterCallWork).await;
+    let released = |e: &Event| matches!(e, Event::CallRelease(d) if d.private_data.acid.as_deref() == Some(job.as_str()));
+    let told = |e: &Event| {
+        matches!(e, Event::ErrorNotify(n) if n.code == ErrorCode::NetworkError
+            && n.msg.contains("SIP link went down during the call"))
+    };
+    wait_until("onCallRelease and onErrorNotify", || {
+        let events = rec.events();
+        events.iter().any(released) && events.iter().any(told)
+    })
+    .await;
+    assert_eq!(
+        rec.events().iter().filter(|e| told(e)).count(),
+        1,
+        "told once"
+    );
+    // The device registers again by itself, still signed in.
+    wait_until("onRegister again", || registrations(&rec) >= 1).await;
+    assert!(!rec.hooks().contains(&"onLogOut"));
+    // A21: the fault went to the platform, naming the call.
+    let deadline = tokio::time::Instant::now() + common::WAIT;
+    loop {
+        let faults = rig.fault_reports().await;
+        if let Some(f) = faults
+            .iter()
+            .find(|f| f["ConnectId"].as_str() == Some(job.as_str()))
+        {
+            assert!(
+                f["Description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("SIP link")),
+                "{f}"
+            );
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no fault report: {faults:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The next call works.
+    wb.ready().await.unwrap();
+    rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_sip_link_lost_past_the_link_timeout_signs_out_with_asm_sip() {
+    let rig = Rig::start().await;
+    let proxies = rig.proxied_links(true, false).await;
+    let sip = proxies.sip.as_ref().unwrap();
+    let config = rig
+        .config()
+        .link_timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    rec.clear();
+    sip.set(Mode::Cut);
+    let out = rec
+        .wait_for("onLogOut", |e| matches!(e, Event::LogOut { .. }))
+        .await;
+    assert!(
+        matches!(
+            out,
+            Event::LogOut {
+                reason: SignOutReason::AsmSip
+            }
+        ),
+        "{out:?}"
+    );
+    rec.wait_for("onErrorNotify(ASM_SIP)", |e| {
+        matches!(e, Event::ErrorNotify(n) if n.code == ErrorCode::SignOut(SignOutReason::AsmSip))
+    })
+    .await;
+    assert_eq!(wb.status_code().await.code, Status::Unregistered);
+    // The guide: register again, once the network is back.
+    sip.set(Mode::Pass);
+    wb.register(None, "default").await.expect("register again");
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn both_links_lost_sign_out_with_asm_private_and_sip() {
+    let rig = Rig::start().await;
+    let proxies = rig.proxied_links(true, true).await;
+    let config = rig
+        .config()
+        .link_timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    rec.clear();
+    // SIP silent (its keepalive finds it dead), the agent link cut, and polling
+    // refused: nothing reaches the platform.
+    rig.admin(
+        "/faults/next-error",
+        json!({"action": "PollUserStatus", "count": 1000, "code": "ServiceUnavailable", "http_status": 503}),
+    )
+    .await;
+    proxies.sip.as_ref().unwrap().set(Mode::BlackHole);
+    proxies.agent_link.as_ref().unwrap().set(Mode::Cut);
+    let out = rec
+        .wait_for("onLogOut", |e| matches!(e, Event::LogOut { .. }))
+        .await;
+    assert!(
+        matches!(
+            out,
+            Event::LogOut {
+                reason: SignOutReason::AsmPrivateAndSip
+            }
+        ),
+        "{out:?}"
+    );
+    rec.wait_for("onErrorNotify(ASM_Private&SIP)", |e| {
+        matches!(e, Event::ErrorNotify(n) if n.code == ErrorCode::SignOut(SignOutReason::AsmPrivateAndSip))
+    })
+    .await;
+    assert_eq!(wb.status_code().await.code, Status::Unregistered);
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn register_with_an_unreachable_sip_gateway_settles_with_a_timeout() {
+    let rig = Rig::start().await;
+    let proxies = rig.proxied_links(true, false).await;
+    proxies.sip.as_ref().unwrap().set(Mode::BlackHole);
+    let builder = rig
+        .builder(ALICE, rig.config().build().unwrap())
+        .links(fast_links())
+        .register_timeout(Duration::from_millis(1500));
+    let (wb, rec) = build(builder).await;
+    let started = tokio::time::Instant::now();
+    let err = wb.register(None, "default").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ccc_workbench::Error::Timeout {
+                method: "register",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "bounded");
+    rec.wait_status(Status::Unregistered).await;
+    assert_eq!(rec.statuses(), vec![0, -1]);
+    assert_eq!(
+        rig.platform_state(ALICE).as_deref(),
+        Some("OFFLINE"),
+        "it never signed in"
+    );
+    // The gateway back: register works.
+    proxies.sip.as_ref().unwrap().set(Mode::Pass);
+    wb.register(None, "default").await.expect("register");
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_delayed_sip_link_still_rings_and_answers_with_media() {
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    rec.clear();
+    // Every SIP message each way now waits 300 ms: the INVITE comes well after the
+    // status shows the ring, and the answer reaches the platform late.
+    rig.admin(
+        &format!("/agents/{ALICE}/sip"),
+        json!({"action": "delay", "ms": 300}),
+    )
+    .await;
+    rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    let started = tokio::time::Instant::now();
+    wb.answer().await.expect("answered on the INVITE, late");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "the answer waited for the delayed INVITE and its 200"
+    );
+    rec.wait_for("mediaConnected", |e| {
+        matches!(e, Event::MediaConnected { .. })
+    })
+    .await;
+    assert_eq!(rec.statuses(), vec![6, 9]);
+    assert!(
+        !rec.hooks().contains(&"onErrorNotify"),
+        "{:?}",
+        rec.events()
+    );
+    wb.hang_up().await.unwrap();
+    rec.wait_status(Status::AfterCallWork).await;
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_black_holed_sip_link_is_given_up_and_a_lost_invite_is_not_answered_into_silence() {
+    let rig = Rig::start().await;
+    let config = rig.config().build().unwrap();
+    let builder = rig
+        .builder(ALICE, config)
+        .links(fast_links())
+        .method_timeout(Duration::from_millis(1500));
+    let (wb, rec) = build(builder).await;
+    wb.register(None, "default").await.unwrap();
+    rec.clear();
+    // The flow goes silent: its keep-alives go unanswered, the phone gives it up after
+    // `dead_after` (600 ms here) and registers on a new one, which the fault follows
+    // from its registration on.
+    rig.admin(
+        &format!("/agents/{ALICE}/sip"),
+        json!({"action": "black-hole"}),
+    )
+    .await;
+    wait_until("onRegister on a new flow", || registrations(&rec) >= 1).await;
+    assert!(
+        !rec.hooks().contains(&"onLogOut"),
+        "{:?}",
+        rec.hooks_and_codes()
+    );
+    // A call offered now: its INVITE is lost in the silence. answer() does not
+    // connect the customer to a phone that has no audio for them: it says so.
+    let job = rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    let err = wb.answer().await.unwrap_err();
+    assert!(
+        matches!(&err, ccc_workbench::Error::Unavailable { method: "answer", reason }
+            if reason.contains("INVITE did not reach this device")),
+        "{err}"
+    );
+    assert_eq!(
+        wb.status_code().await.code,
+        Status::Ringing,
+        "still ringing"
+    );
+    rig.customer_hangs_up(&job);
+    rec.wait_status(Status::Ready).await;
+    // Restored (and the flows dropped, so the phone starts on a clean one): calls ring
+    // here again and are answered with media.
+    rig.admin(
+        &format!("/agents/{ALICE}/sip"),
+        json!({"action": "restore"}),
+    )
+    .await;
+    let before = registrations(&rec);
+    rig.admin(&format!("/agents/{ALICE}/sip"), json!({"action": "drop"}))
+        .await;
+    wait_until("onRegister again", || registrations(&rec) > before).await;
+    rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rec.wait_for("mediaConnected", |e| {
+        matches!(e, Event::MediaConnected { .. })
+    })
+    .await;
+    wb.shutdown().await.unwrap();
+}
