@@ -5,6 +5,9 @@ use std::time::Instant;
 use ccc_core::SignOutReason;
 use ccc_core::model::{BREAK_CODE_WARM_UP, Text, UserState, WorkMode};
 
+use ccc_core::model::ChannelState;
+
+use super::call::{Device, Party, Role};
 use super::lines::reason;
 use super::{AgentId, LegId, Output, Platform, PlatformError};
 
@@ -263,7 +266,43 @@ impl Platform {
     pub(super) fn sip_registered(&mut self, now: Instant, user_id: &str, device: Text) {
         if let Some(agent) = self.agent_id(user_id) {
             self.agents[agent.0].sip_device = Some(device);
+            self.ring_the_new_phone(agent);
             self.route(now);
+        }
+    }
+
+    /// A call offered to the agent before the platform had seen its phone register (the
+    /// REGISTER and the offer crossed) rings on no device; now it rings on the phone.
+    fn ring_the_new_phone(&mut self, agent: AgentId) {
+        let Some(job) = self.agents[agent.0].job.clone() else {
+            return;
+        };
+        let user_id = self.agents[agent.0].user_id.clone();
+        let extension = self.agents[agent.0].extension.clone();
+        let Some(call) = self.calls.get_mut(&job) else {
+            return;
+        };
+        for ch in &mut call.channels {
+            let waiting = ch.state == ChannelState::Ringing
+                && ch.role == Role::Callee
+                && ch.party
+                    == Party::Agent {
+                        agent,
+                        device: Device::Virtual,
+                    };
+            if waiting {
+                ch.party = Party::Agent {
+                    agent,
+                    device: Device::Sip,
+                };
+                self.outputs.push_back(Output::RingDevice {
+                    leg: ch.leg,
+                    job_id: job.clone(),
+                    user_id: user_id.clone(),
+                    extension: extension.clone(),
+                    caller: ch.originator.clone(),
+                });
+            }
         }
     }
 }

@@ -491,3 +491,36 @@ fn sms_outbox_and_sms_survey() {
         "Parameter.Blank"
     );
 }
+
+#[test]
+fn a_phone_that_registers_while_its_call_rings_gets_the_call() {
+    // The offer and the phone's REGISTER crossed: the call rang on no device, and the
+    // phone must still get the INVITE, once.
+    let rings = |w: &World| -> Vec<(Text, Text)> {
+        w.outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::RingDevice {
+                    job_id, extension, ..
+                } => Some((job_id.clone(), extension.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut w = World::new();
+    w.ready(BOB, &[SALES]);
+    let job = w.inbound(CUSTOMER, SALES_LINE);
+    assert_eq!(w.seq(BOB), [6]);
+    assert!(rings(&w).is_empty(), "no phone yet: {:?}", w.outputs);
+    let registered = || Input::SipRegistered {
+        user_id: BOB.into(),
+        device_id: "urn:uuid:bob-phone".into(),
+    };
+    w.input(registered());
+    assert_eq!(rings(&w), [(job.clone(), Text::from("8002"))]);
+    w.outputs.clear();
+    w.input(registered());
+    assert!(rings(&w).is_empty(), "a refresh rings nothing more");
+    w.answer(BOB);
+    assert_eq!(w.seq(BOB), [9]);
+}
