@@ -373,6 +373,28 @@ async fn calls_back_to_back_faster_than_the_phone_hears_of_them() {
 }
 
 #[tokio::test]
+async fn a_dialer_calls_again_the_moment_a_call_ends() {
+    // A dialer's loop: each call connected, hung up, and the next dialed at once from
+    // after-call work (K: call is allowed in 5), with no pause for the old leg to go.
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let (wb, rec) = rig.ready_agent(ALICE, config).await;
+    for _ in 0..4 {
+        wb.call("13800000001").await.expect("call");
+        rec.wait_status(Status::OutboundCall).await;
+        wb.hang_up().await.expect("hang up the connected call");
+        rec.wait_status(Status::AfterCallWork).await;
+    }
+    assert_eq!(rec.statuses(), [8, 10, 5].repeat(4));
+    assert!(
+        !rec.hooks().contains(&"onErrorNotify"),
+        "{:?}",
+        rec.events()
+    );
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_encrypted_callee_is_dialed_as_given_and_never_looked_up() {
     let rig = Rig::start().await;
     let config = rig.config().after_call_rule_seconds(0).build().unwrap();
