@@ -89,22 +89,7 @@ async fn losing_the_agent_link_for_good_signs_out_with_asm_private() {
         json!({"action": "PollUserStatus", "count": 1000, "code": "Forbidden", "http_status": 403}),
     )
     .await;
-    let out = rec
-        .wait_for("onLogOut", |e| matches!(e, Event::LogOut { .. }))
-        .await;
-    assert!(
-        matches!(
-            out,
-            Event::LogOut {
-                reason: SignOutReason::AsmPrivate
-            }
-        ),
-        "{out:?}"
-    );
-    rec.wait_for("onErrorNotify(ASM_Private)", |e| {
-        matches!(e, Event::ErrorNotify(n) if n.code == ErrorCode::SignOut(SignOutReason::AsmPrivate))
-    })
-    .await;
+    rec.wait_signed_out(SignOutReason::AsmPrivate).await;
     assert_eq!(wb.status_code().await.code, Status::Unregistered);
     // The guide: register again.
     rig.admin(
@@ -128,22 +113,7 @@ async fn a_kick_out_signs_out_with_ka_register() {
     let rig = Rig::start().await;
     let (wb, rec) = rig.ready_agent(ALICE, rig.config().build().unwrap()).await;
     rig.admin(&format!("/agents/{ALICE}/kick"), json!({})).await;
-    let out = rec
-        .wait_for("onLogOut", |e| matches!(e, Event::LogOut { .. }))
-        .await;
-    assert!(
-        matches!(
-            out,
-            Event::LogOut {
-                reason: SignOutReason::KaRegister
-            }
-        ),
-        "{out:?}"
-    );
-    rec.wait_for("onErrorNotify(KA_register)", |e| {
-        matches!(e, Event::ErrorNotify(n) if n.code == ErrorCode::SignOut(SignOutReason::KaRegister))
-    })
-    .await;
+    rec.wait_signed_out(SignOutReason::KaRegister).await;
     assert_eq!(wb.status_code().await.code, Status::Unregistered);
     assert!(matches!(wb.ready().await, Err(Error::NotAllowed(_))));
     wb.shutdown().await.unwrap();

@@ -129,22 +129,7 @@ async fn the_sip_link_lost_past_the_link_timeout_signs_out_with_asm_sip() {
     wb.register(None, "default").await.unwrap();
     rec.clear();
     sip.set(Mode::Cut);
-    let out = rec
-        .wait_for("onLogOut", |e| matches!(e, Event::LogOut { .. }))
-        .await;
-    assert!(
-        matches!(
-            out,
-            Event::LogOut {
-                reason: SignOutReason::AsmSip
-            }
-        ),
-        "{out:?}"
-    );
-    rec.wait_for("onErrorNotify(ASM_SIP)", |e| {
-        matches!(e, Event::ErrorNotify(n) if n.code == ErrorCode::SignOut(SignOutReason::AsmSip))
-    })
-    .await;
+    rec.wait_signed_out(SignOutReason::AsmSip).await;
     assert_eq!(wb.status_code().await.code, Status::Unregistered);
     // The guide: register again, once the network is back.
     sip.set(Mode::Pass);
@@ -173,22 +158,7 @@ async fn both_links_lost_sign_out_with_asm_private_and_sip() {
     .await;
     proxies.sip.as_ref().unwrap().set(Mode::BlackHole);
     proxies.agent_link.as_ref().unwrap().set(Mode::Cut);
-    let out = rec
-        .wait_for("onLogOut", |e| matches!(e, Event::LogOut { .. }))
-        .await;
-    assert!(
-        matches!(
-            out,
-            Event::LogOut {
-                reason: SignOutReason::AsmPrivateAndSip
-            }
-        ),
-        "{out:?}"
-    );
-    rec.wait_for("onErrorNotify(ASM_Private&SIP)", |e| {
-        matches!(e, Event::ErrorNotify(n) if n.code == ErrorCode::SignOut(SignOutReason::AsmPrivateAndSip))
-    })
-    .await;
+    rec.wait_signed_out(SignOutReason::AsmPrivateAndSip).await;
     assert_eq!(wb.status_code().await.code, Status::Unregistered);
     wb.shutdown().await.unwrap();
 }

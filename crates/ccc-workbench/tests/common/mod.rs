@@ -168,6 +168,22 @@ impl Recorder {
         .await;
     }
 
+    /// Waits for the sign-out the guide reports twice: `onLogOut` with `reason`, then
+    /// `onErrorNotify` with the same reason as its code.
+    pub async fn wait_signed_out(&self, reason: ccc_core::SignOutReason) {
+        let out = self
+            .wait_for("onLogOut", |e| matches!(e, Event::LogOut { .. }))
+            .await;
+        assert!(
+            matches!(&out, Event::LogOut { reason: r } if *r == reason),
+            "{out:?}"
+        );
+        self.wait_for(&format!("onErrorNotify({reason:?})"), |e| {
+            matches!(e, Event::ErrorNotify(n) if n.code == ccc_core::ErrorCode::SignOut(reason))
+        })
+        .await;
+    }
+
     /// Forgets what was recorded.
     pub fn clear(&self) {
         self.events.lock().unwrap().clear();
