@@ -248,7 +248,9 @@ async fn two_agents_taking_calls_at_once_never_change_status_by_themselves() {
         let second = rig.call_in("13800000008", "02150000001");
         for (wb, rec) in [(&alice, &alice_rec), (&bob, &bob_rec)] {
             rec.wait_status(Status::Ringing).await;
-            wb.answer().await.unwrap_or_else(|e| panic!("round {round}: {e}"));
+            wb.answer()
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
         }
         for rec in [&alice_rec, &bob_rec] {
             rec.wait_status(Status::InboundCall).await;

@@ -1026,6 +1026,7 @@ impl MediaTask {
             RTCPeerConnectionState::Connected if !self.connected => {
                 self.connected = true;
                 self.deadline = None;
+                self.pipeline.start();
                 let first = !self.ever_connected;
                 self.ever_connected = true;
                 let after = self
