@@ -242,19 +242,38 @@ fn setting_engine(config: &CallConfig) -> webrtc::peer_connection::SettingEngine
             .with_srflx_acceptance_min_wait(Some(Duration::ZERO))
             .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
             .with_ice_connection_attempts(Some(Duration::from_millis(10)), Some(200))
-            .with_ice_timeouts(None, None, Some(Duration::from_millis(10))),
+            .with_ice_timeouts(
+                Some(config.ice_disconnected_timeout),
+                Some(config.ice_failed_timeout),
+                Some(Duration::from_millis(10)),
+            ),
         ConnectProfile::Production => {
             let wait = match config.ice_policy {
                 IcePolicy::RelayOnly => Duration::ZERO,
                 IcePolicy::All => Duration::from_millis(100),
             };
+            // webrtc-rs's keepalive is 2 s: a shorter disconnected timeout needs them
+            // more often, or a quiet path would count as lost.
+            let disconnected = config.ice_disconnected_timeout;
+            let keepalive = (!disconnected.is_zero() && disconnected < Duration::from_secs(4))
+                .then(|| disconnected / 2);
             builder
                 .with_relay_acceptance_min_wait(Some(wait))
                 .with_srflx_acceptance_min_wait(Some(wait))
                 .with_prflx_acceptance_min_wait(Some(wait))
                 .with_ice_connection_attempts(Some(Duration::from_millis(20)), Some(250))
+                .with_ice_timeouts(
+                    Some(disconnected),
+                    Some(config.ice_failed_timeout),
+                    keepalive,
+                )
         }
     };
+    // An ICE restart binds new sockets and gathers anew (a new TURN allocation too):
+    // a restart is for a path that broke, and the old sockets and allocation may be
+    // what broke (a NAT binding gone, a relay that stopped relaying, a new network).
+    // webrtc-rs keeps the old ones by default, so a restart would retry the same path.
+    let builder = builder.with_discard_local_candidates_during_ice_restart(true);
     let role = match config.answer_dtls_role {
         AnswerDtlsRole::Active => rtc::peer_connection::transport::RTCDtlsRole::Client,
         AnswerDtlsRole::Passive => rtc::peer_connection::transport::RTCDtlsRole::Server,
