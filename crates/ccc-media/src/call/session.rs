@@ -468,7 +468,8 @@ impl MediaSession {
         gathered_before: Option<u64>,
         closed: &[(String, String)],
     ) -> Result<String, MediaError> {
-        let deadline = tokio::time::Instant::now() + self.config.gathering_timeout;
+        let deadline =
+            crate::time::tokio_after(tokio::time::Instant::now(), self.config.gathering_timeout);
         let mut gathering = self.shared.gathering.subscribe();
         let mut after = gathered_before;
         loop {
