@@ -28,6 +28,8 @@ struct Rig {
     workbench: Workbench,
     events: Option<ccc_workbench::EventStream>,
     statuses: Arc<Mutex<Vec<i8>>>,
+    /// Every event with its time, for the message of a test that fails.
+    hooks: Arc<Mutex<Vec<String>>>,
     prompt: Prompt,
     local: PathBuf,
 }
@@ -48,11 +50,17 @@ impl Rig {
         let events = builder.events();
         let mut watch = builder.events();
         let statuses = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&statuses);
+        let hooks = Arc::new(Mutex::new(Vec::new()));
+        let (seen, heard) = (Arc::clone(&statuses), Arc::clone(&hooks));
+        let t0 = std::time::Instant::now();
         tokio::spawn(async move {
             while let Some(event) = watch.recv().await {
-                if let Event::StatusChange(s) = event {
+                let at = t0.elapsed().as_millis();
+                if let Event::StatusChange(s) = &event {
                     seen.lock().unwrap().push(s.code.code());
+                    heard.lock().unwrap().push(format!("{at}ms {}", s.code.code()));
+                } else {
+                    heard.lock().unwrap().push(format!("{at}ms {}", event.hook_name()));
                 }
             }
         });
@@ -63,6 +71,7 @@ impl Rig {
             workbench,
             events: Some(events),
             statuses,
+            hooks,
             prompt,
             local,
         }
@@ -93,7 +102,13 @@ impl Rig {
             }),
         )
         .await
-        .expect("served in time")
+        .unwrap_or_else(|_| {
+            panic!(
+                "not served in {LIMIT:?}: events {:?}; calls at the platform {:?}",
+                this.hooks.lock().unwrap(),
+                this.emulator.with_platform(|p, _| p.calls())
+            )
+        })
         .expect("served");
         assert_eq!(served, calls);
         outcomes
