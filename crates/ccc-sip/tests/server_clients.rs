@@ -273,25 +273,33 @@ async fn over_wss_and_a_closed_flow_drops_the_binding_until_the_client_is_back()
     })
     .await;
     assert_eq!((gone, reason), (flow, UnregisterReason::FlowClosed));
-    // The agent sees the loss and comes back by itself on a new flow.
-    let mut lost = false;
+    // The agent sees the loss and comes back by itself on a new flow; its call, kept
+    // meanwhile, is refused there (this server keeps no dialog past its flow).
+    let (mut recovering, mut registered_again) = (false, false);
     loop {
         let event = timeout(WAIT, agent.next_event())
             .await
             .expect("in time")
             .expect("running");
         match event {
+            ClientEvent::Ua(UaEvent::CallRecovering { call: c }) => {
+                assert_eq!(c, call);
+                recovering = true;
+            }
             ClientEvent::Ua(UaEvent::CallEnded { call: c, reason }) => {
                 assert_eq!((c, reason), (call, EndReason::FlowLost));
-                lost = true;
+                break;
             }
-            ClientEvent::Ua(UaEvent::Registered { .. }) => break,
+            ClientEvent::Ua(UaEvent::Registered { .. }) => registered_again = true,
             ClientEvent::Link(LinkEvent::Disconnected(_) | LinkEvent::Connected { .. })
             | ClientEvent::Ua(UaEvent::RegistrationLost) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(lost, "the client reported the call lost");
+    assert!(
+        recovering && registered_again,
+        "kept, then refused on the new flow"
+    );
     let again = registered(&mut events).await;
     assert_ne!(again, flow);
     // The client drops its end: the binding goes with the flow.

@@ -315,6 +315,7 @@ impl Server {
         );
         ua_config.user_agent.clone_from(&self.config.user_agent);
         ua_config.min_session_expires = self.config.min_session_expires;
+        ua_config.flow_grace = std::time::Duration::ZERO;
         let host = self
             .config
             .host

@@ -151,6 +151,25 @@ pub enum UaEvent {
         /// The status line of the message/sipfrag body.
         code: u16,
     },
+    /// The flow went down with this call up: its dialog is kept for
+    /// [`UaConfig::flow_grace`] and moved to the next flow once it is registered (a
+    /// re-INVITE with this side's Contact), then [`UaEvent::CallRecovered`]; with no
+    /// flow in time, or a refusal, [`UaEvent::CallEnded`] with [`EndReason::FlowLost`].
+    /// The media need not wait: it does not ride on the flow. Meanwhile
+    /// [`UserAgent::update`] keeps its offer for that re-INVITE (an ICE restart, when
+    /// the media broke too; its answer comes as [`UaEvent::CallUpdated`]), and
+    /// [`UserAgent::hang_up`] ends the call at once (its BYE goes if a flow comes back
+    /// in time); INFO and REFER are refused.
+    CallRecovering {
+        /// The call.
+        call: CallHandle,
+    },
+    /// The call moved to the new flow: the other side accepted the re-INVITE, and its
+    /// requests in the call now come over this flow.
+    CallRecovered {
+        /// The call.
+        call: CallHandle,
+    },
     /// The call ended.
     CallEnded {
         /// The call.
@@ -238,8 +257,10 @@ impl UserAgent {
     }
 
     /// The flow came up (`true`) or went down (`false`). Going down loses the
-    /// registration (the registrar bound it to the flow, RFC 5626) and the calls;
-    /// coming back up renews the registration if one was wanted.
+    /// registration (the registrar bound it to the flow, RFC 5626) and the calls being
+    /// set up; established calls wait [`UaConfig::flow_grace`] for the next flow
+    /// ([`UaEvent::CallRecovering`]). Coming back up renews the registration if one
+    /// was wanted, and then moves those calls to the new flow.
     pub fn handle_flow(&mut self, now: Instant, up: bool) {
         if self.flow_up == up {
             return;
@@ -249,9 +270,12 @@ impl UserAgent {
             if self.registration.wanted() {
                 self.registration
                     .start(now, &self.config, &mut self.ids, &mut self.transmits);
+            } else {
+                self.calls.flow_back(now, true, cx!(self));
             }
         } else {
-            self.calls.lose_all(&mut self.events);
+            let grace = self.config.flow_grace;
+            self.calls.flow_lost(now, grace, cx!(self));
             if self.registration.lose() {
                 self.events.push_back(UaEvent::RegistrationLost);
             }
@@ -301,7 +325,14 @@ impl UserAgent {
                 &mut self.transmits,
             );
             match registration {
-                Some(event) => self.events.push_back(event),
+                Some(event) => {
+                    let registered = matches!(event, UaEvent::Registered { .. });
+                    self.events.push_back(event);
+                    if registered && self.calls.any_suspended() {
+                        // Registered on the new flow: the calls that waited move to it.
+                        self.calls.flow_back(now, true, cx!(self));
+                    }
+                }
                 // Answers to requests in calls; anything else answers no transaction of
                 // ours and is dropped (RFC 3261 17.1.3).
                 None => self.calls.on_response(now, message, cx!(self)),
