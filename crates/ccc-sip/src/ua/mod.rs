@@ -251,6 +251,12 @@ impl UserAgent {
         &self.config
     }
 
+    /// The configuration, to change in tests (another instance, ...).
+    #[cfg(test)]
+    pub(crate) fn config_mut(&mut self) -> &mut UaConfig {
+        &mut self.config
+    }
+
     /// Whether the registration is current.
     pub fn is_registered(&self) -> bool {
         self.registration.is_registered()
@@ -280,6 +286,24 @@ impl UserAgent {
                 self.events.push_back(UaEvent::RegistrationLost);
             }
         }
+    }
+
+    /// The server side's user agent of a closed flow whose agent came back on another:
+    /// its suspended calls are in the call again (the agent's re-INVITE, arriving next,
+    /// refreshes their target), without a re-INVITE of this side's.
+    pub(crate) fn adopt_flow(&mut self, now: Instant) {
+        self.flow_up = true;
+        self.calls.flow_back(now, false, cx!(self));
+    }
+
+    /// Whether it has any call at all.
+    pub(crate) fn has_calls(&self) -> bool {
+        !self.calls.is_empty()
+    }
+
+    /// Whether one of its calls has this Call-ID.
+    pub(crate) fn has_call_id(&self, call_id: &str) -> bool {
+        self.calls.has_call_id(call_id)
     }
 
     /// Registers now (and keeps the registration refreshed) once the flow is up.

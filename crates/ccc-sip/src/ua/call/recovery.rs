@@ -127,6 +127,16 @@ impl Calls {
         }
     }
 
+    /// Whether there are no calls.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    /// Whether a call has this Call-ID.
+    pub(crate) fn has_call_id(&self, call_id: &str) -> bool {
+        self.calls.iter().any(|c| c.call_id == call_id)
+    }
+
     /// Whether a call is waiting for a new flow.
     pub(crate) fn any_suspended(&self) -> bool {
         self.calls
