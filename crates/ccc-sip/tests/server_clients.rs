@@ -422,3 +422,27 @@ async fn a_delayed_flow_is_late_and_a_black_holed_one_goes_silent() {
     assert_ne!(server.bindings("sip:1001@ccc.test").await[0].flow, flow);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_shut_down_in_a_call_hangs_it_up_rather_than_leaving_it_waiting() {
+    let ca = TestCa::new().expect("a test CA");
+    let (server, mut events) = start_server(&ca).await;
+    let mut agent = client(server.ws_url().unwrap(), &ca, "1001", "secret1001");
+    assert!(matches!(
+        next_ua(&mut agent).await,
+        UaEvent::Registered { .. }
+    ));
+    registered(&mut events).await;
+    let (leg, _) = answered_call(&server, &mut events, &mut agent).await;
+    timeout(WAIT, agent.shutdown()).await.expect("settles");
+    let ended = next_server(&mut events, |e| match e {
+        ServerEvent::Ua {
+            event: UaEvent::CallEnded { call, reason },
+            ..
+        } if call == leg.call => Some(reason),
+        _ => None,
+    })
+    .await;
+    assert_eq!(ended, EndReason::RemoteHangup, "the client's BYE");
+    server.shutdown().await;
+}

@@ -383,16 +383,24 @@ impl Server {
             .filter(|(_, f)| f.carrier == Some(flow))
             .map(|(id, _)| *id)
             .collect();
+        let grace = self.config.flow_grace;
         for orphan in orphans {
             if let Some(f) = self.flows.get_mut(&orphan) {
                 f.carrier = None;
                 if !f.open {
-                    self.with_ua(orphan, |ua| ua.handle_flow(now, false));
+                    self.with_ua(orphan, |ua| ua.lose_flow(now, grace));
                 }
             }
         }
         if !carried {
-            self.with_ua(flow, |ua| ua.handle_flow(now, false));
+            // Only a registered instance can come back for its calls (a flow that
+            // unregistered first, or never registered one, takes them with it).
+            let grace = if self.registrar.instance_on(flow).is_some() {
+                self.config.flow_grace
+            } else {
+                Duration::ZERO
+            };
+            self.with_ua(flow, |ua| ua.lose_flow(now, grace));
         }
         self.forget_if_idle(flow);
         self.transmits.retain(|(f, _)| *f != flow);

@@ -280,11 +280,24 @@ impl UserAgent {
                 self.calls.flow_back(now, true, cx!(self));
             }
         } else {
-            let grace = self.config.flow_grace;
-            self.calls.flow_lost(now, grace, cx!(self));
-            if self.registration.lose() {
-                self.events.push_back(UaEvent::RegistrationLost);
-            }
+            self.lose_flow(now, self.config.flow_grace);
+        }
+    }
+
+    /// The flow went down; established calls wait `grace` for the next one.
+    pub(crate) fn lose_flow(&mut self, now: Instant, grace: Duration) {
+        self.flow_up = false;
+        self.calls.flow_lost(now, grace, cx!(self));
+        if self.registration.lose() {
+            self.events.push_back(UaEvent::RegistrationLost);
+        }
+    }
+
+    /// Hangs up every call (a client shutting down: its calls must not wait for a flow
+    /// that will not come back).
+    pub(crate) fn hang_up_all(&mut self, now: Instant) {
+        for call in self.calls.handles() {
+            self.calls.hang_up(now, call, cx!(self));
         }
     }
 

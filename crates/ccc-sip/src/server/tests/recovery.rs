@@ -234,3 +234,23 @@ fn hung_up_while_the_agent_is_away_says_bye_when_it_is_back() {
     w.advance(TIMER_F);
     assert!(!w.server.hang_up(w.now, leg), "forgotten");
 }
+
+#[test]
+fn a_flow_that_unregistered_first_takes_its_calls_with_it() {
+    let mut w = World::new(ServerConfig::new("ccc.test"));
+    let (agent, leg, _) = in_a_call(&mut w);
+    let now = w.now;
+    w.ua(agent).unregister(now);
+    w.pump();
+    w.server_saw();
+    w.server.close_flow(now, leg.flow);
+    w.pump();
+    assert_eq!(
+        w.server_calls(),
+        [UaEvent::CallEnded {
+            call: leg.call,
+            reason: EndReason::FlowLost
+        }],
+        "no instance left to come back for it"
+    );
+}

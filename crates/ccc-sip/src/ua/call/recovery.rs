@@ -127,6 +127,11 @@ impl Calls {
         }
     }
 
+    /// Every call.
+    pub(crate) fn handles(&self) -> Vec<super::CallHandle> {
+        self.calls.iter().map(|c| c.handle).collect()
+    }
+
     /// Whether there are no calls.
     pub(crate) fn is_empty(&self) -> bool {
         self.calls.is_empty()
