@@ -151,6 +151,20 @@ async fn request(
     auth: Option<(&str, &str, &str, &str)>,
     lifetime: Option<u32>,
 ) -> Answer {
+    try_request(socket, server, method, auth, lifetime, WAIT)
+        .await
+        .expect("an answer in time")
+}
+
+/// A request, and its answer if one comes within `wait`.
+async fn try_request(
+    socket: &tokio::net::UdpSocket,
+    server: SocketAddr,
+    method: turn_server_proto::stun::types::message::Method,
+    auth: Option<(&str, &str, &str, &str)>,
+    lifetime: Option<u32>,
+    wait: Duration,
+) -> Option<Answer> {
     let mut msg = Message::builder_request(method, MessageWriteVec::new());
     if method == ALLOCATE {
         msg.add_attribute(&RequestedTransport::new(RequestedTransport::UDP))
@@ -174,12 +188,12 @@ async fn request(
     msg.add_fingerprint().unwrap();
     socket.send_to(&msg.finish(), server).await.unwrap();
     let mut buf = vec![0u8; 2_048];
-    let (n, _) = tokio::time::timeout(WAIT, socket.recv_from(&mut buf))
+    let (n, _) = tokio::time::timeout(wait, socket.recv_from(&mut buf))
         .await
-        .expect("an answer in time")
+        .ok()?
         .unwrap();
     let answer = Message::from_bytes(&buf[..n]).expect("a STUN message");
-    Answer {
+    Some(Answer {
         class: answer.class(),
         code: answer.attribute::<ErrorCode>().ok().map(|e| e.code()),
         realm: answer
@@ -194,7 +208,7 @@ async fn request(
             .attribute::<XorRelayedAddress>()
             .ok()
             .map(|a| a.addr(answer.transaction_id())),
-    }
+    })
 }
 
 /// The RFC 5766 life of one allocation, as (class, code) per step: the 401 round, the
@@ -367,5 +381,119 @@ async fn a_relay_only_phone_talks_to_the_customer_through_an_embedded_region() {
     );
     let _ = call.session.close().await;
     phone.client.shutdown().await;
+    emu.shutdown().await;
+}
+
+/// One TURN client of the tests below: its socket and its authentication.
+struct Client {
+    socket: tokio::net::UdpSocket,
+    realm: String,
+    nonce: String,
+}
+
+impl Client {
+    /// A client that has been through the 401 round.
+    async fn new(server: SocketAddr) -> Self {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let first = request(&socket, server, ALLOCATE, None, None).await;
+        Self {
+            socket,
+            realm: first.realm.expect("the 401 names the realm"),
+            nonce: first.nonce.expect("and a nonce"),
+        }
+    }
+
+    /// Whether `method` is answered with success within 300 ms (`None`: no answer).
+    async fn succeeds(
+        &self,
+        server: SocketAddr,
+        method: turn_server_proto::stun::types::message::Method,
+        user: &(String, String),
+    ) -> Option<bool> {
+        let auth = Some((
+            user.0.as_str(),
+            user.1.as_str(),
+            self.realm.as_str(),
+            self.nonce.as_str(),
+        ));
+        let lifetime = (method == REFRESH).then_some(600);
+        try_request(
+            &self.socket,
+            server,
+            method,
+            auth,
+            lifetime,
+            Duration::from_millis(300),
+        )
+        .await
+        .map(|a| a.class == MessageClass::Success)
+    }
+}
+
+#[tokio::test]
+async fn the_media_fault_silences_the_agents_allocations_now_or_for_good() {
+    let emu = start().await;
+    let info = emu.info().clone();
+    let mut api = Api::new(&info);
+    let server = host_port(&regions(&mut api).await[0].urls[0]);
+    let bob = credentials(&mut api, BOB).await;
+    let media = format!("/agents/{BOB}/media");
+    let old = Client::new(server).await;
+    assert_eq!(old.succeeds(server, ALLOCATE, &bob).await, Some(true));
+
+    // break: the allocation held now goes silent; a new one works.
+    let (status, answer) = admin(&info, "POST", &media, json!({"action": "break"})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(old.succeeds(server, REFRESH, &bob).await, None, "silenced");
+    let new = Client::new(server).await;
+    assert_eq!(new.succeeds(server, ALLOCATE, &bob).await, Some(true));
+    assert_eq!(new.succeeds(server, REFRESH, &bob).await, Some(true));
+    let (_, faults) = admin(&info, "GET", "/faults", serde_json::Value::Null).await;
+    assert_eq!(
+        faults["media"][BOB],
+        json!({"action": "break", "dropped_packets": 1})
+    );
+
+    // black-hole: every allocation, the new one too, and any made later.
+    admin(&info, "POST", &media, json!({"action": "black-hole"})).await;
+    assert_eq!(new.succeeds(server, REFRESH, &bob).await, None);
+    let later = Client::new(server).await;
+    assert_eq!(later.succeeds(server, ALLOCATE, &bob).await, None);
+    let (_, faults) = admin(&info, "GET", "/faults", serde_json::Value::Null).await;
+    assert_eq!(
+        faults["media"][BOB],
+        json!({"action": "black-hole", "dropped_packets": 2})
+    );
+
+    // restore: the allocations answer again.
+    admin(&info, "POST", &media, json!({"action": "restore"})).await;
+    assert_eq!(old.succeeds(server, REFRESH, &bob).await, Some(true));
+    assert_eq!(new.succeeds(server, REFRESH, &bob).await, Some(true));
+    let (_, faults) = admin(&info, "GET", "/faults", serde_json::Value::Null).await;
+    assert_eq!(faults["media"], json!({}));
+
+    // Another agent's allocations never took the fault.
+    admin(&info, "POST", &media, json!({"action": "black-hole"})).await;
+    let alice = credentials(&mut api, "alice@ccc-emulator").await;
+    let other = Client::new(server).await;
+    assert_eq!(other.succeeds(server, ALLOCATE, &alice).await, Some(true));
+
+    // Bad requests are refused clearly.
+    let (status, answer) = admin(&info, "POST", &media, json!({"action": "delay", "ms": 5})).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("break, black-hole or restore")
+    );
+    let (status, _) = admin(
+        &info,
+        "POST",
+        "/agents/nobody@ccc-emulator/media",
+        json!({"action": "break"}),
+    )
+    .await;
+    assert_eq!(status, 404);
     emu.shutdown().await;
 }

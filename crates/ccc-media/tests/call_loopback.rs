@@ -160,7 +160,26 @@ async fn ice_restart_keeps_the_call() {
             .map(str::to_owned)
     };
     assert_ne!(ufrag(&before), ufrag(&restart), "fresh ICE credentials");
-    assert!(restart.contains("a=candidate"), "candidates gathered again");
+    assert!(
+        restart.contains("a=candidate"),
+        "candidates gathered again: {before}\n----\n{restart}"
+    );
+    // On new sockets: a restart is for a path that broke, and the old socket (or its
+    // TURN allocation) may be what broke.
+    let addresses = |sdp: &str| -> Vec<String> {
+        sdp.lines()
+            .filter(|l| l.starts_with("a=candidate:"))
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                Some(format!("{}:{}", f.get(4)?, f.get(5)?))
+            })
+            .collect()
+    };
+    let (old, new) = (addresses(&before), addresses(&restart));
+    assert!(
+        !new.is_empty() && new.iter().all(|a| !old.contains(a)),
+        "{old:?} -> {new:?}"
+    );
     // The pending offer before was never answered: roll it into this exchange.
     let answer = tokio::time::timeout(limit, b.session.answer(&restart))
         .await

@@ -76,6 +76,15 @@ pub enum Event {
         /// The codec the agent sends (`opus`, `PCMU`, `PCMA`).
         codec: Option<String>,
     },
+    /// Beyond the guide: the call's audio path was lost (nothing heard on it for
+    /// ccc-media's `ice_disconnected_timeout`); the workbench restarts ICE, with a
+    /// re-INVITE carrying fresh candidates. [`Event::MediaReconnected`] follows when the
+    /// path is back; if it does not come back, `onErrorNotify` (`get_lo_failed`) and
+    /// the call is released.
+    MediaDisconnected,
+    /// Beyond the guide: the call's audio path is back after
+    /// [`Event::MediaDisconnected`].
+    MediaReconnected,
     /// Beyond the guide: this subscriber fell behind and missed `missed` events. The
     /// status is still right: ask [`Workbench::status_code`](crate::Workbench::status_code).
     Lagged {
@@ -104,6 +113,8 @@ impl Event {
             Self::StatusChange(_) => "onStatusChange",
             Self::Dtmf { .. } => "dtmf",
             Self::MediaConnected { .. } => "mediaConnected",
+            Self::MediaDisconnected => "mediaDisconnected",
+            Self::MediaReconnected => "mediaReconnected",
             Self::Lagged { .. } => "lagged",
         }
     }
@@ -146,6 +157,7 @@ impl Event {
             }),
             Self::Dtmf { digit } => json!({ "digit": digit.to_string() }),
             Self::MediaConnected { codec } => json!({ "codec": codec }),
+            Self::MediaDisconnected | Self::MediaReconnected => json!({}),
             Self::Lagged { missed } => json!({ "missed": missed }),
         };
         if let Value::Object(map) = &mut v {

@@ -233,3 +233,43 @@ async fn the_voice_survey_takes_the_customer_and_the_agent_leaves() {
     alice.shutdown().await.unwrap();
     bob.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn two_agents_taking_calls_at_once_never_change_status_by_themselves() {
+    // Both agents ring, talk and wrap up at the same moments, round after round: each
+    // one's statuses are its own calls' and nothing else (no break, no stale status).
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_seconds(0).build().unwrap();
+    let (alice, alice_rec) = rig.ready_agent(ALICE, config.clone()).await;
+    let (bob, bob_rec) = rig.ready_agent(BOB, config).await;
+    const ROUNDS: usize = 5;
+    for round in 0..ROUNDS {
+        let first = rig.call_in("13800000009", "02150000001");
+        let second = rig.call_in("13800000008", "02150000001");
+        for (wb, rec) in [(&alice, &alice_rec), (&bob, &bob_rec)] {
+            rec.wait_status(Status::Ringing).await;
+            wb.answer()
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+        for rec in [&alice_rec, &bob_rec] {
+            rec.wait_status(Status::InboundCall).await;
+        }
+        rig.customer_hangs_up(&first);
+        rig.customer_hangs_up(&second);
+        for rec in [&alice_rec, &bob_rec] {
+            rec.wait_status(Status::Ready).await;
+        }
+    }
+    for (who, rec) in [("alice", &alice_rec), ("bob", &bob_rec)] {
+        assert_eq!(
+            rec.statuses(),
+            [6, 9, 5, 3].repeat(ROUNDS),
+            "{who}: {:?}",
+            rec.hooks_and_codes()
+        );
+        assert!(!rec.hooks().contains(&"onErrorNotify"), "{who}");
+    }
+    alice.shutdown().await.unwrap();
+    bob.shutdown().await.unwrap();
+}

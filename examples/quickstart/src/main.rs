@@ -70,8 +70,6 @@ const DIGITS: &str = "12#";
 /// The status codes the story must go through, in the guide's order.
 const GUIDE_SEQUENCE: [i8; 13] = [0, 2, 3, 6, 9, 12, 9, 5, 3, 8, 10, 5, 3];
 
-/// How long the agent lets the call ring.
-const RING: Duration = Duration::from_millis(300);
 /// The longest any one step may take.
 const STEP: Duration = Duration::from_secs(5);
 /// The longest the whole run may take.
@@ -218,10 +216,8 @@ impl Story<'_> {
             .map_err(|e| format!("the inbound call was not placed: {e}"))?
             .to_string();
         self.status(Status::Ringing).await?;
-        // The agent lets it ring a moment, as a person would; that also lets the
-        // platform's INVITE reach this device first (an answer before it goes through
-        // the platform instead, without this device's audio).
-        self.linger(RING).await?;
+        // Answered the moment it rings: answer() waits for the platform's INVITE to
+        // reach this device, so the call is taken here, with this device's audio.
         self.act("answer", wb.answer()).await?;
         self.status(Status::InboundCall).await?;
         self.media_connected().await?;
@@ -302,18 +298,6 @@ impl Story<'_> {
         })
         .await
         .map(drop)
-    }
-
-    /// Lets `time` pass, printing the events that come meanwhile.
-    async fn linger(&mut self, time: Duration) -> Step<()> {
-        let until = tokio::time::Instant::now() + time;
-        while let Ok(next) = tokio::time::timeout_at(until, self.events.recv()).await {
-            match next {
-                Some(event) => self.note(&event)?,
-                None => return Err("the workbench stopped".into()),
-            }
-        }
-        Ok(())
     }
 
     /// Waits until the agent has heard `hz` for [`HEARD_FRAMES`] frames.

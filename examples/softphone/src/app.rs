@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use ccc_core::config::{AfterCallRule, Config};
+use ccc_core::helpers::SkillGroupOfUser;
 use ccc_core::{ErrorNotify, Operation, OperationSet, Status, allowed_in};
 use ccc_media::access_point::RegionReport;
 use ccc_openapi::v2017;
@@ -206,6 +207,8 @@ pub struct Lists {
     pub call_log_total: Option<i64>,
     /// Agents (transfer and conference targets).
     pub agents: Loadable<Vec<v2017::list_real_time_agent::User>>,
+    /// The agent's skill groups (transfer targets, listed after the agents).
+    pub groups: Loadable<Vec<SkillGroupOfUser>>,
     /// Agent states (monitor targets).
     pub states: Loadable<v2017::list_agent_states::AgentStatePage>,
     /// Today's figures.
@@ -712,7 +715,7 @@ impl App {
                     }
                 })
             }
-            I::Transfer => self.with_target(now, |target| Command::Transfer { target }),
+            I::Transfer => self.transfer(now),
             I::Consult => self.consult(now),
             I::FinishTransfer => one(Command::FinishTransfer),
             I::CancelConsult => one(Command::CancelConsult),
@@ -898,6 +901,31 @@ impl App {
         }
     }
 
+    /// M23 to the number field, else to the selected agent or, below the agents in the
+    /// transfer view, the selected skill group.
+    fn transfer(&mut self, now: Instant) -> Vec<Command> {
+        if self.entry.is_empty()
+            && self.nav == NavItem::Transfer
+            && let Some(group) = self.selected_group()
+        {
+            return vec![Command::Transfer {
+                target: group.skill_group_id.clone(),
+                skill_group: Some(group.skill_group_name.clone()),
+            }];
+        }
+        self.with_target(now, |target| Command::Transfer {
+            target,
+            skill_group: None,
+        })
+    }
+
+    /// The transfer view's selected row, when it is one of the skill groups.
+    fn selected_group(&self) -> Option<&SkillGroupOfUser> {
+        let agents = self.lists.agents.get().map_or(0, Vec::len);
+        let at = self.selection().checked_sub(agents)?;
+        self.lists.groups.get()?.get(at)
+    }
+
     fn consult(&mut self, now: Instant) -> Vec<Command> {
         let commands = self.with_target(now, |target| Command::Consult { target });
         if let (Some(Command::Consult { target }), Some(call)) =
@@ -932,7 +960,7 @@ impl App {
                     None => Vec::new(),
                 }
             }
-            NavItem::Transfer => self.with_target(now, |target| Command::Transfer { target }),
+            NavItem::Transfer => self.transfer(now),
             NavItem::Conference => self.consult(now),
             NavItem::Monitor => self.with_target(now, |extension| Command::Monitor { extension }),
             NavItem::MyWork | NavItem::DeviceCheck => self.load_view(true),
@@ -1018,13 +1046,24 @@ impl App {
             NavItem::Outbound if force => Some(Command::LoadCallers),
             _ => None,
         };
-        command.into_iter().collect()
+        // The transfer view lists the agent's skill groups below the agents.
+        let groups = (self.nav == NavItem::Transfer
+            && idle(matches!(lists.groups, Loadable::Idle)))
+        .then(|| {
+            lists.groups = Loadable::Loading;
+            Command::LoadGroups
+        });
+        command.into_iter().chain(groups).collect()
     }
 
     fn list_len(&self) -> usize {
         match self.nav {
             NavItem::CallLog => self.lists.call_log.get().map_or(0, |p| p.records.len()),
-            NavItem::Transfer | NavItem::Conference => self.lists.agents.get().map_or(0, Vec::len),
+            NavItem::Transfer => {
+                self.lists.agents.get().map_or(0, Vec::len)
+                    + self.lists.groups.get().map_or(0, Vec::len)
+            }
+            NavItem::Conference => self.lists.agents.get().map_or(0, Vec::len),
             NavItem::Monitor => self.lists.states.get().map_or(0, |s| s.list.len()),
             NavItem::AccessPoints => self.lists.access_points.get().map_or(0, |r| r.len() + 1),
             _ => 0,
@@ -1074,9 +1113,16 @@ impl App {
                 self.call_only = on;
                 self.say(now, if on { "Outbound only" } else { "Taking calls" });
             }
-            (Command::Transfer { target }, Payload::Done) => {
+            (
+                Command::Transfer {
+                    target,
+                    skill_group,
+                },
+                Payload::Done,
+            ) => {
                 self.entry.clear();
-                self.say(now, format!("Transferred to {target}"));
+                let to = skill_group.unwrap_or(target);
+                self.say(now, format!("Transferred to {to}"));
             }
             (Command::Consult { .. } | Command::Monitor { .. }, Payload::Done) => {
                 self.entry.clear();
@@ -1098,6 +1144,7 @@ impl App {
                 }
                 self.lists.agents = Loadable::Ready(agents);
             }
+            (_, Payload::Groups(groups)) => self.lists.groups = Loadable::Ready(groups),
             (_, Payload::States(mut states)) => {
                 // Not oneself: an agent does not listen to its own calls.
                 if let Some(me) = &self.agent.extension {
@@ -1136,6 +1183,7 @@ impl App {
         match command {
             Command::LoadCallLog { .. } => self.lists.call_log = Loadable::Failed(text.clone()),
             Command::LoadAgents => self.lists.agents = Loadable::Failed(text.clone()),
+            Command::LoadGroups => self.lists.groups = Loadable::Failed(text.clone()),
             Command::LoadStates => self.lists.states = Loadable::Failed(text.clone()),
             Command::LoadMyWork => self.lists.my_work = Loadable::Failed(text.clone()),
             Command::DeviceCheck => self.lists.device = Loadable::Failed(text.clone()),

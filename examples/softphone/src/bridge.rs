@@ -100,9 +100,13 @@ impl Bridge {
             Command::Offline { mobile } => done(wb.offline(mobile, None).await),
             Command::Online => done(wb.online().await),
             Command::CallOnly(on) => done(wb.apply_for_call_only(*on).await),
-            Command::Transfer { target } => {
-                done(wb.third_call_transfer(target, "", false, None).await)
-            }
+            Command::Transfer {
+                target,
+                skill_group,
+            } => done(
+                wb.third_call_transfer(target, "", false, skill_group.as_deref())
+                    .await,
+            ),
             Command::Consult { target } => done(wb.conference_init(target, "").await),
             Command::FinishTransfer => done(wb.third_call_transfer_finished().await),
             Command::CancelConsult => done(wb.third_call_retrieve().await),
@@ -145,6 +149,11 @@ impl Bridge {
                 .real_time_agents()
                 .await
                 .map(Payload::Agents)
+                .map_err(failure),
+            Command::LoadGroups => wb
+                .skill_groups()
+                .await
+                .map(Payload::Groups)
                 .map_err(failure),
             Command::LoadStates => wb
                 .agent_states(1, 100)

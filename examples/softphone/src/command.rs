@@ -1,6 +1,7 @@
 //! What the panel asks of the workbench ([`Command`]) and what comes back
 //! ([`Outcome`]): the only words the app state and the workbench bridge share.
 
+use ccc_core::helpers::SkillGroupOfUser;
 use ccc_media::access_point::RegionReport;
 use ccc_media::check::NetworkReport;
 use ccc_media::check::device::DeviceCheckReport;
@@ -58,10 +59,14 @@ pub enum Command {
     Online,
     /// M29 `applyForCallOnly`.
     CallOnly(bool),
-    /// M23 `thirdCallTransfer`: blind transfer to an extension or a number.
+    /// M23 `thirdCallTransfer`: blind transfer to an extension, a number or a skill
+    /// group.
     Transfer {
-        /// The extension or number.
+        /// The extension, the number, or the skill group's routing point (the emulator
+        /// routes the group's id).
         target: String,
+        /// The skill group's name (`accSkillGroupName`), for a transfer to a group.
+        skill_group: Option<String>,
     },
     /// M24 `conferenceInit`: consult a third party.
     Consult {
@@ -111,6 +116,8 @@ pub enum Command {
     LoadCallers,
     /// A12: agents, for transfer and conference.
     LoadAgents,
+    /// A2: the agent's skill groups, for transfer to a group.
+    LoadGroups,
     /// A13: agent states, for monitoring.
     LoadStates,
     /// A15: today's figures.
@@ -167,6 +174,7 @@ impl Command {
             Self::LoadCallLog { .. } => "call log",
             Self::LoadCallers => "outbound numbers",
             Self::LoadAgents => "agents",
+            Self::LoadGroups => "skill groups",
             Self::LoadStates => "agent states",
             Self::LoadMyWork => "my work",
             Self::DeviceCheck => "device check",
@@ -205,6 +213,8 @@ pub enum Payload {
     Callers(Vec<String>),
     /// The agents.
     Agents(Vec<v2017::list_real_time_agent::User>),
+    /// The agent's skill groups.
+    Groups(Vec<SkillGroupOfUser>),
     /// Agent states.
     States(v2017::list_agent_states::AgentStatePage),
     /// Today's figures.

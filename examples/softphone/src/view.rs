@@ -561,7 +561,26 @@ fn transfer(app: &App) -> Vec<Line<'static>> {
         "Enter/t transfer · k consult · f finish · g cancel",
     ));
     lines.extend(agents(app));
+    lines.extend(groups(app));
     lines
+}
+
+/// The agent's skill groups, below the agents (the rows go on from theirs).
+fn groups(app: &App) -> Vec<Line<'static>> {
+    if let Some(lines) = loading(&app.lists.groups, "the skill groups") {
+        return lines;
+    }
+    let first = app.lists.agents.get().map_or(0, Vec::len);
+    let list = app.lists.groups.get().cloned().unwrap_or_default();
+    list.iter()
+        .enumerate()
+        .map(|(i, g)| {
+            row(
+                first + i == app.selection(),
+                format!("group {} ({})", g.skill_group_name, g.skill_group_id),
+            )
+        })
+        .collect()
 }
 
 fn conference(app: &App) -> Vec<Line<'static>> {

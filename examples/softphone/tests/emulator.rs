@@ -455,6 +455,41 @@ async fn a_consultation_from_the_transfer_view_then_the_transfer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blind_transfer_to_a_skill_group_picked_in_the_transfer_view() {
+    let mut rig = start(json!({"afterCallRule": "manual", "width": 400})).await;
+    let bob = alice_talking_and_bob(&mut rig).await;
+    rig.key(KeyCode::F(4));
+    rig.until("the agents and the skill groups", |a| {
+        a.lists.agents.get().is_some() && a.lists.groups.get().is_some()
+    })
+    .await;
+    // The groups come after the agents: move down to Sales (Bob's group too).
+    let agents = rig.phone.app.lists.agents.get().map_or(0, Vec::len);
+    let sales = rig
+        .phone
+        .app
+        .lists
+        .groups
+        .get()
+        .and_then(|g| {
+            g.iter()
+                .position(|g| g.skill_group_id == "sales@ccc-emulator")
+        })
+        .expect("Alice is in Sales");
+    for _ in 0..agents + sales {
+        rig.key(KeyCode::Down);
+    }
+    assert_shows(&rig.screen(), &["▸group Sales (sales@ccc-emulator)"]);
+    rig.key(KeyCode::Enter);
+    rig.status(Status::AfterCallWork).await;
+    rig.settled().await;
+    assert_shows(&rig.screen(), &["Transferred to Sales"]);
+    bob_is(&bob, Status::Ringing).await;
+    bob.shutdown().await.unwrap();
+    rig.phone.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conference_from_the_conference_view_and_the_third_party_dropped() {
     let mut rig = start(json!({"afterCallRule": "manual", "width": 400})).await;
     let bob = alice_talking_and_bob(&mut rig).await;

@@ -455,7 +455,8 @@ fn transfer_and_conference_take_the_field_or_fail_clearly() {
     assert_eq!(
         key(&mut app, now, KeyCode::Enter),
         vec![Command::Transfer {
-            target: "8002".into()
+            target: "8002".into(),
+            skill_group: None,
         }]
     );
     assert_eq!(

@@ -57,8 +57,9 @@ impl Default for VoiceBot {
     }
 }
 
-/// How long a call rings before the bot answers, by default.
-pub const RING: Duration = Duration::from_millis(300);
+/// How long a call rings before the bot answers, by default: not at all (answer()
+/// itself waits for the platform's INVITE to reach this device).
+pub const RING: Duration = Duration::ZERO;
 
 /// The call in progress.
 struct Current {
@@ -83,9 +84,8 @@ impl VoiceBot {
         Self { rules, ring: RING }
     }
 
-    /// Lets each call ring `ring` before answering. A short ring sounds natural to
-    /// callers, and lets the platform's INVITE reach this device first (an answer
-    /// before it is made through the platform, without this device's audio).
+    /// Lets each call ring `ring` before answering, for callers who expect to hear a
+    /// ring or two before a person picks up.
     pub fn ring_for(mut self, ring: Duration) -> Self {
         self.ring = ring;
         self

@@ -169,10 +169,10 @@ async fn serve_callers(
         "voice_bot: {} is ready; {calls} callers call {HOTLINE}, one after another",
         workbench.user_id()
     );
-    // Each caller hears it ring, listens to the prompt, then presses its keys. (The emulator's callers
-    // press their keys a fixed time after their call starts, so one left waiting in
-    // the queue would press them to no one: each calls when the one before is done.)
-    let press_after = voice_bot::RING + prompt.duration() + Duration::from_millis(200);
+    // Each caller listens to the prompt, then presses its keys (the emulator's callers
+    // press them a fixed time after someone answers), and calls when the one before
+    // is done.
+    let press_after = prompt.duration() + Duration::from_millis(200);
     let mut expected = HashMap::new();
     let (job, keys) = place_caller(emulator, 0, press_after)?;
     expected.insert(job, keys);

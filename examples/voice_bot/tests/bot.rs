@@ -15,7 +15,7 @@ use ccc_media::audio::{AudioFrame, AudioSource, WavSource};
 use ccc_media::dsp::dominant_tone;
 use ccc_workbench::{Event, Workbench};
 use voice_bot::setup::{self, simulated_caller};
-use voice_bot::{CHIME_HZ, CallOutcome, DigitRules, Ended, Prompt, RING, VoiceBot};
+use voice_bot::{CHIME_HZ, CallOutcome, DigitRules, Ended, Prompt, VoiceBot};
 
 const HOTLINE: &str = "02150000001";
 /// The longest any test's serving may take.
@@ -117,14 +117,14 @@ fn press(number: &str, keys: &str, prompt: &Prompt) -> InboundCall {
         number,
         HOTLINE,
         keys,
-        RING + prompt.duration() + Duration::from_millis(200),
+        prompt.duration() + Duration::from_millis(200),
     )
 }
 
 /// A caller who presses `keys` during the prompt (300 ms in), as callers who know the
 /// menu do.
 fn barge_in(number: &str, keys: &str) -> InboundCall {
-    simulated_caller(number, HOTLINE, keys, RING + Duration::from_millis(300))
+    simulated_caller(number, HOTLINE, keys, Duration::from_millis(300))
 }
 
 /// Frames of 20 ms in which each chime note dominates what the caller of `job` heard.

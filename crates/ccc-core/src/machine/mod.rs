@@ -225,6 +225,8 @@ pub struct Agent {
     auto_answer_pending: bool,
     off_site: bool,
     current: Option<CurrentCall>,
+    /// Why the platform signed the agent out, until the status change reports it. `None`
+    /// for a sign-out this program asked for (a normal one, no error).
     sign_out_reason: Option<SignOutReason>,
     timers: Timers,
     events: VecDeque<Event>,
@@ -365,7 +367,7 @@ impl Agent {
             Input::SignedOut(reason) => self.sign_out(reason),
             Input::Unregistered => {
                 if self.phase != Phase::Unregistered {
-                    self.sign_out_reason = Some(SignOutReason::AbNormal);
+                    self.sign_out_reason = None;
                     self.reset_session();
                 }
             }
@@ -604,12 +606,12 @@ impl Agent {
         }
         match to {
             Status::Unregistered | Status::SignedOut if from.is_signed_in() => {
-                let reason = self
-                    .sign_out_reason
-                    .take()
-                    .unwrap_or(SignOutReason::AbNormal);
+                // The guide lists every sign-out event, AB_normal too, among onErrorNotify's
+                // cases: the platform's are told; this program's own sign-out is not.
+                let told = self.sign_out_reason.take();
+                let reason = told.unwrap_or(SignOutReason::AbNormal);
                 self.events.push_back(Event::LogOut { reason });
-                if reason != SignOutReason::AbNormal {
+                if let Some(reason) = told {
                     self.events
                         .push_back(Event::ErrorNotify(ErrorNotify::sign_out(reason)));
                 }

@@ -812,6 +812,23 @@ fn kicked_out_by_a_sign_in_elsewhere() {
 }
 
 #[test]
+fn a_normal_sign_out_by_the_platform_is_told_like_the_others() {
+    // The guide's onErrorNotify table lists every sign-out event, AB_normal too.
+    let mut h = Harness::ready();
+    h.feed(Input::SignedOut(SignOutReason::AbNormal));
+    let events = h.events();
+    assert_eq!(
+        hooks(&events),
+        ["onStatusChange", "onLogOut", "onErrorNotify"]
+    );
+    let Event::ErrorNotify(error) = &events[2] else {
+        unreachable!()
+    };
+    assert_eq!(error.code, ErrorCode::SignOut(SignOutReason::AbNormal));
+    assert_eq!(error.msg_tip, "软电话正常签出");
+}
+
+#[test]
 fn kicked_out_while_registering() {
     let mut h = Harness::default();
     h.request(Operation::Register).unwrap();
@@ -834,7 +851,7 @@ fn log_out_and_log_in_again() {
     }));
     assert!(
         !events.iter().any(|e| matches!(e, Event::ErrorNotify(_))),
-        "a normal sign-out is no error"
+        "the program's own sign-out is no error"
     );
     assert!(h.request(Operation::Call).is_err(), "K1: sign in only");
     h.request(Operation::LogIn).unwrap();

@@ -15,7 +15,7 @@ use ccc_core::SignOutReason;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::faults::{LinkFault, LinkKind};
+use super::faults::{LinkFault, LinkKind, MediaFault};
 use super::http::App;
 use super::hub::LinkFrame;
 use crate::platform::{InboundCall, Input, PlatformError};
@@ -30,6 +30,7 @@ pub(super) fn router() -> Router<Arc<App>> {
         .route("/agents/{user}/kick", post(kick))
         .route("/agents/{user}/agent-link", post(agent_link))
         .route("/agents/{user}/sip", post(sip_link))
+        .route("/agents/{user}/media", post(media))
         .route("/faults", get(faults))
         .route("/faults/next-error", post(next_error))
         .route("/faults/ws-connect-slowly", post(connect_slowly))
@@ -332,8 +333,51 @@ async fn sip_link(
     link_fault(&app, LinkKind::Sip, &user, body).await
 }
 
+/// `POST /admin/agents/{user}/media`: the agent's relayed media (its allocations on
+/// the embedded TURN servers) breaks (`break`: the allocations it holds now; an ICE
+/// restart's new one works), goes into a black hole (`black-hole`: every allocation,
+/// now and later), or is restored (`restore`).
+async fn media(
+    _: Admin,
+    State(app): State<Arc<App>>,
+    Path(user): Path<String>,
+    Json(body): Json<LinkAction>,
+) -> Response {
+    // The TURN users of an agent are made of its login name (what a workbench gives
+    // `GetTURNCredentials`) or of its user id.
+    let login_name = app.engine.run(|s, _| {
+        s.platform
+            .scenario()
+            .agents
+            .iter()
+            .find(|a| a.user_id == user)
+            .map(|a| a.login_name.clone())
+    });
+    let Some(login_name) = login_name else {
+        return platform_error(&PlatformError::no_user(&user, "the instance"));
+    };
+    let fault = match body.action.as_str() {
+        "break" => Some(MediaFault::Break {
+            since: std::time::Instant::now(),
+        }),
+        "black-hole" => Some(MediaFault::BlackHole),
+        "restore" => None,
+        other => {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                format!("`{other}` is not break, black-hole or restore"),
+            );
+        }
+    };
+    app.media_faults
+        .set(&user, &[user.as_str(), login_name.as_str()], fault);
+    Json(json!({ "user_id": user, "action": body.action })).into_response()
+}
+
 async fn faults(_: Admin, State(app): State<Arc<App>>) -> Response {
-    Json(app.engine.run(|s, _| s.faults.describe())).into_response()
+    let mut all = app.engine.run(|s, _| s.faults.describe());
+    all["media"] = app.media_faults.describe();
+    Json(all).into_response()
 }
 
 /// The body of `POST /admin/faults/next-error`.

@@ -1,7 +1,8 @@
 //! Faults a test or a demo injects through the admin API.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::platform::PlatformError;
 
@@ -14,6 +15,107 @@ pub struct LinkFault {
     /// Frames to the agent are dropped and nothing from it is read; the connection
     /// stays open, silent (the client's keep-alive must notice).
     pub black_hole: bool,
+}
+
+/// What happens to one agent's relayed media: the packets between its WebRTC sessions
+/// and the embedded TURN servers (its allocations there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub(crate) enum MediaFault {
+    /// Every allocation of the agent, those it holds now and any it makes later: each
+    /// packet from it and each packet the server would send it is dropped. An ICE
+    /// restart cannot get the path back.
+    BlackHole,
+    /// The allocations the agent holds at `since` only (the path of the call in
+    /// progress broke); allocations made later work, so an ICE restart, which gathers
+    /// a new one, gets the call's path back.
+    Break {
+        /// When the fault was put on.
+        since: Instant,
+    },
+}
+
+/// One agent's media fault, and how many packets it has dropped.
+#[derive(Debug, Clone, Copy)]
+struct MediaEntry {
+    fault: MediaFault,
+    dropped: u64,
+}
+
+/// The media faults in force, shared by the admin API and the embedded TURN servers
+/// (which look at it for each packet of an agent's allocation).
+#[derive(Debug, Default)]
+pub(super) struct MediaFaults {
+    inner: Mutex<MediaInner>,
+}
+
+#[derive(Debug, Default)]
+struct MediaInner {
+    /// By the agent's user id.
+    agents: HashMap<String, MediaEntry>,
+    /// The TURN names of the faulted agents (`GetTURNCredentials` makes its users of the
+    /// name it is given: the login name, or the user id), to their user ids.
+    names: HashMap<String, String>,
+}
+
+impl MediaFaults {
+    /// Sets (or, with `None`, clears) the media fault of `user`, whose TURN users are
+    /// made of `names`.
+    pub(super) fn set(&self, user: &str, names: &[&str], fault: Option<MediaFault>) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.names.retain(|_, u| u != user);
+        match fault {
+            Some(fault) => {
+                inner
+                    .agents
+                    .insert(user.to_owned(), MediaEntry { fault, dropped: 0 });
+                for name in names {
+                    inner.names.insert((*name).to_owned(), user.to_owned());
+                }
+            }
+            None => {
+                inner.agents.remove(user);
+            }
+        }
+    }
+
+    /// Whether a packet of the allocation made at `allocated` by the TURN user made of
+    /// `name` is dropped (and counted).
+    pub(super) fn drops(&self, name: &str, allocated: Instant) -> bool {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let MediaInner { agents, names } = &mut *inner;
+        let Some(entry) = names.get(name).and_then(|user| agents.get_mut(user)) else {
+            return false;
+        };
+        let drop = match entry.fault {
+            MediaFault::BlackHole => true,
+            MediaFault::Break { since } => allocated <= since,
+        };
+        if drop {
+            entry.dropped += 1;
+        }
+        drop
+    }
+
+    /// Every media fault as JSON, for the admin API.
+    pub(super) fn describe(&self) -> serde_json::Value {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner
+            .agents
+            .iter()
+            .map(|(user, e)| {
+                let action = match e.fault {
+                    MediaFault::BlackHole => "black-hole",
+                    MediaFault::Break { .. } => "break",
+                };
+                (
+                    user.clone(),
+                    serde_json::json!({ "action": action, "dropped_packets": e.dropped }),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
 }
 
 /// The next calls of an action fail with an error.
@@ -160,5 +262,35 @@ mod tests {
         assert!(!f.link(LinkKind::Sip, "a").black_hole);
         f.set_link(LinkKind::AgentLink, "a", LinkFault::default());
         assert_eq!(f.describe()["agent_link"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_break_takes_the_allocations_made_before_it_a_black_hole_all() {
+        let media = MediaFaults::default();
+        let before = Instant::now();
+        assert!(!media.drops("a", before), "no fault, no drop");
+        let since = before + Duration::from_millis(5);
+        media.set("a", &["a", "al"], Some(MediaFault::Break { since }));
+        assert!(
+            media.drops("a", before),
+            "an allocation of before the break"
+        );
+        assert!(media.drops("al", before), "by its login name");
+        assert!(
+            !media.drops("a", since + Duration::from_millis(1)),
+            "a new one"
+        );
+        assert!(!media.drops("b", before), "another agent");
+        assert_eq!(
+            media.describe()["a"],
+            serde_json::json!({"action": "break", "dropped_packets": 2})
+        );
+        media.set("a", &["a"], Some(MediaFault::BlackHole));
+        assert!(!media.drops("al", before), "names are replaced");
+        assert!(media.drops("a", since + Duration::from_secs(1)));
+        assert_eq!(media.describe()["a"]["action"], "black-hole");
+        media.set("a", &[], None);
+        assert!(!media.drops("a", before));
+        assert_eq!(media.describe(), serde_json::json!({}));
     }
 }

@@ -32,6 +32,8 @@ pub(super) struct App {
     pub api_param: String,
     /// The SIP link.
     pub sip: Arc<super::sip::SipShell>,
+    /// The media faults, which the embedded TURN servers apply.
+    pub media_faults: Arc<super::faults::MediaFaults>,
 }
 
 /// The router of the endpoint.

@@ -43,7 +43,33 @@ struct Line {
     source: Box<dyn AudioSource>,
     heard: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>>,
     heard_path: Option<PathBuf>,
-    dtmf: Option<(Instant, String)>,
+    dtmf: Option<LineDtmf>,
+}
+
+/// The digits a customer presses once someone is on the line with it.
+struct LineDtmf {
+    digits: String,
+    /// How long after the line is first connected.
+    after: Duration,
+    /// When they are due, from the first tick the line hears someone.
+    due: Option<Instant>,
+}
+
+impl LineDtmf {
+    /// The digits, once due and someone hears them: the clock starts when the line is
+    /// first `connected` (an inbound customer waits for an agent to answer), and digits
+    /// due while no one is on the line (on hold) wait for someone.
+    fn take_due(dtmf: &mut Option<Self>, connected: bool, now: Instant) -> Option<String> {
+        let pending = dtmf.as_mut()?;
+        if !connected {
+            return None;
+        }
+        let due = *pending.due.get_or_insert(now + pending.after);
+        if due <= now {
+            return dtmf.take().map(|d| d.digits);
+        }
+        None
+    }
 }
 
 struct LegAudio {
@@ -194,14 +220,7 @@ impl MediaHub {
     }
 
     /// A simulated customer joins the call's audio (its line answered).
-    pub(crate) fn add_line(
-        &self,
-        job: &Text,
-        leg: LegId,
-        number: &str,
-        script: &CustomerScript,
-        now: Instant,
-    ) {
+    pub(crate) fn add_line(&self, job: &Text, leg: LegId, number: &str, script: &CustomerScript) {
         let heard_path = script
             .record
             .then(|| self.dir.join(heard_file_name(job, leg, number)));
@@ -214,10 +233,11 @@ impl MediaHub {
             };
             hound::WavWriter::create(path, spec).ok()
         });
-        let dtmf = script
-            .dtmf
-            .clone()
-            .map(|d| (now + Duration::from_millis(script.dtmf_after_ms), d));
+        let dtmf = script.dtmf.clone().map(|digits| LineDtmf {
+            digits,
+            after: Duration::from_millis(script.dtmf_after_ms),
+            due: None,
+        });
         let mix = self.call(job);
         let mut mix = lock(&mix);
         let audio = mix.legs.entry(leg).or_insert_with(|| LegAudio::new(false));
@@ -324,9 +344,7 @@ impl MediaHub {
                         }
                     }
                 }
-                if line.dtmf.as_ref().is_some_and(|(due, _)| *due <= now)
-                    && let Some((_, digits)) = line.dtmf.take()
-                {
+                if let Some(digits) = LineDtmf::take_due(&mut line.dtmf, !hears.is_empty(), now) {
                     for to in hears {
                         let _ = self.dtmf.send(CustomerDtmf {
                             to,
@@ -483,6 +501,39 @@ mod tests {
     }
 
     #[test]
+    fn a_customer_presses_its_keys_a_while_after_someone_is_on_the_line() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let hub = MediaHub::new(std::env::temp_dir(), false, tx);
+        let job: Text = "job-dtmf".into();
+        let script = CustomerScript {
+            record: false,
+            dtmf: Some("12#".into()),
+            dtmf_after_ms: 300,
+            ..CustomerScript::default()
+        };
+        hub.add_line(&job, LegId(1), "13800000009", &script);
+        let _agent = hub.agent_ends(&job, LegId(2));
+        // Ringing for ten seconds: the customer hears no one and presses nothing.
+        let start = Instant::now();
+        hub.set_mix(&job, &[plan(1, &[], true), plan(2, &[], false)]);
+        hub.tick(start);
+        hub.tick(start + Duration::from_secs(10));
+        assert!(rx.try_recv().is_err(), "no keys pressed to no one");
+        // Answered at 10 s: the keys come 300 ms later, to the agent.
+        let answered = start + Duration::from_secs(10);
+        hub.set_mix(&job, &[plan(1, &[2], false), plan(2, &[1], false)]);
+        hub.tick(answered);
+        hub.tick(answered + Duration::from_millis(299));
+        assert!(rx.try_recv().is_err(), "not before 300 ms");
+        hub.tick(answered + Duration::from_millis(300));
+        let pressed = rx.try_recv().expect("the keys");
+        assert_eq!((pressed.to, pressed.digits.as_str()), (LegId(2), "12#"));
+        hub.tick(answered + Duration::from_secs(1));
+        assert!(rx.try_recv().is_err(), "pressed once");
+        hub.finish(&job);
+    }
+
+    #[test]
     fn a_customer_hears_the_agent_and_the_agent_hears_the_customer() {
         let dir = std::env::temp_dir().join(format!("ccc-emu-media-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -491,7 +542,7 @@ mod tests {
         let job: Text = "job-1".into();
         let now = Instant::now();
         let script = CustomerScript::default(); // a 440 Hz tone, recorded
-        hub.add_line(&job, LegId(1), "13800000009", &script, now);
+        hub.add_line(&job, LegId(1), "13800000009", &script);
         let (mut source, mut sink) = hub.agent_ends(&job, LegId(2));
         hub.set_mix(&job, &[plan(1, &[2], false), plan(2, &[1], false)]);
         let mut agent_says = Tone::new(1_000.0, 0.3);

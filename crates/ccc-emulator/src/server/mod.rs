@@ -353,6 +353,7 @@ async fn start_turn(
     scheme: &TurnAuth,
     ip: IpAddr,
     relay_remote: bool,
+    faults: &Arc<faults::MediaFaults>,
     stopped: &watch::Receiver<bool>,
 ) -> Result<(Vec<TurnAccess>, Vec<turn::EmbeddedTurn>), StartError> {
     let users = embedded_users(scenario, scheme);
@@ -373,8 +374,14 @@ async fn start_turn(
             _ => scheme.clone(),
         };
         let urls = if t.urls.is_empty() {
-            let server =
-                turn::EmbeddedTurn::start(ip, users.clone(), policy, stopped.clone()).await;
+            let server = turn::EmbeddedTurn::start(
+                ip,
+                users.clone(),
+                policy,
+                faults.clone(),
+                stopped.clone(),
+            )
+            .await;
             let server = match server {
                 Ok(server) => server,
                 Err(e) => {
@@ -484,11 +491,13 @@ impl Emulator {
         }
         let (stop, stopped) = watch::channel(false);
         let turn_auth = turn_scheme(&scenario, turn_secret);
+        let media_faults = Arc::new(faults::MediaFaults::default());
         let (turn, embedded_turn) = start_turn(
             &scenario,
             &turn_auth,
             config.turn_ip,
             config.turn_relay_remote,
+            &media_faults,
             &stopped,
         )
         .await?;
@@ -531,6 +540,7 @@ impl Emulator {
             proxy_path: config.proxy_path.clone(),
             api_param: config.api_param.clone(),
             sip: shell.clone(),
+            media_faults,
         });
         let router = http::router(app);
         let mut on_stop = stopped.clone();

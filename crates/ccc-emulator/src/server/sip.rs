@@ -303,9 +303,7 @@ impl SipShell {
                 job,
                 number,
                 script,
-            } => self
-                .media
-                .add_line(&job, leg, &number, &script, std::time::Instant::now()),
+            } => self.media.add_line(&job, leg, &number, &script),
             LegCommand::Dtmf { leg, digits } => self.send_dtmf(leg, &digits),
             LegCommand::CallEnded { job } => self.media.finish(&job),
             LegCommand::SignedOut { user, device } => {

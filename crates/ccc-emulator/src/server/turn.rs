@@ -18,6 +18,12 @@
 //!   an expired or forged one is never added, so the core answers 401.
 //! - **Peers**: relayed packets go only to loopback peers unless told otherwise, and
 //!   packets from other peers are dropped ([`RelayPolicy`]).
+//!
+//! And the media fault of the admin API ([`MediaFaults`]): each client (its transport
+//! and address, the 5-tuple of its allocation) is tied to the agent its first
+//! authenticated request names (a time-limited `expiry:user` names `user`), and while
+//! that agent has a fault the packets from that client and those to it are dropped,
+//! as a network that stopped carrying them would.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -40,6 +46,7 @@ use turn_server_proto::types::transmit::TransmitBuild;
 use turn_server_proto::types::{AddressFamily, TransportType};
 
 use super::StartError;
+use super::faults::MediaFaults;
 use crate::api::time_limited_password;
 
 /// The realm of the embedded servers.
@@ -56,6 +63,8 @@ const MAX_FRAME: usize = 65_535 + 4;
 const INBOX: usize = 4_096;
 /// Frames queued for one TCP client before it counts as too slow and is dropped.
 const TCP_QUEUE: usize = 256;
+/// At most this many clients are tied to their agents (later ones take no media fault).
+const MAX_CLIENTS: usize = 4 * MAX_RELAYS;
 
 /// Who may use an embedded server.
 #[derive(Clone, Default)]
@@ -140,6 +149,31 @@ fn username_of(data: &[u8]) -> Option<String> {
     Some(user.username().to_owned())
 }
 
+/// The agent a TURN user name stands for: `user` of a time-limited `expiry:user`, else
+/// the whole name.
+fn agent_of(username: &str) -> &str {
+    match username.split_once(':') {
+        Some((expiry, user)) if !user.is_empty() && expiry.bytes().all(|b| b.is_ascii_digit()) => {
+            user
+        }
+        _ => username,
+    }
+}
+
+/// A client of the server: its transport (TCP or not) and address.
+type ClientKey = (bool, SocketAddr);
+
+fn client_key(transport: TransportType, addr: SocketAddr) -> ClientKey {
+    (transport == TransportType::Tcp, addr)
+}
+
+/// The agent a client is tied to, and since when.
+#[derive(Debug)]
+struct Client {
+    agent: String,
+    since: std::time::Instant,
+}
+
 /// A running embedded TURN server.
 #[derive(Debug)]
 pub(crate) struct EmbeddedTurn {
@@ -162,6 +196,7 @@ impl EmbeddedTurn {
         ip: IpAddr,
         users: TurnUsers,
         policy: RelayPolicy,
+        faults: Arc<MediaFaults>,
         stop: watch::Receiver<bool>,
     ) -> Result<Self, StartError> {
         let any = SocketAddr::new(ip, 0);
@@ -178,7 +213,7 @@ impl EmbeddedTurn {
             let addr = udp.local_addr().map_err(bind_error)?;
             match TcpListener::bind(addr).await {
                 Ok(tcp) => {
-                    let shell = Shell::new(addr, udp, users, policy);
+                    let shell = Shell::new(addr, udp, users, policy, faults);
                     let task = tokio::spawn(shell.run(tcp, stop));
                     return Ok(Self { addr, task });
                 }
@@ -228,8 +263,12 @@ struct Shell {
     tcp_server: TurnServer,
     users: TimeLimitedUsers,
     policy: RelayPolicy,
-    /// Relay sockets by their address, with the reader task and which server owns it.
-    relays: HashMap<SocketAddr, (Arc<UdpSocket>, JoinHandle<()>, TransportType)>,
+    /// Relay sockets by their address, with the reader task, which server owns it and
+    /// the client it relays for.
+    relays: HashMap<SocketAddr, (Arc<UdpSocket>, JoinHandle<()>, TransportType, ClientKey)>,
+    /// The clients tied to their agents, for the media faults.
+    clients: HashMap<ClientKey, Client>,
+    faults: Arc<MediaFaults>,
     /// TCP clients by their address.
     tcp_clients: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     inbox_tx: mpsc::Sender<Inbound>,
@@ -244,7 +283,13 @@ fn unix_now() -> i64 {
 }
 
 impl Shell {
-    fn new(addr: SocketAddr, udp: UdpSocket, users: TurnUsers, policy: RelayPolicy) -> Self {
+    fn new(
+        addr: SocketAddr,
+        udp: UdpSocket,
+        users: TurnUsers,
+        policy: RelayPolicy,
+        faults: Arc<MediaFaults>,
+    ) -> Self {
         let mut udp_server = TurnServer::new(TransportType::Udp, addr, REALM.to_owned());
         let mut tcp_server = TurnServer::new(TransportType::Tcp, addr, REALM.to_owned());
         for (user, password) in &users.fixed {
@@ -260,6 +305,8 @@ impl Shell {
             users: TimeLimitedUsers::new(users.secret),
             policy,
             relays: HashMap::new(),
+            clients: HashMap::new(),
+            faults,
             tcp_clients: HashMap::new(),
             inbox_tx,
             inbox,
@@ -303,7 +350,7 @@ impl Shell {
             }
             wake = self.drive().await;
         }
-        for (_, (_, reader, _)) in self.relays.drain() {
+        for (_, (_, reader, _, _)) in self.relays.drain() {
             reader.abort();
         }
     }
@@ -314,7 +361,7 @@ impl Shell {
                 if !self.policy.allows(from) {
                     return;
                 }
-                let Some(owner) = self.relays.get(&relay).map(|(_, _, t)| *t) else {
+                let Some(owner) = self.relays.get(&relay).map(|(_, _, t, _)| *t) else {
                     return;
                 };
                 let now = self.now();
@@ -336,17 +383,29 @@ impl Shell {
             Inbound::TcpClosed { remote } => {
                 // Its allocations run out by their lifetime, as over UDP.
                 self.tcp_clients.remove(&remote);
+                self.clients.remove(&(true, remote));
             }
         }
     }
 
     /// A packet from a client: a time-limited user it names is admitted first.
     async fn client_packet(&mut self, transport: TransportType, from: SocketAddr, data: Vec<u8>) {
-        if let Some(user) = username_of(&data)
-            && let Some(password) = self.users.admit(&user, unix_now())
-        {
-            self.udp_server.add_user(user.clone(), password.clone());
-            self.tcp_server.add_user(user, password);
+        let key = client_key(transport, from);
+        if let Some(user) = username_of(&data) {
+            if let Some(password) = self.users.admit(&user, unix_now()) {
+                self.udp_server.add_user(user.clone(), password.clone());
+                self.tcp_server.add_user(user.clone(), password);
+            }
+            if !self.clients.contains_key(&key) && self.clients.len() < MAX_CLIENTS {
+                let client = Client {
+                    agent: agent_of(&user).to_owned(),
+                    since: std::time::Instant::now(),
+                };
+                self.clients.insert(key, client);
+            }
+        }
+        if self.faulted(key) {
+            return;
         }
         let now = self.now();
         let to = self.addr;
@@ -365,8 +424,22 @@ impl Shell {
         }
     }
 
+    /// Whether the packets of this client are dropped (its agent has a media fault).
+    fn faulted(&self, key: ClientKey) -> bool {
+        self.clients
+            .get(&key)
+            .is_some_and(|c| self.faults.drops(&c.agent, c.since))
+    }
+
     /// Sends what a server wants sent.
     async fn send(&mut self, transmit: Transmit<Vec<u8>>) {
+        let to_client = match transmit.transport {
+            TransportType::Udp => transmit.from == self.addr,
+            TransportType::Tcp => true,
+        };
+        if to_client && self.faulted(client_key(transmit.transport, transmit.to)) {
+            return;
+        }
         match transmit.transport {
             TransportType::Udp if transmit.from == self.addr => {
                 let _ = self.udp.send_to(&transmit.data, transmit.to).await;
@@ -375,7 +448,7 @@ impl Shell {
                 if !self.policy.allows(transmit.to) {
                     return;
                 }
-                if let Some((socket, _, _)) = self.relays.get(&transmit.from) {
+                if let Some((socket, _, _, _)) = self.relays.get(&transmit.from) {
                     let _ = socket.send_to(&transmit.data, transmit.to).await;
                 }
             }
@@ -422,7 +495,9 @@ impl Shell {
                                     socket.clone(),
                                     self.inbox_tx.clone(),
                                 ));
-                                self.relays.insert(addr, (socket, reader, transport));
+                                let client = client_key(transport, client_addr);
+                                self.relays
+                                    .insert(addr, (socket, reader, transport, client));
                                 Ok(addr)
                             }
                             Ok((_, None)) => Err(SocketAllocateError::InsufficientCapacity),
@@ -461,8 +536,9 @@ impl Shell {
                         self.tcp_clients.remove(&remote_addr);
                     }
                     TurnServerPollRet::SocketClose { listen_addr, .. } => {
-                        if let Some((_, reader, _)) = self.relays.remove(&listen_addr) {
+                        if let Some((_, reader, _, client)) = self.relays.remove(&listen_addr) {
                             reader.abort();
+                            self.clients.remove(&client);
                         }
                     }
                 }
@@ -604,6 +680,12 @@ mod tests {
         assert!(!RelayPolicy::LoopbackOnly.allows("192.0.2.1:9".parse().unwrap()));
         assert!(RelayPolicy::Any.allows("192.0.2.1:9".parse().unwrap()));
         assert_eq!(username_of(&[0x40; 24]), None);
+        assert_eq!(
+            agent_of("1700000000:alice@ccc-emulator"),
+            "alice@ccc-emulator"
+        );
+        assert_eq!(agent_of("agent"), "agent");
+        assert_eq!(agent_of("x:y"), "x:y");
         assert_eq!(username_of(b"short"), None);
     }
 }

@@ -137,6 +137,16 @@ pub struct CallConfig {
     pub connect_timeout: Duration,
     /// Longest wait for any one operation on the peer connection (default 5 s).
     pub operation_timeout: Duration,
+    /// How long a connected call may hear nothing on its ICE path (no media, no
+    /// keepalive answer) before [`super::MediaEvent::Disconnected`] (default 5 s, as
+    /// browsers and webrtc-rs have it). Zero: never. With
+    /// [`ConnectProfile::Production`] a value under 4 s also brings the keepalive (2 s)
+    /// down to half of it, so a quiet but live path does not count as lost.
+    pub ice_disconnected_timeout: Duration,
+    /// How much longer, after that, before the call fails for good with
+    /// [`super::FailReason::IceFailed`] (default 25 s, webrtc-rs's). An ICE restart that
+    /// finds no working pair fails after both timeouts too. Zero: never.
+    pub ice_failed_timeout: Duration,
     /// Codecs offered and accepted, best first (default Opus, PCMU, PCMA).
     pub codecs: Vec<Codec>,
     /// Opus encoder complexity, 0-10 (default [`crate::codec::opus::COMPLEXITY`], 2):
@@ -176,6 +186,8 @@ impl Default for CallConfig {
             gathering_timeout: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(10),
             operation_timeout: Duration::from_secs(5),
+            ice_disconnected_timeout: Duration::from_secs(5),
+            ice_failed_timeout: Duration::from_secs(25),
             codecs: Codec::ALL.to_vec(),
             opus_complexity: crate::codec::opus::COMPLEXITY,
             telephone_event: Some(8000),

@@ -120,6 +120,9 @@ pub(crate) struct Pipeline {
     dtmf_timing: DtmfTiming,
     opus_complexity: u8,
     sending: bool,
+    /// Whether the call's media has flowed yet ([`Pipeline::start`]): until then the
+    /// source and the digits wait, so a prompt plays from its start.
+    flowing: bool,
     /// The next audio packet starts a talkspurt (the first, or the first after hold):
     /// it carries the RTP marker bit (RFC 3551 section 4.1).
     talkspurt: bool,
@@ -198,6 +201,7 @@ impl Pipeline {
             dtmf_timing,
             opus_complexity: crate::codec::opus::COMPLEXITY,
             sending: true,
+            flowing: false,
             talkspurt: true,
             muted: false,
             packets_sent: 0,
@@ -275,6 +279,16 @@ impl Pipeline {
         self.receive = setup;
     }
 
+    /// The call's media flows (first connected): the source starts playing and queued
+    /// digits go out. Before, each tick sends a silent packet, which nobody hears but
+    /// which wakes webrtc-rs's driver and so speeds up connecting.
+    pub(crate) fn start(&mut self) {
+        if !self.flowing {
+            self.flowing = true;
+            self.talkspurt = true;
+        }
+    }
+
     /// Whether we send (not on hold) — the negotiated direction.
     pub(crate) fn set_sending(&mut self, sending: bool) {
         if sending && !self.sending {
@@ -337,12 +351,16 @@ impl Pipeline {
         if self.frame.rate() != rate {
             self.frame = AudioFrame::silent(rate);
         }
-        self.source.fill(&mut self.frame);
-        if self.muted || !self.sending {
+        if !self.flowing {
             self.frame.samples_mut().fill(0);
+        } else {
+            self.source.fill(&mut self.frame);
+            if self.muted || !self.sending {
+                self.frame.samples_mut().fill(0);
+            }
+            self.interval.sent_sq += energy(self.frame.samples());
+            self.interval.sent_n += self.frame.samples().len() as u64;
         }
-        self.interval.sent_sq += energy(self.frame.samples());
-        self.interval.sent_n += self.frame.samples().len() as u64;
         let timestamp = self.timestamp;
         self.timestamp = self.timestamp.wrapping_add(frame_units);
         if !self.sending {
@@ -352,6 +370,7 @@ impl Pipeline {
         // The event's RTP timestamp is the audio's at its start (one SSRC, one clock);
         // only its duration field counts in the telephone-event's own clock units.
         let (payload_type, marker, rtp_timestamp) = if let Some((pt, _)) = setup.dtmf
+            && self.flowing
             && let Some(dtmf) = self.dtmf_out.tick(timestamp)
         {
             self.payload.extend_from_slice(&dtmf.payload.encode());
@@ -363,7 +382,7 @@ impl Pipeline {
             }
             (
                 setup.payload_type,
-                std::mem::take(&mut self.talkspurt),
+                self.flowing && std::mem::take(&mut self.talkspurt),
                 timestamp,
             )
         };
@@ -651,7 +670,7 @@ mod tests {
         source: Box<dyn AudioSource>,
     ) -> (Pipeline, tokio::sync::mpsc::Receiver<AudioFrame>) {
         let (sink, rx) = pulled_sink(1000);
-        let p = Pipeline::new(
+        let mut p = Pipeline::new(
             Instant::now(),
             0x1234_5678,
             source,
@@ -661,6 +680,7 @@ mod tests {
             Thresholds::default(),
             2,
         );
+        p.start();
         (p, rx)
     }
 
@@ -1064,6 +1084,42 @@ mod tests {
     }
 
     #[test]
+    fn nothing_is_played_or_pressed_before_the_media_flows() {
+        // A prompt that starts before the call connects would lose its start: until
+        // `start` the source is not read and digits wait, while silent packets (which
+        // wake webrtc-rs's driver) still go out.
+        let (sink, _rx) = pulled_sink(10);
+        let mut p = Pipeline::new(
+            Instant::now(),
+            7,
+            Box::new(Tone::new(1000.0, 0.3)),
+            Box::new(sink),
+            None,
+            DtmfTiming::default(),
+            Thresholds::default(),
+            2,
+        );
+        let (send, _) = setup(Codec::Pcmu);
+        p.set_send(send).unwrap();
+        p.send_dtmf("5").unwrap();
+        let now = Instant::now();
+        for _ in 0..10 {
+            let packet = p.tick(now, Duration::ZERO).expect("a packet");
+            assert_eq!(packet.header.payload_type, 0, "no digit yet");
+            assert!(!packet.header.marker);
+            let silence = crate::codec::g711::ulaw_encode(0);
+            assert!(packet.payload.iter().all(|b| *b == silence), "silence");
+        }
+        p.start();
+        let first = p.tick(now, Duration::ZERO).expect("a packet");
+        assert_eq!(
+            first.header.payload_type, 101,
+            "the waiting digit goes first"
+        );
+        assert!(first.header.marker, "an event's first packet is marked");
+    }
+
+    #[test]
     fn an_event_beside_opus_carries_the_audio_s_timestamp() {
         // Opus (48 kHz clock) with telephone-event/8000: the event starts where the
         // audio stands, to the unit, and its duration counts 8 kHz units. (SSRC 1 gives
@@ -1086,6 +1142,7 @@ mod tests {
             dtmf: Some((101, 8000)),
         })
         .unwrap();
+        a.start();
         let now = Instant::now();
         let audio = a.tick(now, Duration::ZERO).unwrap();
         a.send_dtmf("7").unwrap();

@@ -60,6 +60,35 @@ pub(super) fn ice_ufrag(sdp: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The transport address (connection address and port) of each `a=candidate` of `sdp`.
+pub(super) fn candidate_addresses(sdp: &str) -> Vec<(String, String)> {
+    sdp.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line
+                .trim()
+                .strip_prefix("a=candidate:")?
+                .split_whitespace()
+                .collect();
+            Some(((*fields.get(4)?).to_owned(), (*fields.get(5)?).to_owned()))
+        })
+        .collect()
+}
+
+/// `sdp` without its candidates at the addresses of `gone` (after an ICE restart that
+/// bound new sockets, webrtc-rs 0.21 still lists the closed ones beside the new ones).
+pub(super) fn without_candidates_at(sdp: &str, gone: &[(String, String)]) -> String {
+    if gone.is_empty() {
+        return sdp.to_owned();
+    }
+    sdp.split_inclusive('\n')
+        .filter(|line| {
+            candidate_addresses(line)
+                .first()
+                .is_none_or(|address| !gone.contains(address))
+        })
+        .collect()
+}
+
 /// The `a=mid` of each media section of `sdp`, in order (`None` where it has none).
 pub(super) fn mids(sdp: &str) -> Vec<Option<String>> {
     let mut out: Vec<Option<String>> = Vec::new();
@@ -320,6 +349,26 @@ mod tests {
         assert_eq!(answer_direction(D::Recvonly, false), D::Sendonly);
         assert_eq!(answer_direction(D::Sendrecv, true), D::Sendonly);
         assert_eq!(answer_direction(D::Sendrecv, false), D::Sendrecv);
+    }
+
+    #[test]
+    fn candidates_of_closed_sockets_are_left_out() {
+        let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n\
+                   a=candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host\r\n\
+                   a=candidate:2 1 udp 16777215 127.0.0.1 6000 typ relay raddr 0.0.0.0 rport 0\r\n\
+                   a=end-of-candidates\r\n";
+        let all = candidate_addresses(sdp);
+        assert_eq!(
+            all,
+            [
+                ("127.0.0.1".to_owned(), "5000".to_owned()),
+                ("127.0.0.1".to_owned(), "6000".to_owned())
+            ]
+        );
+        let kept = without_candidates_at(sdp, &all[..1]);
+        assert!(!kept.contains(" 5000 "), "{kept}");
+        assert!(kept.contains(" 6000 typ relay") && kept.ends_with("a=end-of-candidates\r\n"));
+        assert_eq!(without_candidates_at(sdp, &[]), sdp);
     }
 
     #[test]

@@ -27,9 +27,9 @@ use super::config::{AnswerDtlsRole, CallConfig, ConnectProfile, HostCandidates, 
 use super::pipeline::{OutsideFigures, Pipeline, PipelineEvent, ReceiveSetup, SendSetup};
 use super::rtcp::{RtcpWatch, SharedReport};
 use super::sdp::{
-    answer_direction, has_bundle_group, ice_ufrag, mids, offered_direction, setup,
-    with_answer_setup, with_bundle_group, with_media_level_setup, with_mids, without_bundle_group,
-    without_duplicate_formats,
+    answer_direction, candidate_addresses, has_bundle_group, ice_ufrag, mids, offered_direction,
+    setup, with_answer_setup, with_bundle_group, with_media_level_setup, with_mids,
+    without_bundle_group, without_candidates_at, without_duplicate_formats,
 };
 use super::{CallAudio, DtmfMode, FailReason, MediaError, MediaEvent, MediaEvents};
 use crate::audio::{AudioSink, AudioSource, CallRecorder};
@@ -242,19 +242,38 @@ fn setting_engine(config: &CallConfig) -> webrtc::peer_connection::SettingEngine
             .with_srflx_acceptance_min_wait(Some(Duration::ZERO))
             .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
             .with_ice_connection_attempts(Some(Duration::from_millis(10)), Some(200))
-            .with_ice_timeouts(None, None, Some(Duration::from_millis(10))),
+            .with_ice_timeouts(
+                Some(config.ice_disconnected_timeout),
+                Some(config.ice_failed_timeout),
+                Some(Duration::from_millis(10)),
+            ),
         ConnectProfile::Production => {
             let wait = match config.ice_policy {
                 IcePolicy::RelayOnly => Duration::ZERO,
                 IcePolicy::All => Duration::from_millis(100),
             };
+            // webrtc-rs's keepalive is 2 s: a shorter disconnected timeout needs them
+            // more often, or a quiet path would count as lost.
+            let disconnected = config.ice_disconnected_timeout;
+            let keepalive = (!disconnected.is_zero() && disconnected < Duration::from_secs(4))
+                .then(|| disconnected / 2);
             builder
                 .with_relay_acceptance_min_wait(Some(wait))
                 .with_srflx_acceptance_min_wait(Some(wait))
                 .with_prflx_acceptance_min_wait(Some(wait))
                 .with_ice_connection_attempts(Some(Duration::from_millis(20)), Some(250))
+                .with_ice_timeouts(
+                    Some(disconnected),
+                    Some(config.ice_failed_timeout),
+                    keepalive,
+                )
         }
     };
+    // An ICE restart binds new sockets and gathers anew (a new TURN allocation too):
+    // a restart is for a path that broke, and the old sockets and allocation may be
+    // what broke (a NAT binding gone, a relay that stopped relaying, a new network).
+    // webrtc-rs keeps the old ones by default, so a restart would retry the same path.
+    let builder = builder.with_discard_local_candidates_during_ice_restart(true);
     let role = match config.answer_dtls_role {
         AnswerDtlsRole::Active => rtc::peer_connection::transport::RTCDtlsRole::Client,
         AnswerDtlsRole::Passive => rtc::peer_connection::transport::RTCDtlsRole::Server,
@@ -439,32 +458,61 @@ impl MediaSession {
 
     /// Waits until gathering is complete (after a restart: a new gathering), at most the
     /// gathering timeout, then gives the local description with every candidate found.
-    async fn complete_local(&self, gathered_before: Option<u64>) -> Result<String, MediaError> {
+    ///
+    /// After a restart, the candidates at `closed` (the sockets it replaced) are left
+    /// out, and a completion that brought no new candidate does not count: it may be a
+    /// late one of an earlier gathering (seen on loopback after an offer made just
+    /// before the restart), and the offer would have gone out with dead candidates only.
+    async fn complete_local(
+        &self,
+        gathered_before: Option<u64>,
+        closed: &[(String, String)],
+    ) -> Result<String, MediaError> {
+        let deadline =
+            crate::time::tokio_after(tokio::time::Instant::now(), self.config.gathering_timeout);
         let mut gathering = self.shared.gathering.subscribe();
-        let wait = gathering.wait_for(|(count, complete)| {
-            *complete && gathered_before.is_none_or(|before| *count > before)
-        });
-        if tokio::time::timeout(self.config.gathering_timeout, wait)
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                "ICE gathering not complete after {:?}; sending the candidates found so far",
-                self.config.gathering_timeout
-            );
+        let mut after = gathered_before;
+        loop {
+            let wait = gathering.wait_for(|(count, complete)| {
+                *complete && after.is_none_or(|before| *count > before)
+            });
+            let timed_out = tokio::time::timeout_at(deadline, wait).await.is_err();
+            if timed_out {
+                tracing::warn!(
+                    "ICE gathering not complete after {:?}; sending the candidates found so far",
+                    self.config.gathering_timeout
+                );
+            }
+            let description =
+                tokio::time::timeout(self.config.operation_timeout, self.pc.local_description())
+                    .await
+                    .map_err(|_| MediaError::Timeout("read the local description"))?
+                    .ok_or(MediaError::Sdp("no local description".into()))?;
+            let sdp = without_candidates_at(&description.sdp, closed);
+            let fresh = closed.is_empty() || !candidate_addresses(&sdp).is_empty();
+            if fresh || timed_out {
+                return Ok(without_duplicate_formats(&sdp));
+            }
+            after = Some(gathering.borrow().0);
         }
-        let description =
-            tokio::time::timeout(self.config.operation_timeout, self.pc.local_description())
-                .await
-                .map_err(|_| MediaError::Timeout("read the local description"))?
-                .ok_or(MediaError::Sdp("no local description".into()))?;
-        Ok(without_duplicate_formats(&description.sdp))
+    }
+
+    /// The addresses of our candidates in the local description now.
+    async fn local_candidates(&self) -> Vec<(String, String)> {
+        match tokio::time::timeout(self.config.operation_timeout, self.pc.local_description()).await
+        {
+            Ok(Some(local)) => candidate_addresses(&local.sdp),
+            _ => Vec::new(),
+        }
     }
 
     async fn make_offer(&self, restart: bool) -> Result<String, MediaError> {
         self.mark_negotiation();
         let before = restart.then(|| self.shared.gathering.borrow().0);
+        let mut closed = Vec::new();
         if restart {
+            // The restart binds new sockets: the old candidates go out of the offer.
+            closed = self.local_candidates().await;
             self.bounded("restart ICE", self.pc.restart_ice()).await?;
         }
         let offer = self
@@ -472,7 +520,7 @@ impl MediaSession {
             .await?;
         self.bounded("set the local offer", self.pc.set_local_description(offer))
             .await?;
-        self.complete_local(before).await
+        self.complete_local(before, &closed).await
     }
 
     /// A complete SDP offer (every candidate in it, no trickle) to send in an INVITE.
@@ -517,6 +565,20 @@ impl MediaSession {
         let offer =
             RTCSessionDescription::offer(sdp).map_err(|e| MediaError::Sdp(e.to_string()))?;
         let before = self.shared.gathering.borrow().0;
+        // A far end's ICE restart makes us bind new sockets too: our old candidates go
+        // out of the answer.
+        let ufrag = ice_ufrag(remote_offer);
+        let restart_offered = self
+            .shared
+            .remote_ufrag
+            .lock()
+            .map(|last| last.is_some() && *last != ufrag)
+            .unwrap_or(false);
+        let closed = if restart_offered {
+            self.local_candidates().await
+        } else {
+            Vec::new()
+        };
         self.bounded(
             "apply the remote offer",
             self.pc.set_remote_description(offer),
@@ -541,7 +603,6 @@ impl MediaSession {
         .await?;
         // A remote ICE restart (new credentials) makes us gather again; otherwise what
         // we have is complete.
-        let ufrag = ice_ufrag(remote_offer);
         let restarting = self
             .shared
             .remote_ufrag
@@ -552,7 +613,9 @@ impl MediaSession {
                 changed
             })
             .unwrap_or(false);
-        let sdp = self.complete_local(restarting.then_some(before)).await?;
+        let sdp = self
+            .complete_local(restarting.then_some(before), &closed)
+            .await?;
         self.apply_negotiation(offered == RTCRtpTransceiverDirection::Inactive)
             .await?;
         let sdp = with_answer_setup(&sdp, offered_setup.as_deref());
@@ -1026,6 +1089,7 @@ impl MediaTask {
             RTCPeerConnectionState::Connected if !self.connected => {
                 self.connected = true;
                 self.deadline = None;
+                self.pipeline.start();
                 let first = !self.ever_connected;
                 self.ever_connected = true;
                 let after = self

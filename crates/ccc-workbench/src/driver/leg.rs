@@ -399,6 +399,7 @@ impl Driver {
                     });
                 }
             }
+            UaEvent::CallUpdateFailed { call, code } => self.media_update_failed(call, code),
             UaEvent::Info {
                 call,
                 content_type,
@@ -619,6 +620,22 @@ impl Driver {
         }
     }
 
+    /// Our re-INVITE (an ICE restart) was refused: the offer is withdrawn, so that the
+    /// session is back to what was last negotiated. If the path does not come back by
+    /// itself, ICE fails and the call is released.
+    fn media_update_failed(&mut self, call: CallHandle, code: u16) {
+        let Some(media) = self.media_of(call) else {
+            return;
+        };
+        tracing::warn!(user = %self.s.user_id, code, "the ICE restart re-INVITE was refused");
+        self.spawn(async move {
+            if let Err(e) = media.cancel_offer().await {
+                tracing::warn!(error = %e, "the refused ICE restart offer could not be withdrawn");
+            }
+            Done::Nothing
+        });
+    }
+
     pub(super) async fn media_event(&mut self, event: Option<MediaEvent>) {
         let Some(event) = event else {
             if let Some(leg) = self.session.as_mut().and_then(|s| s.leg.as_mut()) {
@@ -640,6 +657,8 @@ impl Driver {
                 let Some(leg) = self.session.as_ref().and_then(|s| s.leg.as_ref()) else {
                     return;
                 };
+                tracing::info!(user = %self.s.user_id, "call media disconnected; restarting ICE");
+                let _ = self.events.send(Event::MediaDisconnected);
                 if let Some(media) = leg.media.clone() {
                     let handle = leg.handle;
                     self.spawn(async move {
@@ -648,9 +667,16 @@ impl Driver {
                     });
                 }
             }
+            MediaEvent::Reconnected => {
+                tracing::info!(user = %self.s.user_id, "call media reconnected");
+                let _ = self.events.send(Event::MediaReconnected);
+            }
             MediaEvent::Failed { reason } => {
-                let notify =
-                    ErrorNotify::new("call", ErrorCode::GetLocalMediaFailed, reason.to_string());
+                let notify = ErrorNotify::new(
+                    "call",
+                    ErrorCode::GetLocalMediaFailed,
+                    format!("the call's media failed ({reason}); the call was released"),
+                );
                 self.feed([Input::Error(notify)]);
                 self.report_fault(format!("call media failed: {reason}"));
                 // Media that failed for good cannot carry the call: hang up the leg.
