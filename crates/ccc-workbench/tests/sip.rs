@@ -179,6 +179,78 @@ async fn a_short_sip_outage_mid_call_keeps_the_call_with_tones_both_ways() {
     wb.shutdown().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sip_outage_that_breaks_the_media_too_moves_the_call_with_an_ice_restart() {
+    // The emulator's leg waits 2 s for the phone; the phone's media is relay-only (the
+    // emulator's TURN server, whose media fault breaks it) with short ICE timers.
+    let rig = Rig::with_config(|c| c.sip_call_grace = Duration::from_secs(2)).await;
+    let proxies = rig.proxied_links(true, false).await;
+    let sip = proxies.sip.as_ref().unwrap();
+    let heard = Arc::new(AtomicU32::new(0));
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let media = ccc_media::call::CallConfig {
+        ice_policy: ccc_media::call::IcePolicy::RelayOnly,
+        ice_disconnected_timeout: Duration::from_millis(300),
+        ice_failed_timeout: Duration::from_secs(4),
+        gathering_timeout: Duration::from_millis(800),
+        ..ccc_media::call::CallConfig::loopback()
+    };
+    let builder = rig
+        .builder(ALICE, config)
+        .links(fast_links())
+        .call_config(media)
+        .audio(counting_audio(Arc::clone(&heard)));
+    let (wb, rec) = build(builder).await;
+    wb.register(None, "default").await.unwrap();
+    singing_customer(&rig);
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rec.wait_status(Status::InboundCall).await;
+    wait_until("the customer's tone", || {
+        heard.load(Ordering::Relaxed) >= 25
+    })
+    .await;
+    rec.clear();
+    // The SIP link goes, then the media path: the ICE restart's offer is made while
+    // there is no flow to send it on, and waits for the new one.
+    sip.set(Mode::Cut);
+    rig.admin(
+        &format!("/agents/{ALICE}/media"),
+        json!({"action": "break"}),
+    )
+    .await;
+    rec.wait_for("mediaDisconnected", |e| {
+        matches!(e, Event::MediaDisconnected)
+    })
+    .await;
+    assert_eq!(registrations(&rec), 0, "the SIP link is still down");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    sip.set(Mode::Pass);
+    wait_until("onRegister again", || registrations(&rec) >= 1).await;
+    rec.wait_for("mediaReconnected", |e| matches!(e, Event::MediaReconnected))
+        .await;
+    let after = heard.load(Ordering::Relaxed);
+    wait_until("the customer's tone after the restart", || {
+        heard.load(Ordering::Relaxed) >= after + 50
+    })
+    .await;
+    // Past the emulator's wait for the phone: the call moved.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let events = rec.events();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::CallRelease(_) | Event::ErrorNotify(_))),
+        "{events:?}"
+    );
+    assert_eq!(wb.status_code().await.code, Status::InboundCall);
+    assert_eq!(rig.calls().len(), 1, "the platform's call goes on");
+    wb.hang_up().await.unwrap();
+    rec.wait_status(Status::AfterCallWork).await;
+    assert!(rig.fault_reports().await.is_empty());
+    wb.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_sip_outage_past_the_call_s_grace_releases_it_with_a_clear_reason() {
     // The phone's grace and the emulator's leg's are short; the proxy in front of the
