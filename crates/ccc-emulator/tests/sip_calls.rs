@@ -202,6 +202,76 @@ async fn hold_plays_music_and_a_consultation_moves_the_customer_to_another_phone
 }
 
 #[tokio::test]
+async fn a_call_outlives_a_dropped_sip_flow_and_the_platform_sees_no_break() {
+    let emu = start().await;
+    let info = emu.info().clone();
+    let mut phone = Phone::register(&info, "8002", "pass-8002").await;
+    let mut api = Api::new(&info);
+    let mut ws = agent_link(&mut api, &info, BOB, &phone.device).await;
+    let mut m = Machine::new();
+    sign_in(&mut api, BOB, &phone.device).await;
+    m.until(&mut ws, 3).await;
+    let (_, placed) = admin(
+        &info,
+        "POST",
+        "/calls",
+        json!({"caller": "13800000009", "callee": "02150000001"}),
+    )
+    .await;
+    let job = placed["job_id"].as_str().unwrap().to_owned();
+    let mut call = phone.answer(1_000.0).await;
+    m.until(&mut ws, 9).await;
+    assert_eq!(call.hears_only(&TONES, &[440.0]).await, Ok(()));
+    let file = heard_file(&info).await;
+
+    // The SIP flow drops mid-call; the phone comes back on a new one and moves the
+    // call there (RFC 5626 flow recovery); the emulator's leg waited for it.
+    let (status, body) = admin(
+        &info,
+        "POST",
+        &format!("/agents/{BOB}/sip"),
+        json!({"action": "drop"}),
+    )
+    .await;
+    assert_eq!((status, body["closed"].as_u64()), (200, Some(1)), "{body}");
+    loop {
+        match phone.next_ua().await {
+            ccc_sip::ua::UaEvent::CallRecovered { call: c } if c == call.call => break,
+            ccc_sip::ua::UaEvent::CallEnded { reason, .. } => panic!("ended: {reason:?}"),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        call.hears_only(&TONES, &[440.0]).await,
+        Ok(()),
+        "Bob still hears the customer"
+    );
+    let snapshot = api.v2020("PollUserStatus", &[("UserId", BOB)]).await;
+    assert_eq!(snapshot["CallContext"]["JobId"], job.as_str(), "{snapshot}");
+    // The platform's BYE reaches the phone over the new flow.
+    api.v2020("ReleaseCall", &[("UserId", BOB), ("JobId", &job)])
+        .await;
+    m.until(&mut ws, 5).await;
+    assert!(matches!(
+        phone.ended(call.call).await,
+        EndReason::RemoteHangup
+    ));
+    assert_eq!(
+        m.take(),
+        [0, 2, 3, 6, 9, 5],
+        "no status change for the outage"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        tone_in_wav(&file, 1.0, &[440.0, 1_000.0]),
+        Some(1_000.0),
+        "the customer heard Bob"
+    );
+    let _ = call.session.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_unanswered_offer_is_cancelled_at_the_ring_timeout() {
     let mut scenario = Scenario::default();
     scenario.platform.ring_timeout_ms = 600;

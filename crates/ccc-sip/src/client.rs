@@ -318,6 +318,9 @@ async fn run(
                         let _ = reply.send(ua.accept_transfer(now, call, &sdp));
                     }
                     Command::Shutdown(done) => {
+                        // Calls end with the client: BYE now, not a wait at the other
+                        // side for a flow that will not come back.
+                        ua.hang_up_all(now);
                         if ua.is_registered() && keeper.is_up() {
                             ua.unregister(now);
                             stopping = Some((done, Instant::now() + UNREGISTER_WAIT));

@@ -243,7 +243,7 @@ async fn our_client_is_called_over_ws_holds_sends_dtmf_and_hangs_up_both_ways() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn over_wss_and_a_closed_flow_drops_the_binding_until_the_client_is_back() {
+async fn over_wss_a_closed_flow_drops_the_binding_until_the_client_is_back_with_its_call() {
     let ca = TestCa::new().expect("a test CA");
     let (server, mut events) = start_server(&ca).await;
     let mut agent = client(server.wss_url().unwrap(), &ca, "1001", "secret1001");
@@ -258,14 +258,12 @@ async fn over_wss_and_a_closed_flow_drops_the_binding_until_the_client_is_back()
             .contains(".invalid")
     );
     let (leg, call) = answered_call(&server, &mut events, &mut agent).await;
-    // The server drops the flow (a lost SIP link): the call and the binding go.
+    // The server drops the flow (a lost SIP link): the binding goes, the call waits
+    // for the agent.
     assert!(server.close_flow(flow).await);
     assert_eq!(
         next_leg_event(&mut events).await.1,
-        UaEvent::CallEnded {
-            call: leg.call,
-            reason: EndReason::FlowLost
-        }
+        UaEvent::CallRecovering { call: leg.call }
     );
     let (gone, reason) = next_server(&mut events, |e| match e {
         ServerEvent::Unregistered { flow, reason, .. } => Some((flow, reason)),
@@ -273,27 +271,43 @@ async fn over_wss_and_a_closed_flow_drops_the_binding_until_the_client_is_back()
     })
     .await;
     assert_eq!((gone, reason), (flow, UnregisterReason::FlowClosed));
-    // The agent sees the loss and comes back by itself on a new flow.
-    let mut lost = false;
+    // The agent sees the loss, comes back by itself on a new flow, and moves the call
+    // to it with a re-INVITE.
+    let mut seen = Vec::new();
     loop {
         let event = timeout(WAIT, agent.next_event())
             .await
             .expect("in time")
             .expect("running");
         match event {
-            ClientEvent::Ua(UaEvent::CallEnded { call: c, reason }) => {
-                assert_eq!((c, reason), (call, EndReason::FlowLost));
-                lost = true;
+            ClientEvent::Ua(UaEvent::CallRecovered { call: c }) => {
+                assert_eq!(c, call);
+                break;
             }
-            ClientEvent::Ua(UaEvent::Registered { .. }) => break,
-            ClientEvent::Link(LinkEvent::Disconnected(_) | LinkEvent::Connected { .. })
-            | ClientEvent::Ua(UaEvent::RegistrationLost) => {}
+            ClientEvent::Ua(
+                event @ (UaEvent::CallRecovering { .. }
+                | UaEvent::Registered { .. }
+                | UaEvent::RegistrationLost),
+            ) => seen.push(event),
+            ClientEvent::Link(LinkEvent::Disconnected(_) | LinkEvent::Connected { .. }) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(lost, "the client reported the call lost");
+    assert!(
+        matches!(seen[..], [UaEvent::CallRecovering { call: c }, UaEvent::RegistrationLost, UaEvent::Registered { .. }] if c == call),
+        "{seen:?}"
+    );
     let again = registered(&mut events).await;
     assert_ne!(again, flow);
+    // The leg, still named by the old flow, reaches the agent over the new one.
+    assert!(server.hang_up(leg).await);
+    assert_eq!(
+        next_ua(&mut agent).await,
+        UaEvent::CallEnded {
+            call,
+            reason: EndReason::RemoteHangup
+        }
+    );
     // The client drops its end: the binding goes with the flow.
     drop(agent);
     let reason = next_server(&mut events, |e| match e {
@@ -406,5 +420,29 @@ async fn a_delayed_flow_is_late_and_a_black_holed_one_goes_silent() {
     })
     .await;
     assert_ne!(server.bindings("sip:1001@ccc.test").await[0].flow, flow);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_shut_down_in_a_call_hangs_it_up_rather_than_leaving_it_waiting() {
+    let ca = TestCa::new().expect("a test CA");
+    let (server, mut events) = start_server(&ca).await;
+    let mut agent = client(server.ws_url().unwrap(), &ca, "1001", "secret1001");
+    assert!(matches!(
+        next_ua(&mut agent).await,
+        UaEvent::Registered { .. }
+    ));
+    registered(&mut events).await;
+    let (leg, _) = answered_call(&server, &mut events, &mut agent).await;
+    timeout(WAIT, agent.shutdown()).await.expect("settles");
+    let ended = next_server(&mut events, |e| match e {
+        ServerEvent::Ua {
+            event: UaEvent::CallEnded { call, reason },
+            ..
+        } if call == leg.call => Some(reason),
+        _ => None,
+    })
+    .await;
+    assert_eq!(ended, EndReason::RemoteHangup, "the client's BYE");
     server.shutdown().await;
 }

@@ -66,6 +66,12 @@ pub struct LinkOptions {
     pub sip_auth: SipAuth,
     /// SIP registration lifetime asked for, in seconds (default 600).
     pub sip_expires: u32,
+    /// How long a call outlives its SIP link (default 32 s): the SIP client keeps the
+    /// call's dialog, reconnects, registers again and moves the call to the new link
+    /// (RFC 5626 flow recovery) while the media goes on; past this, or when the
+    /// platform no longer knows the call, it is released with `onErrorNotify` and a
+    /// fault report. Zero releases it with the link.
+    pub sip_call_grace: Duration,
 }
 
 impl Default for LinkOptions {
@@ -81,6 +87,7 @@ impl Default for LinkOptions {
             roots: TlsRoots::Platform,
             sip_auth: SipAuth::Platform,
             sip_expires: 600,
+            sip_call_grace: Duration::from_secs(32),
         }
     }
 }

@@ -1,23 +1,99 @@
 //! The SIP link's faults and what the integrator sees: the emulator's `sip drop` while
-//! idle (registered again, calls still ring) and in a call (the call is released with a
-//! clear reason and a fault report; the emulator's SIP server keeps dialogs on their
-//! flow, so the call cannot move to the new one), its `delay` (the late INVITE still
-//! answered with media) and `black-hole` (a new flow; a lost INVITE is not answered
-//! into silence); and a cut link, which the fault API does not make: a test-side proxy
-//! in front of the SIP link, and of the agent link, closed for longer than the link
-//! timeout signs the agent out with `ASM_SIP`, or `ASM_Private&SIP` with both.
+//! idle (registered again, calls still ring) and in a call (the call moves to the new
+//! flow and goes on, tones both ways, nothing released; where the server keeps no
+//! dialog past its flow, the call is released with a clear reason and a fault report),
+//! its `delay` (the late INVITE still answered with media) and `black-hole` (a new
+//! flow; a lost INVITE is not answered into silence); and a cut link, which the fault
+//! API does not make: a test-side proxy in front of the SIP link, and of the agent
+//! link, closed for longer than the call's grace period releases the call with the
+//! reason, and for longer than the link timeout signs the agent out with `ASM_SIP`, or
+//! `ASM_Private&SIP` with both.
 
 mod common;
 
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use ccc_core::{ErrorCode, SignOutReason};
-use ccc_workbench::{Event, Status};
+use ccc_emulator::platform::InboundCall;
+use ccc_media::audio::{AudioFrame, AudioSource, Tone, WavSource, pulled_sink};
+use ccc_media::call::CallAudio;
+use ccc_media::dsp::dominant_tone;
+use ccc_workbench::{CallAudioInfo, Event, Status};
 use common::proxy::Mode;
 use common::{Rig, build, fast_links, wait_until};
 use serde_json::json;
 
 const ALICE: &str = "alice@ccc-emulator";
+const AGENT_HZ: f64 = 600.0;
+const CUSTOMER_HZ: f64 = 1000.0;
+
+/// The agent plays 600 Hz and counts the 20 ms frames in which it hears 1000 Hz.
+fn counting_audio(heard: Arc<AtomicU32>) -> impl Fn(&CallAudioInfo) -> CallAudio + Send + Sync {
+    move |_| {
+        let (sink, mut frames) = pulled_sink(64);
+        let heard = Arc::clone(&heard);
+        tokio::spawn(async move {
+            while let Some(frame) = frames.recv().await {
+                if dominant_tone(frame.samples(), frame.rate(), &[AGENT_HZ, CUSTOMER_HZ])
+                    == Some(CUSTOMER_HZ)
+                {
+                    heard.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        CallAudio {
+            source: Box::new(Tone::new(AGENT_HZ, 0.3)),
+            sink: Box::new(sink),
+        }
+    }
+}
+
+/// An inbound call from a customer who plays 1000 Hz, recording what it hears.
+fn singing_customer(rig: &Rig) -> String {
+    let mut call = InboundCall::new("13800000042", "02150000001");
+    call.script = Some(
+        serde_json::from_value(
+            json!({"outcome": "answer", "play": {"kind": "tone", "hz": 1000}, "record": true}),
+        )
+        .expect("a customer script"),
+    );
+    rig.emulator
+        .with_platform(|p, now| p.place_inbound_call(now, call))
+        .expect("the call is placed")
+        .to_string()
+}
+
+/// The share of the last `frames` 20 ms frames of what the customer of `job` heard in
+/// which the agent's tone is the loudest.
+fn agent_tone_at_the_end(dir: &Path, job: &str, frames: usize) -> f64 {
+    let file = std::fs::read_dir(dir)
+        .expect("the recordings directory")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{job}-leg")) && n.ends_with("-heard.wav"))
+        })
+        .expect("what the customer heard");
+    let mut source = WavSource::open(&file).expect("a WAV file");
+    let mut frame = AudioFrame::silent(8000);
+    let mut tones = Vec::new();
+    while source.fill(&mut frame) {
+        tones
+            .push(dominant_tone(frame.samples(), 8000, &[AGENT_HZ, CUSTOMER_HZ]) == Some(AGENT_HZ));
+    }
+    let tail = &tones[tones.len().saturating_sub(frames)..];
+    tail.iter().filter(|t| **t).count() as f64 / tail.len().max(1) as f64
+}
+
+fn told_of_the_lost_link(e: &Event) -> bool {
+    matches!(e, Event::ErrorNotify(n) if n.code == ErrorCode::NetworkError
+        && n.msg.contains("SIP link went down during the call"))
+}
 
 fn registrations(rec: &common::Recorder) -> usize {
     rec.events()
@@ -49,8 +125,180 @@ async fn a_dropped_sip_link_registers_again_and_calls_still_ring() {
 }
 
 #[tokio::test]
-async fn a_sip_outage_mid_call_releases_it_with_a_clear_reason_and_a_fault_report() {
-    let rig = Rig::start().await;
+async fn a_short_sip_outage_mid_call_keeps_the_call_with_tones_both_ways() {
+    // The emulator's leg waits only 2 s for the phone: a call still up well past that
+    // has moved to the phone's new flow.
+    let rig = Rig::with_config(|c| c.sip_call_grace = Duration::from_secs(2)).await;
+    let heard = Arc::new(AtomicU32::new(0));
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let builder = rig
+        .builder(ALICE, config)
+        .links(fast_links())
+        .audio(counting_audio(Arc::clone(&heard)));
+    let (wb, rec) = build(builder).await;
+    wb.register(None, "default").await.unwrap();
+    let job = singing_customer(&rig);
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rec.wait_status(Status::InboundCall).await;
+    wait_until("the customer's tone", || {
+        heard.load(Ordering::Relaxed) >= 25
+    })
+    .await;
+    rec.clear();
+    rig.admin(&format!("/agents/{ALICE}/sip"), json!({"action": "drop"}))
+        .await;
+    // Registered again on a new flow, still signed in and in the call.
+    wait_until("onRegister again", || registrations(&rec) >= 1).await;
+    let after = heard.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    wait_until("the customer's tone after the outage", || {
+        heard.load(Ordering::Relaxed) >= after + 50
+    })
+    .await;
+    let events = rec.events();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::CallRelease(_)) || told_of_the_lost_link(e)),
+        "{events:?}"
+    );
+    assert!(!rec.hooks().contains(&"onLogOut"));
+    assert_eq!(wb.status_code().await.code, Status::InboundCall);
+    assert_eq!(rig.calls().len(), 1, "the platform's call goes on");
+    // The customer still hears the agent; hanging up works as ever.
+    wb.hang_up().await.unwrap();
+    rec.wait_status(Status::AfterCallWork).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let share = agent_tone_at_the_end(&rig.emulator.info().recordings_dir, &job, 50);
+    assert!(
+        share > 0.5,
+        "the agent's tone in {share:.2} of the last second"
+    );
+    assert!(!rec.events().iter().any(told_of_the_lost_link));
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sip_outage_that_breaks_the_media_too_moves_the_call_with_an_ice_restart() {
+    // The emulator's leg waits 2 s for the phone; the phone's media is relay-only (the
+    // emulator's TURN server, whose media fault breaks it) with short ICE timers.
+    let rig = Rig::with_config(|c| c.sip_call_grace = Duration::from_secs(2)).await;
+    let proxies = rig.proxied_links(true, false).await;
+    let sip = proxies.sip.as_ref().unwrap();
+    let heard = Arc::new(AtomicU32::new(0));
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let media = ccc_media::call::CallConfig {
+        ice_policy: ccc_media::call::IcePolicy::RelayOnly,
+        ice_disconnected_timeout: Duration::from_millis(300),
+        ice_failed_timeout: Duration::from_secs(4),
+        gathering_timeout: Duration::from_millis(800),
+        ..ccc_media::call::CallConfig::loopback()
+    };
+    let builder = rig
+        .builder(ALICE, config)
+        .links(fast_links())
+        .call_config(media)
+        .audio(counting_audio(Arc::clone(&heard)));
+    let (wb, rec) = build(builder).await;
+    wb.register(None, "default").await.unwrap();
+    singing_customer(&rig);
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rec.wait_status(Status::InboundCall).await;
+    wait_until("the customer's tone", || {
+        heard.load(Ordering::Relaxed) >= 25
+    })
+    .await;
+    rec.clear();
+    // The SIP link goes, then the media path: the ICE restart's offer is made while
+    // there is no flow to send it on, and waits for the new one.
+    sip.set(Mode::Cut);
+    rig.admin(
+        &format!("/agents/{ALICE}/media"),
+        json!({"action": "break"}),
+    )
+    .await;
+    rec.wait_for("mediaDisconnected", |e| {
+        matches!(e, Event::MediaDisconnected)
+    })
+    .await;
+    assert_eq!(registrations(&rec), 0, "the SIP link is still down");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    sip.set(Mode::Pass);
+    wait_until("onRegister again", || registrations(&rec) >= 1).await;
+    rec.wait_for("mediaReconnected", |e| matches!(e, Event::MediaReconnected))
+        .await;
+    let after = heard.load(Ordering::Relaxed);
+    wait_until("the customer's tone after the restart", || {
+        heard.load(Ordering::Relaxed) >= after + 50
+    })
+    .await;
+    // Past the emulator's wait for the phone: the call moved.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let events = rec.events();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::CallRelease(_) | Event::ErrorNotify(_))),
+        "{events:?}"
+    );
+    assert_eq!(wb.status_code().await.code, Status::InboundCall);
+    assert_eq!(rig.calls().len(), 1, "the platform's call goes on");
+    wb.hang_up().await.unwrap();
+    rec.wait_status(Status::AfterCallWork).await;
+    assert!(rig.fault_reports().await.is_empty());
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_sip_outage_past_the_call_s_grace_releases_it_with_a_clear_reason() {
+    // The phone's grace and the emulator's leg's are short; the proxy in front of the
+    // SIP link refuses the phone for longer.
+    let rig = Rig::with_config(|c| c.sip_call_grace = Duration::from_millis(600)).await;
+    let proxies = rig.proxied_links(true, false).await;
+    let sip = proxies.sip.as_ref().unwrap();
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let mut links = fast_links();
+    links.sip_call_grace = Duration::from_millis(600);
+    let (wb, rec) = build(rig.builder(ALICE, config).links(links)).await;
+    wb.register(None, "default").await.unwrap();
+    let job = rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.unwrap();
+    rec.wait_for("mediaConnected", |e| {
+        matches!(e, Event::MediaConnected { .. })
+    })
+    .await;
+    rec.clear();
+    sip.set(Mode::Cut);
+    rec.wait_status(Status::AfterCallWork).await;
+    let released = |e: &Event| matches!(e, Event::CallRelease(d) if d.private_data.acid.as_deref() == Some(job.as_str()));
+    wait_until("onCallRelease and onErrorNotify", || {
+        let events = rec.events();
+        events.iter().any(released) && events.iter().any(told_of_the_lost_link)
+    })
+    .await;
+    sip.set(Mode::Pass);
+    wait_until("onRegister again", || registrations(&rec) >= 1).await;
+    assert_eq!(
+        rec.events()
+            .iter()
+            .filter(|e| told_of_the_lost_link(e))
+            .count(),
+        1,
+        "told once"
+    );
+    assert!(!rec.hooks().contains(&"onLogOut"));
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_sip_outage_mid_call_a_server_without_flow_recovery_releases_with_a_clear_reason_and_a_fault_report()
+ {
+    // This emulator ends its legs with their flow, as a server without RFC 5626 flow
+    // recovery does: the phone's re-INVITE on the new flow is refused.
+    let rig = Rig::with_config(|c| c.sip_call_grace = Duration::ZERO).await;
     let config = rig.config().after_call_rule_manual().build().unwrap();
     let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
     wb.register(None, "default").await.unwrap();
@@ -68,10 +316,7 @@ async fn a_sip_outage_mid_call_releases_it_with_a_clear_reason_and_a_fault_repor
     // is over (5, the call released) and the integrator is told why.
     rec.wait_status(Status::AfterCallWork).await;
     let released = |e: &Event| matches!(e, Event::CallRelease(d) if d.private_data.acid.as_deref() == Some(job.as_str()));
-    let told = |e: &Event| {
-        matches!(e, Event::ErrorNotify(n) if n.code == ErrorCode::NetworkError
-            && n.msg.contains("SIP link went down during the call"))
-    };
+    let told = told_of_the_lost_link;
     wait_until("onCallRelease and onErrorNotify", || {
         let events = rec.events();
         events.iter().any(released) && events.iter().any(told)

@@ -71,6 +71,11 @@ pub struct EmulatorConfig {
     /// Let the embedded TURN servers relay to peers off loopback (off by default: they
     /// relay between loopback addresses only).
     pub turn_relay_remote: bool,
+    /// How long an agent's call waits for the agent's phone when its SIP flow closes
+    /// (default 32 s): a phone that comes back on a new flow and moves the call there
+    /// (a re-INVITE, RFC 5626 flow recovery) keeps it, and the platform sees no break;
+    /// past this the leg is hung up as before. Zero hangs up at once.
+    pub sip_call_grace: std::time::Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -96,6 +101,7 @@ impl EmulatorConfig {
             recordings_dir: None,
             turn_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             turn_relay_remote: false,
+            sip_call_grace: std::time::Duration::from_secs(32),
         }
     }
 }
@@ -447,8 +453,10 @@ impl Emulator {
             .map(|a| (a.extension.clone(), a.password.clone()))
             .collect();
         let sip_domain = config.sip_listen.ip().to_string();
+        let mut sip_config = ServerConfig::new(sip_domain.clone());
+        sip_config.flow_grace = config.sip_call_grace;
         let (sip, sip_events) = SipServer::start(
-            ServerConfig::new(sip_domain.clone()),
+            sip_config,
             ListenConfig::ws(config.sip_listen),
             Arc::new(passwords),
             seed ^ 0x51_9000,

@@ -15,6 +15,14 @@
 //! As a back-to-back user agent, the emulator places calls to agents with
 //! [`Server::invite`] and gets the agents' own calls as [`UaEvent::IncomingCall`]; each
 //! call is a [`Leg`], driven with the same verbs as a phone's call.
+//!
+//! A call outlives its flow (RFC 5626 flow recovery, the server's half): when a flow
+//! closes with calls up, they wait [`ServerConfig::flow_grace`] for the agent to come
+//! back. An in-dialog re-INVITE that arrives on another flow registered by the same
+//! `+sip.instance` moves the dialogs of the old flow onto it: the [`Leg`] keeps its name
+//! (the old flow's id), and what it sends goes over the new flow. All the dialogs of one
+//! flow move together (one instance, one flow, as a WebSocket phone has). The old flow
+//! may still be open (a black-holed connection the agent gave up on).
 
 mod driver;
 mod registrar;
@@ -31,7 +39,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::auth::Algorithm;
-use crate::message::{NameAddr, parse};
+use crate::message::{Message, NameAddr, parse};
 use crate::ua::{CallHandle, NewCall, UaConfig, UaEvent, UserAgent};
 use registrar::{Out, Registrar};
 
@@ -48,7 +56,8 @@ impl fmt::Display for FlowId {
 /// One call on one flow: what the call verbs of [`Server`] and [`SipServer`] take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Leg {
-    /// The flow it runs on.
+    /// The flow it started on (its name for good: a call moved to the agent's new flow
+    /// keeps it).
     pub flow: FlowId,
     /// The call, as that flow's user agent knows it.
     pub call: CallHandle,
@@ -128,6 +137,11 @@ pub struct ServerConfig {
     pub user_agent: String,
     /// The shortest session interval it accepts when asked for a session timer.
     pub min_session_expires: u32,
+    /// How long an established call waits for its agent when the agent's flow closes
+    /// (default 32 s; zero ends the calls with the flow): the agent may bring it to a
+    /// new flow meanwhile (see the [module docs](self)); else it ends with
+    /// [`EndReason::FlowLost`](crate::ua::EndReason::FlowLost).
+    pub flow_grace: Duration,
 }
 
 impl ServerConfig {
@@ -148,6 +162,7 @@ impl ServerConfig {
             host: None,
             user_agent: concat!("ccc-rs-server/", env!("CARGO_PKG_VERSION")).to_owned(),
             min_session_expires: 90,
+            flow_grace: Duration::from_secs(32),
         }
     }
 }
@@ -179,8 +194,10 @@ pub enum ServerEvent {
         /// The other end.
         peer: SocketAddr,
     },
-    /// A flow closed; its calls ended ([`EndReason::FlowLost`](crate::ua::EndReason))
-    /// and its bindings went before this event.
+    /// A flow closed; its bindings went before this event, its calls being set up
+    /// ended ([`EndReason::FlowLost`](crate::ua::EndReason)), its established calls
+    /// wait [`ServerConfig::flow_grace`] for the agent's next flow
+    /// ([`UaEvent::CallRecovering`]).
     FlowClosed {
         /// The flow.
         flow: FlowId,
@@ -251,6 +268,13 @@ struct Flow {
     ua: UserAgent,
     /// When its user agent's timer is due, as filed in `Server::timers`.
     scheduled: Option<Instant>,
+    /// Its connection is open (a closed flow is kept while its calls wait).
+    open: bool,
+    /// The flow its dialogs moved to: what its user agent sends goes there, what
+    /// arrives there for its dialogs comes here.
+    carrier: Option<FlowId>,
+    /// The `+sip.instance` last registered over it.
+    instance: Option<String>,
 }
 
 /// The sans-IO server. See the [module docs](self).
@@ -315,6 +339,7 @@ impl Server {
         );
         ua_config.user_agent.clone_from(&self.config.user_agent);
         ua_config.min_session_expires = self.config.min_session_expires;
+        ua_config.flow_grace = self.config.flow_grace;
         let host = self
             .config
             .host
@@ -329,6 +354,9 @@ impl Server {
             Flow {
                 ua,
                 scheduled: None,
+                open: true,
+                carrier: None,
+                instance: None,
             },
         );
         self.events.push_back(ServerEvent::FlowOpened {
@@ -339,17 +367,42 @@ impl Server {
         flow
     }
 
-    /// The flow closed: its calls end and its bindings go.
+    /// The flow closed: its bindings go, its calls being set up end, its established
+    /// calls wait [`ServerConfig::flow_grace`] for the agent's next flow.
     pub fn close_flow(&mut self, now: Instant, flow: FlowId) {
-        if !self.flows.contains_key(&flow) {
+        let Some(state) = self.flows.get_mut(&flow).filter(|f| f.open) else {
             return;
+        };
+        state.open = false;
+        let carried = state.carrier.is_some();
+        // The dialogs it carried for other flows wait again: those flows' own
+        // connections take them back if they are still open.
+        let orphans: Vec<FlowId> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| f.carrier == Some(flow))
+            .map(|(id, _)| *id)
+            .collect();
+        let grace = self.config.flow_grace;
+        for orphan in orphans {
+            if let Some(f) = self.flows.get_mut(&orphan) {
+                f.carrier = None;
+                if !f.open {
+                    self.with_ua(orphan, |ua| ua.lose_flow(now, grace));
+                }
+            }
         }
-        self.with_ua(flow, |ua| ua.handle_flow(now, false));
-        if let Some(state) = self.flows.remove(&flow)
-            && let Some(at) = state.scheduled
-        {
-            self.timers.remove(&(at, flow));
+        if !carried {
+            // Only a registered instance can come back for its calls (a flow that
+            // unregistered first, or never registered one, takes them with it).
+            let grace = if self.registrar.instance_on(flow).is_some() {
+                self.config.flow_grace
+            } else {
+                Duration::ZERO
+            };
+            self.with_ua(flow, |ua| ua.lose_flow(now, grace));
         }
+        self.forget_if_idle(flow);
         self.transmits.retain(|(f, _)| *f != flow);
         self.registrar.flow_closed(flow, &mut self.events);
         self.events.push_back(ServerEvent::FlowClosed { flow });
@@ -357,7 +410,7 @@ impl Server {
 
     /// One message from `flow`.
     pub fn handle_message(&mut self, now: Instant, flow: FlowId, bytes: &[u8]) {
-        if !self.flows.contains_key(&flow) {
+        if !self.flows.get(&flow).is_some_and(|f| f.open) {
             return;
         }
         let message = match parse(bytes) {
@@ -402,8 +455,75 @@ impl Server {
                 }
             }
             _ => {
-                self.with_ua(flow, |ua| ua.handle_parsed(now, &message));
+                let home = self.dialog_home(now, flow, &message);
+                self.with_ua(home, |ua| ua.handle_parsed(now, &message));
+                self.forget_if_idle(home);
             }
+        }
+        if message.method() == Some("REGISTER")
+            && let Some(instance) = self.registrar.instance_on(flow).map(str::to_owned)
+            && let Some(state) = self.flows.get_mut(&flow)
+        {
+            state.instance = Some(instance);
+        }
+    }
+
+    /// The flow whose user agent holds the dialog of `message`, which arrived on
+    /// `flow`: `flow`'s own, one whose dialogs moved to `flow`, or, for a re-INVITE of
+    /// a dialog of another flow registered by the same instance, that flow, whose
+    /// dialogs move to `flow` now.
+    fn dialog_home(&mut self, now: Instant, flow: FlowId, message: &Message<'_>) -> FlowId {
+        let Some(call_id) = message.call_id() else {
+            return flow;
+        };
+        if self
+            .flows
+            .get(&flow)
+            .is_some_and(|f| f.ua.has_call_id(call_id))
+        {
+            return flow;
+        }
+        let holder = |f: &Flow| f.ua.has_call_id(call_id);
+        if let Some((&moved, _)) = self
+            .flows
+            .iter()
+            .find(|(_, f)| f.carrier == Some(flow) && holder(f))
+        {
+            return moved;
+        }
+        let reinvite =
+            message.method() == Some("INVITE") && message.to().ok().and_then(|t| t.tag()).is_some();
+        let instance = self.registrar.instance_on(flow).map(str::to_owned);
+        let (true, Some(instance)) = (reinvite, instance) else {
+            return flow;
+        };
+        let Some((&old, _)) = self.flows.iter().find(|(id, f)| {
+            **id != flow
+                && f.carrier.is_none()
+                && f.instance.as_deref() == Some(instance.as_str())
+                && holder(f)
+        }) else {
+            return flow;
+        };
+        if let Some(state) = self.flows.get_mut(&old) {
+            state.carrier = Some(flow);
+        }
+        // Its calls waiting for the agent are in the call again; the re-INVITE (next)
+        // refreshes their target.
+        self.with_ua(old, |ua| ua.adopt_flow(now));
+        old
+    }
+
+    /// Drops a closed flow once none of its calls is left.
+    fn forget_if_idle(&mut self, flow: FlowId) {
+        if self
+            .flows
+            .get(&flow)
+            .is_some_and(|f| !f.open && !f.ua.has_calls())
+            && let Some(state) = self.flows.remove(&flow)
+            && let Some(at) = state.scheduled
+        {
+            self.timers.remove(&(at, flow));
         }
     }
 
@@ -418,6 +538,7 @@ impl Server {
                 state.scheduled = None;
             }
             self.with_ua(flow, |ua| ua.handle_timeout(now));
+            self.forget_if_idle(flow);
         }
         self.registrar.expire(now, &mut self.events);
     }
@@ -555,12 +676,17 @@ impl Server {
             .unwrap_or(false)
     }
 
-    /// Runs `f` on the user agent of `flow`, then takes what it has to send and say.
+    /// Runs `f` on the user agent of `flow`, then takes what it has to send (over the
+    /// flow that carries its dialogs, and nowhere while none does) and say.
     fn with_ua<R>(&mut self, flow: FlowId, f: impl FnOnce(&mut UserAgent) -> R) -> Option<R> {
+        let wire = self.flows.get(&flow)?.carrier.unwrap_or(flow);
+        let deliver = self.flows.get(&wire).is_some_and(|f| f.open);
         let state = self.flows.get_mut(&flow)?;
         let result = f(&mut state.ua);
         while let Some(bytes) = state.ua.poll_transmit() {
-            self.transmits.push_back((flow, bytes));
+            if deliver {
+                self.transmits.push_back((wire, bytes));
+            }
         }
         while let Some(event) = state.ua.poll_event() {
             self.events.push_back(ServerEvent::Ua { flow, event });

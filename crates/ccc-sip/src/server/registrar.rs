@@ -81,6 +81,15 @@ impl Registrar {
         self.bindings.values().flatten().any(|b| b.flow == flow)
     }
 
+    /// The `+sip.instance` of a binding on `flow`.
+    pub(crate) fn instance_on(&self, flow: FlowId) -> Option<&str> {
+        self.bindings
+            .values()
+            .flatten()
+            .find(|b| b.flow == flow)
+            .and_then(|b| b.instance.as_deref())
+    }
+
     /// A REGISTER on `flow`: answered, and the bindings changed as it asks.
     #[allow(clippy::too_many_lines)]
     pub(crate) fn on_register(

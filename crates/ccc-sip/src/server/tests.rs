@@ -701,3 +701,5 @@ fn a_weaker_answer_than_the_challenge_is_refused() {
     let (code, _) = status_and_challenge(&mut server, &register(9, Some(right.header)));
     assert_eq!(code, 200);
 }
+
+mod recovery;

@@ -1,6 +1,7 @@
 //! Who the user agent is and how it registers.
 
 use std::fmt;
+use std::time::Duration;
 
 /// The methods this user agent allows.
 pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER, UPDATE";
@@ -27,6 +28,12 @@ pub struct UaConfig {
     /// The shortest session interval accepted when the other side asks for a session
     /// timer (RFC 4028 `Min-SE`, default 90 s); a shorter one gets 422.
     pub min_session_expires: u32,
+    /// How long an established call outlives its flow (RFC 5626 flow recovery): the
+    /// dialog is kept for this long after the flow drops, then moved to the next flow
+    /// by a re-INVITE once it is registered; with no flow by then the call ends with
+    /// [`EndReason::FlowLost`](crate::ua::EndReason::FlowLost). Default 32 s (64 x T1,
+    /// the scale of RFC 3261's transaction timers); zero ends the calls with the flow.
+    pub flow_grace: Duration,
 }
 
 impl fmt::Debug for UaConfig {
@@ -39,6 +46,7 @@ impl fmt::Debug for UaConfig {
             .field("expires", &self.expires)
             .field("instance", &self.instance)
             .field("min_session_expires", &self.min_session_expires)
+            .field("flow_grace", &self.flow_grace)
             .finish_non_exhaustive()
     }
 }
@@ -60,6 +68,7 @@ impl UaConfig {
             instance: instance.into(),
             user_agent: concat!("ccc-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             min_session_expires: 90,
+            flow_grace: Duration::from_secs(32),
         }
     }
 

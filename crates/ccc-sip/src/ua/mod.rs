@@ -151,6 +151,25 @@ pub enum UaEvent {
         /// The status line of the message/sipfrag body.
         code: u16,
     },
+    /// The flow went down with this call up: its dialog is kept for
+    /// [`UaConfig::flow_grace`] and moved to the next flow once it is registered (a
+    /// re-INVITE with this side's Contact), then [`UaEvent::CallRecovered`]; with no
+    /// flow in time, or a refusal, [`UaEvent::CallEnded`] with [`EndReason::FlowLost`].
+    /// The media need not wait: it does not ride on the flow. Meanwhile
+    /// [`UserAgent::update`] keeps its offer for that re-INVITE (an ICE restart, when
+    /// the media broke too; its answer comes as [`UaEvent::CallUpdated`]), and
+    /// [`UserAgent::hang_up`] ends the call at once (its BYE goes if a flow comes back
+    /// in time); INFO and REFER are refused.
+    CallRecovering {
+        /// The call.
+        call: CallHandle,
+    },
+    /// The call moved to the new flow: the other side accepted the re-INVITE, and its
+    /// requests in the call now come over this flow.
+    CallRecovered {
+        /// The call.
+        call: CallHandle,
+    },
     /// The call ended.
     CallEnded {
         /// The call.
@@ -232,14 +251,22 @@ impl UserAgent {
         &self.config
     }
 
+    /// The configuration, to change in tests (another instance, ...).
+    #[cfg(test)]
+    pub(crate) fn config_mut(&mut self) -> &mut UaConfig {
+        &mut self.config
+    }
+
     /// Whether the registration is current.
     pub fn is_registered(&self) -> bool {
         self.registration.is_registered()
     }
 
     /// The flow came up (`true`) or went down (`false`). Going down loses the
-    /// registration (the registrar bound it to the flow, RFC 5626) and the calls;
-    /// coming back up renews the registration if one was wanted.
+    /// registration (the registrar bound it to the flow, RFC 5626) and the calls being
+    /// set up; established calls wait [`UaConfig::flow_grace`] for the next flow
+    /// ([`UaEvent::CallRecovering`]). Coming back up renews the registration if one
+    /// was wanted, and then moves those calls to the new flow.
     pub fn handle_flow(&mut self, now: Instant, up: bool) {
         if self.flow_up == up {
             return;
@@ -249,13 +276,47 @@ impl UserAgent {
             if self.registration.wanted() {
                 self.registration
                     .start(now, &self.config, &mut self.ids, &mut self.transmits);
+            } else {
+                self.calls.flow_back(now, true, cx!(self));
             }
         } else {
-            self.calls.lose_all(&mut self.events);
-            if self.registration.lose() {
-                self.events.push_back(UaEvent::RegistrationLost);
-            }
+            self.lose_flow(now, self.config.flow_grace);
         }
+    }
+
+    /// The flow went down; established calls wait `grace` for the next one.
+    pub(crate) fn lose_flow(&mut self, now: Instant, grace: Duration) {
+        self.flow_up = false;
+        self.calls.flow_lost(now, grace, cx!(self));
+        if self.registration.lose() {
+            self.events.push_back(UaEvent::RegistrationLost);
+        }
+    }
+
+    /// Hangs up every call (a client shutting down: its calls must not wait for a flow
+    /// that will not come back).
+    pub(crate) fn hang_up_all(&mut self, now: Instant) {
+        for call in self.calls.handles() {
+            self.calls.hang_up(now, call, cx!(self));
+        }
+    }
+
+    /// The server side's user agent of a closed flow whose agent came back on another:
+    /// its suspended calls are in the call again (the agent's re-INVITE, arriving next,
+    /// refreshes their target), without a re-INVITE of this side's.
+    pub(crate) fn adopt_flow(&mut self, now: Instant) {
+        self.flow_up = true;
+        self.calls.flow_back(now, false, cx!(self));
+    }
+
+    /// Whether it has any call at all.
+    pub(crate) fn has_calls(&self) -> bool {
+        !self.calls.is_empty()
+    }
+
+    /// Whether one of its calls has this Call-ID.
+    pub(crate) fn has_call_id(&self, call_id: &str) -> bool {
+        self.calls.has_call_id(call_id)
     }
 
     /// Registers now (and keeps the registration refreshed) once the flow is up.
@@ -301,7 +362,14 @@ impl UserAgent {
                 &mut self.transmits,
             );
             match registration {
-                Some(event) => self.events.push_back(event),
+                Some(event) => {
+                    let registered = matches!(event, UaEvent::Registered { .. });
+                    self.events.push_back(event);
+                    if registered && self.calls.any_suspended() {
+                        // Registered on the new flow: the calls that waited move to it.
+                        self.calls.flow_back(now, true, cx!(self));
+                    }
+                }
                 // Answers to requests in calls; anything else answers no transaction of
                 // ours and is dropped (RFC 3261 17.1.3).
                 None => self.calls.on_response(now, message, cx!(self)),

@@ -103,3 +103,74 @@ pub async fn next_leg_event(events: &mut ServerEvents) -> (FlowId, UaEvent) {
     })
     .await
 }
+
+/// A TCP proxy on 127.0.0.1 in front of a server's WebSocket port, which a test can cut
+/// (every open connection closed at once, as a network outage does to a client's flow)
+/// and make refuse new connections for a while.
+pub struct CutProxy {
+    pub addr: std::net::SocketAddr,
+    cuts: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    refusing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CutProxy {
+    pub async fn start(target: std::net::SocketAddr) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cuts = std::sync::Arc::new(tokio::sync::watch::channel(0u64).0);
+        let refusing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (c, r) = (cuts.clone(), refusing.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                if r.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let mut cut = c.subscribe();
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let (mut cr, mut cw) = client.into_split();
+                    let (mut sr, mut sw) = server.into_split();
+                    // Dropping both halves of both sockets closes them.
+                    tokio::select! {
+                        _ = tokio::io::copy(&mut cr, &mut sw) => {}
+                        _ = tokio::io::copy(&mut sr, &mut cw) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            cuts,
+            refusing,
+            task,
+        }
+    }
+
+    /// Closes every connection open now.
+    pub fn cut(&self) {
+        self.cuts.send_modify(|n| *n += 1);
+    }
+
+    /// Refuses new connections (`true`) or lets them through again.
+    pub fn refuse(&self, refuse: bool) {
+        self.refusing
+            .store(refuse, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `ws://` to the proxy.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+}
+
+impl Drop for CutProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -46,8 +46,9 @@ pub(crate) struct Leg {
     pub(crate) started_ms: i64,
     /// This device hung it up; its end is on the way.
     pub(crate) hanging_up: bool,
-    /// The SIP flow went down during the call (reported once).
-    pub(crate) flow_lost: bool,
+    /// The SIP flow went down during the call and the SIP client keeps the call until
+    /// it moves to the next flow (`CallRecovered`) or is given up (`FlowLost`).
+    pub(crate) recovering: bool,
     pub(crate) job_id: Option<Arc<str>>,
 }
 
@@ -344,20 +345,12 @@ impl Driver {
             }
             ClientEvent::Link(SipLinkEvent::Disconnected(why)) => {
                 tracing::info!(user = %self.s.user_id, ?why, "SIP link down");
-                let mut in_call = None;
                 if let Some(s) = &mut self.session {
                     s.sip_registered = false;
-                    // The call's dialog lives on this flow: it is gone with it.
-                    if let Some(leg) = s.leg.as_mut().filter(|l| l.media.is_some())
-                        && !std::mem::replace(&mut leg.flow_lost, true)
-                    {
-                        in_call = Some(leg.started_ms);
-                    }
                 }
+                // A call goes on: the SIP client keeps its dialog for the grace period
+                // (`CallRecovering`), and the media does not ride on this flow.
                 self.feed([Input::LinkDown(ccc_core::Link::Sip)]);
-                if let Some(started) = in_call {
-                    self.call_lost_with_the_flow(started);
-                }
             }
             ClientEvent::Link(_) => {}
             ClientEvent::Ua(event) => self.ua_event(event).await,
@@ -416,6 +409,8 @@ impl Driver {
                     let _ = self.events.send(Event::Dtmf { digit });
                 }
             }
+            UaEvent::CallRecovering { call } => self.leg_recovering(call, true),
+            UaEvent::CallRecovered { call } => self.leg_recovering(call, false),
             UaEvent::CallEnded { call, reason } => self.leg_ended(call, reason),
             _ => {}
         }
@@ -480,7 +475,7 @@ impl Driver {
             started_ms: now_ms(),
             job_id: None,
             hanging_up: false,
-            flow_lost: false,
+            recovering: false,
         });
         self.feed([Input::SipIncoming]);
         if carry_answer {
@@ -704,13 +699,36 @@ impl Driver {
         }
     }
 
+    /// The call's SIP flow went down (`true`: the SIP client waits for the next flow,
+    /// within `LinkOptions::sip_call_grace`) or the call moved to the new flow
+    /// (`false`). Nothing to do meanwhile: a re-INVITE with an ICE restart, if the
+    /// media broke too, waits in the client for the new flow.
+    fn leg_recovering(&mut self, call: CallHandle, recovering: bool) {
+        let user = self.s.user_id.clone();
+        if let Some(leg) = self
+            .session
+            .as_mut()
+            .and_then(|s| s.leg.as_mut())
+            .filter(|l| l.handle == call)
+        {
+            leg.recovering = recovering;
+            if recovering {
+                tracing::info!(%user, "the call waits for the SIP link to come back");
+            } else {
+                tracing::info!(%user, "the call moved to the new SIP link");
+            }
+        }
+    }
+
     fn leg_ended(&mut self, call: CallHandle, reason: EndReason) {
         let Some(s) = &mut self.session else { return };
         if s.leg.as_ref().is_none_or(|l| l.handle != call) {
             return;
         }
         let Some(leg) = s.leg.take() else { return };
-        let flow_lost = reason == EndReason::FlowLost && leg.media.is_some() && !leg.flow_lost;
+        // Lost with the flow: given up by the SIP client, or ended (by the platform,
+        // or hung up here) while it waited for the next flow.
+        let flow_lost = (reason == EndReason::FlowLost || leg.recovering) && leg.media.is_some();
         let recording = leg.recording.clone().filter(|_| leg.media.is_some());
         let started = leg.started_ms;
         tokio::spawn(leg.close());
@@ -723,8 +741,9 @@ impl Driver {
         }
     }
 
-    /// The SIP flow went down during a call: the call cannot go on (its dialog lived on
-    /// the flow); `onErrorNotify` says so and the platform gets a fault report.
+    /// The SIP flow went down during a call and the call could not be moved to a new
+    /// one (no flow within the grace period, or the server no longer knew the dialog):
+    /// `onErrorNotify` says so and the platform gets a fault report.
     fn call_lost_with_the_flow(&mut self, started_ms: i64) {
         let notify = ErrorNotify::new(
             "call",

@@ -401,6 +401,7 @@ impl Driver {
             instance_urn(&self.s.device_id),
         );
         ua.expires = links.sip_expires;
+        ua.flow_grace = links.sip_call_grace;
         let seed = random_u64();
         SipClient::spawn(link, ua, seed)
     }

@@ -32,11 +32,14 @@ impl Rig {
     }
 
     pub async fn with(tweak: impl FnOnce(&mut Scenario)) -> Self {
-        let mut scenario = Scenario::default();
-        tweak(&mut scenario);
-        let emulator = Emulator::start(EmulatorConfig::new(scenario))
-            .await
-            .expect("the emulator starts");
+        Self::with_config(|config| tweak(&mut config.scenario)).await
+    }
+
+    /// A rig whose emulator starts with `tweak`'s changes to the default config.
+    pub async fn with_config(tweak: impl FnOnce(&mut EmulatorConfig)) -> Self {
+        let mut config = EmulatorConfig::new(Scenario::default());
+        tweak(&mut config);
+        let emulator = Emulator::start(config).await.expect("the emulator starts");
         Self {
             emulator,
             dir: tempfile::tempdir().expect("a temporary directory"),

@@ -7,7 +7,9 @@
 //! - [`outgoing`]: calls this side places: challenges, provisional answers, the ACK of
 //!   every final answer, CANCEL, and this side's re-INVITEs with the glare retry of 14.1;
 //! - [`transfer`]: REFER both ways (RFC 3515) and the NOTIFY progress reports;
-//! - [`session_timer`]: session expiry when the other side asks for it (RFC 4028).
+//! - [`session_timer`]: session expiry when the other side asks for it (RFC 4028);
+//! - [`recovery`]: calls kept through the loss of their flow and moved to the next one
+//!   (RFC 5626 flows, a target refresh by re-INVITE).
 //!
 //! BYE and INFO, both ways, are here.
 
@@ -21,6 +23,7 @@ use crate::message::{Builder, KnownHeader, Message, NameAddr};
 
 mod incoming;
 mod outgoing;
+mod recovery;
 mod session_timer;
 mod transfer;
 
@@ -50,7 +53,8 @@ pub enum EndReason {
     Rejected(u16),
     /// The caller never acknowledged the answer (no ACK in 32 s).
     NoAck,
-    /// The flow went down with the call.
+    /// The flow went down with the call, and the call could not be moved to a new
+    /// flow in time (see [`UaConfig::flow_grace`](crate::ua::UaConfig::flow_grace)).
     FlowLost,
     /// This side's call was refused with this status and reason (486 Busy Here, ...).
     Failed(u16, String),
@@ -132,6 +136,15 @@ enum State {
         sdp: Vec<u8>,
         purpose: Purpose,
     },
+    /// The flow went down with the call up: the dialog waits for the next flow until
+    /// `until`, then moves to it with a re-INVITE carrying `offer` (the program's, made
+    /// meanwhile) or the last SDP again; or, when the program hung up meanwhile
+    /// (`hang_up`, reported already), with a BYE.
+    Suspended {
+        until: Instant,
+        offer: Option<Vec<u8>>,
+        hang_up: bool,
+    },
     /// A BYE was sent; `report` is the end still to report when it is answered (`None`
     /// when it was reported already).
     Ending {
@@ -150,6 +163,11 @@ enum Purpose {
     GlareRetry,
     /// A session refresh (RFC 4028): its answer is not reported.
     Refresh,
+    /// The target refresh that moves the call to a new flow: its answer is
+    /// [`UaEvent::CallRecovered`] (and [`UaEvent::CallUpdated`] too when it carries the
+    /// program's offer, `offered`); a failure ends the call ([`EndReason::FlowLost`]),
+    /// but a first 491 is tried again (`retried`).
+    Recover { offered: bool, retried: bool },
 }
 
 /// An offer of this side's that waits to be sent: refused with 491, to be tried once
@@ -303,6 +321,11 @@ impl Calls {
                     "BYE" => {
                         cx.respond(request, 200, "OK", local_tag);
                         let call = self.calls.remove(index);
+                        let reported = matches!(
+                            call.state,
+                            State::Suspended { hang_up: true, .. }
+                                | State::Ending { report: None, .. }
+                        );
                         if let (State::Offered, Some(pending)) = (&call.state, &call.pending) {
                             // A BYE in the early dialog ends its INVITE too.
                             cx.out.push_back(pending.response(
@@ -313,10 +336,12 @@ impl Calls {
                                 None,
                             ));
                         }
-                        cx.event(UaEvent::CallEnded {
-                            call: call.handle,
-                            reason: EndReason::RemoteHangup,
-                        });
+                        if !reported {
+                            cx.event(UaEvent::CallEnded {
+                                call: call.handle,
+                                reason: EndReason::RemoteHangup,
+                            });
+                        }
                     }
                     "INFO" => {
                         cx.respond(request, 200, "OK", local_tag);
@@ -408,6 +433,21 @@ impl Calls {
             }
             State::Calling(_) => {
                 Self::cancel(call, cx);
+                true
+            }
+            State::Suspended {
+                ref mut hang_up, ..
+            } => {
+                // No flow for the BYE: the call ends here now, and the BYE goes if a
+                // flow comes back in time (the other side's dialog ends either way).
+                if !std::mem::replace(hang_up, true)
+                    && let Some(reason) = report
+                {
+                    cx.event(UaEvent::CallEnded {
+                        call: handle,
+                        reason,
+                    });
+                }
                 true
             }
             State::Ending { .. } => true,
@@ -511,6 +551,18 @@ impl Calls {
                 State::Calling(invite) if invite.deadline() <= now => {
                     ended.push((call.handle, Some(EndReason::Timeout)));
                 }
+                State::Suspended { until, hang_up, .. } if *until <= now => {
+                    // No flow came back in time.
+                    ended.push((call.handle, (!*hang_up).then_some(EndReason::FlowLost)));
+                }
+                State::Updating {
+                    since,
+                    purpose: Purpose::Recover { .. },
+                    ..
+                } if *since + TIMER_F <= now => {
+                    // The call could not be moved to the new flow (408).
+                    ended.push((call.handle, Some(EndReason::FlowLost)));
+                }
                 State::Updating { since, purpose, .. } if *since + TIMER_F <= now => {
                     // No answer to the re-INVITE: the session stays as it was.
                     if *purpose != Purpose::Refresh {
@@ -566,16 +618,6 @@ impl Calls {
     pub(crate) fn timeout(&self) -> Option<Instant> {
         self.calls.iter().filter_map(Call::timeout).min()
     }
-
-    /// The flow is gone: every call with it.
-    pub(crate) fn lose_all(&mut self, events: &mut VecDeque<UaEvent>) {
-        for call in self.calls.drain(..) {
-            events.push_back(UaEvent::CallEnded {
-                call: call.handle,
-                reason: EndReason::FlowLost,
-            });
-        }
-    }
 }
 
 impl Call {
@@ -626,6 +668,7 @@ impl Call {
             State::Answered { next, .. } => Some(*next),
             State::Ending { since, .. } | State::Updating { since, .. } => Some(*since + TIMER_F),
             State::Calling(invite) => Some(invite.deadline()),
+            State::Suspended { until, .. } => Some(*until),
             State::Offered | State::Confirmed => None,
         };
         [

@@ -143,7 +143,16 @@ impl Calls {
         let Some(call) = self.find_mut(handle).filter(|c| c.waiting_offer.is_none()) else {
             return false;
         };
-        if call.is_idle() {
+        if let State::Suspended {
+            offer,
+            hang_up: false,
+            ..
+        } = &mut call.state
+        {
+            // No flow: the offer goes with the re-INVITE that moves the call to the
+            // next one (the latest offer wins).
+            *offer = Some(sdp.to_vec());
+        } else if call.is_idle() {
             call.send_reinvite(now, sdp.to_vec(), Purpose::Offer, cx);
         } else if matches!(call.state, State::Answered { .. }) {
             // RFC 3261 14.1: not while that INVITE's transaction runs; at its ACK.
@@ -208,19 +217,31 @@ impl Calls {
                     call.note_remote(response);
                     call.session_timer = session_timer::answered(response, now);
                     call.local_sdp = sdp;
-                    if !refresh {
+                    let (updated, recovered) = match purpose {
+                        Purpose::Refresh => (false, false),
+                        Purpose::Recover { offered, .. } => (offered, true),
+                        Purpose::Offer | Purpose::GlareRetry => (true, false),
+                    };
+                    if updated {
                         cx.event(UaEvent::CallUpdated {
                             call: call.handle,
                             sdp: response.body.to_vec(),
                         });
                     }
+                    if recovered {
+                        cx.event(UaEvent::CallRecovered { call: call.handle });
+                    }
                     return true;
                 }
                 // The re-INVITE failed: its transaction's ACK; the old session stays.
                 cx.out.push_back(call.ack_failure(&branch, n, response, cx));
+                if let Purpose::Recover { offered, retried } = purpose {
+                    self.recovery_refused(now, index, code, sdp, offered, retried, cx);
+                    return true;
+                }
                 let first_glare = code == 491 && purpose == Purpose::Offer;
                 if first_glare {
-                    call.schedule_glare_retry(now, sdp, cx);
+                    call.schedule_glare_retry(now, sdp, Purpose::GlareRetry, cx);
                 } else if refresh && matches!(code, 408 | 481) {
                     // RFC 4028 section 10: a refresh that finds no session ends it.
                     let handle = call.handle;
@@ -426,7 +447,13 @@ impl Calls {
 
 impl Call {
     /// Sends a re-INVITE with `sdp` in the call (the program's offer, or a refresh).
-    fn send_reinvite(&mut self, now: Instant, sdp: Vec<u8>, purpose: Purpose, cx: &mut Ctx<'_>) {
+    pub(super) fn send_reinvite(
+        &mut self,
+        now: Instant,
+        sdp: Vec<u8>,
+        purpose: Purpose,
+        cx: &mut Ctx<'_>,
+    ) {
         let mut headers = vec![(KnownHeader::Contact, cx.ids.contact().to_owned())];
         if let Some(timer) = &self.session_timer {
             headers.extend(timer.request_headers());
@@ -441,9 +468,15 @@ impl Call {
         };
     }
 
-    /// After a 491: once more after a random wait, 2.1 to 4 s when this side made the
-    /// Call-ID, else up to 2 s, in steps of 10 ms (RFC 3261 14.1).
-    fn schedule_glare_retry(&mut self, now: Instant, sdp: Vec<u8>, cx: &mut Ctx<'_>) {
+    /// After a 491: once more (as `purpose`) after a random wait, 2.1 to 4 s when this
+    /// side made the Call-ID, else up to 2 s, in steps of 10 ms (RFC 3261 14.1).
+    pub(super) fn schedule_glare_retry(
+        &mut self,
+        now: Instant,
+        sdp: Vec<u8>,
+        purpose: Purpose,
+        cx: &mut Ctx<'_>,
+    ) {
         let steps = if self.owns_call_id {
             210 + cx.ids.below(191)
         } else {
@@ -453,7 +486,7 @@ impl Call {
             at: now + Duration::from_millis(steps * 10),
             sdp,
             until: now + TIMER_F,
-            purpose: Purpose::GlareRetry,
+            purpose,
         });
     }
 

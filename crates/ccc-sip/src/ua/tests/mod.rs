@@ -1070,6 +1070,7 @@ fn blind_and_attended_transfers_by_refer() {
 }
 
 mod glare;
+mod recovery;
 mod session_timer;
 mod transfer;
 
