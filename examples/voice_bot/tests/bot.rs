@@ -36,6 +36,11 @@ struct Rig {
 
 impl Rig {
     async fn start(name: &str) -> Self {
+        // `RUST_LOG=ccc_workbench=debug` shows what the workbench did (the test's output).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let emulator = Emulator::start(EmulatorConfig::default())
             .await
             .expect("the emulator starts");
@@ -58,9 +63,15 @@ impl Rig {
                 let at = t0.elapsed().as_millis();
                 if let Event::StatusChange(s) = &event {
                     seen.lock().unwrap().push(s.code.code());
-                    heard.lock().unwrap().push(format!("{at}ms {}", s.code.code()));
+                    heard
+                        .lock()
+                        .unwrap()
+                        .push(format!("{at}ms {}", s.code.code()));
                 } else {
-                    heard.lock().unwrap().push(format!("{at}ms {}", event.hook_name()));
+                    heard
+                        .lock()
+                        .unwrap()
+                        .push(format!("{at}ms {}", event.hook_name()));
                 }
             }
         });
