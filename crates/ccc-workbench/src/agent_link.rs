@@ -267,9 +267,11 @@ async fn read(
         MaybeTlsStream::Rustls(s) => s.get_ref().0.local_addr().ok(),
         _ => None,
     };
-    let mut heartbeat =
-        tokio::time::interval(options.heartbeat_every.max(Duration::from_millis(100)));
-    heartbeat.tick().await;
+    // The first beat one period from now. Not `interval` and its first tick: that tick
+    // is a timer due "now", which tokio rounds up to its next millisecond, and until it
+    // fires the first frame (the agent's state, which `register` waits for) sits unread.
+    let every = options.heartbeat_every.max(Duration::from_millis(100));
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + every, every);
     let mut last_heard = Instant::now();
     loop {
         let dead_at = last_heard + options.dead_after;

@@ -301,6 +301,44 @@ async fn shutdown_signs_out_and_releases_everything() {
 }
 
 #[tokio::test]
+async fn the_device_record_goes_with_the_sign_in_and_a_late_one_is_closed_too() {
+    let rig = Rig::start().await;
+    // The record's answer comes back only after the workbench has shut down.
+    rig.tap.delay("AddAgentDevice", Duration::from_millis(300));
+    let (wb, _rec) = rig.ready_agent(ALICE, rig.config().build().unwrap()).await;
+    // A22 beside the sign-in, not beside the SIP registration before it.
+    let actions = rig.tap.actions_after(0);
+    let at = |action: &str| actions.iter().position(|a| a == action);
+    let (Some(sign_in), Some(record)) = (at("SignInGroup"), at("AddAgentDevice")) else {
+        panic!("no sign-in or no device record: {actions:?}");
+    };
+    assert!(sign_in < record, "{actions:?}");
+    wb.shutdown().await.unwrap();
+    // A23 for the record that came back after its session ended.
+    let added = rig.tap.sent_of("AddAgentDevice");
+    assert_eq!(added.len(), 1, "one device record");
+    let modified = rig.tap.sent_of("ModifyAgentDevice");
+    assert_eq!(modified.len(), 1, "{:?}", rig.tap.actions_after(0));
+    assert_eq!(modified[0].get("IsLogin"), Some("0"));
+    let devices = rig
+        .client()
+        .send(ccc_openapi::v2017::ListAgentDevices::new(
+            rig.emulator.info().instance_id.clone(),
+        ))
+        .await
+        .unwrap();
+    assert!(!devices.agent_device_list.is_empty());
+    assert!(
+        devices
+            .agent_device_list
+            .iter()
+            .all(|d| d.is_login != Some(1)),
+        "{:?}",
+        devices.agent_device_list
+    );
+}
+
+#[tokio::test]
 async fn dropping_the_workbench_signs_out_too() {
     let rig = Rig::start().await;
     let (wb, _rec) = rig.ready_agent(ALICE, rig.config().build().unwrap()).await;

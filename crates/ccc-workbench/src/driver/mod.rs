@@ -730,11 +730,19 @@ impl Driver {
                     }
                 }
             }
-            Done::Device(id) => {
-                if let Some(s) = &mut self.session {
-                    s.agent_device_id = id;
+            Done::Device(id) => match &mut self.session {
+                Some(s) => s.agent_device_id = id,
+                // The session ended while the record was being made: it is over too.
+                None => {
+                    if let Some(id) = id {
+                        let api = self.api.clone();
+                        self.spawn(async move {
+                            ops::device_logged_out(&api, id).await;
+                            Done::Nothing
+                        });
+                    }
                 }
-            }
+            },
             Done::Nothing => {}
         }
     }
@@ -856,8 +864,13 @@ impl Driver {
         self.try_sign_in();
     }
 
-    /// A22: the device record with this end's address, once its first link is up.
+    /// A22: the device record of the sign-in, with this end's address (its first
+    /// link's): sent beside `SignInGroup`, not as soon as the address is known, where
+    /// it would compete with the links' requests for the platform's time.
     pub(super) fn report_device(&mut self) {
+        if self.registering.as_ref().is_some_and(|r| !r.signing_in) {
+            return;
+        }
         let Some(s) = &mut self.session else { return };
         let Some(local) = s.device_local.filter(|_| !s.device_reported) else {
             return;
@@ -896,6 +909,7 @@ impl Driver {
             "register",
             None,
         ));
+        self.report_device();
     }
 
     // ----- timers -----
@@ -1115,10 +1129,7 @@ async fn close_session(mut session: Session, api: &Api) {
     };
     let device = async {
         if let Some(id) = device {
-            let request = ccc_openapi::v2017::ModifyAgentDevice::new(api.instance())
-                .agent_device_id(id)
-                .is_login(0);
-            let _ = tokio::time::timeout(Duration::from_secs(3), api.send(request)).await;
+            ops::device_logged_out(api, id).await;
         }
     };
     let _ = tokio::time::timeout(Duration::from_secs(10), async {

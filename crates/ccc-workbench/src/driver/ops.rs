@@ -1253,6 +1253,14 @@ impl CallRef {
 
 // ----- side requests -----
 
+/// A23: the device record marked logged out (bounded: a session's release waits for it).
+pub(super) async fn device_logged_out(api: &Api, id: i64) {
+    let request = v2017::ModifyAgentDevice::new(api.instance())
+        .agent_device_id(id)
+        .is_login(0);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(3), api.send(request)).await;
+}
+
 /// A22: the device record at sign-in, with the client's address.
 pub(super) async fn add_device(api: Api, browser: String, local: SocketAddr) -> Done {
     let request = v2017::AddAgentDevice::new(api.instance(), browser, local.ip().to_string())

@@ -31,6 +31,7 @@ impl Sent {
 struct Shared {
     sent: Mutex<Vec<Sent>>,
     rewrites: Mutex<HashMap<String, Rewrite>>,
+    delays: Mutex<HashMap<String, std::time::Duration>>,
 }
 
 /// The handle a test keeps; the transport itself is [`TapTransport`].
@@ -47,6 +48,15 @@ impl Tap {
             .lock()
             .unwrap()
             .insert(action.to_owned(), Box::new(f));
+    }
+
+    /// Every answer of `action` reaches the workbench `by` late.
+    pub fn delay(&self, action: &str, by: std::time::Duration) {
+        self.shared
+            .delays
+            .lock()
+            .unwrap()
+            .insert(action.to_owned(), by);
     }
 
     /// Every request sent so far.
@@ -104,6 +114,16 @@ impl Transport for TapTransport {
                     .collect(),
             });
             let mut reply = self.inner.call(request).await?;
+            let delay = self
+                .shared
+                .delays
+                .lock()
+                .unwrap()
+                .get(request.action.as_ref())
+                .copied();
+            if let Some(by) = delay {
+                tokio::time::sleep(by).await;
+            }
             let rewrites = self.shared.rewrites.lock().unwrap();
             if let Some(f) = rewrites.get(request.action.as_ref())
                 && let Body::Bytes(bytes) = &reply.body
