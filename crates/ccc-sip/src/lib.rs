@@ -18,5 +18,6 @@ pub mod client;
 pub mod link;
 pub mod message;
 pub mod server;
+mod time;
 pub mod transport;
 pub mod ua;

@@ -162,7 +162,7 @@ impl FlowKeeper {
                 last_heard,
                 next_ping,
                 ..
-            } => Some((*next_ping).min(*last_heard + self.config.dead_after)),
+            } => Some((*next_ping).min(crate::time::later(*last_heard, self.config.dead_after))),
             KeeperState::Waiting(until) => Some(*until),
             KeeperState::Connecting(_) | KeeperState::Closed => None,
         }
@@ -176,11 +176,11 @@ impl FlowKeeper {
                 last_heard,
                 next_ping,
             } => {
-                if *last_heard + self.config.dead_after <= now {
+                if crate::time::later(*last_heard, self.config.dead_after) <= now {
                     let silent = DownReason::Silent(self.config.dead_after);
                     self.pending = Some(self.down(silent));
                 } else if *next_ping <= now {
-                    *next_ping = now + self.config.keepalive;
+                    *next_ping = crate::time::later(now, self.config.keepalive);
                     match tokio::time::timeout(SEND_LIMIT, flow.ping()).await {
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => self.pending = Some(self.down(DownReason::Failed(e))),
@@ -214,13 +214,14 @@ impl FlowKeeper {
                             self.state = KeeperState::Up {
                                 flow: Box::new(flow),
                                 last_heard: now,
-                                next_ping: now + self.config.keepalive,
+                                next_ping: crate::time::later(now, self.config.keepalive),
                             };
                             LinkEvent::Connected { local, peer }
                         }
                         Err(error) => {
                             let retry_in = self.next_delay();
-                            self.state = KeeperState::Waiting(Instant::now() + retry_in);
+                            self.state =
+                                KeeperState::Waiting(crate::time::later(Instant::now(), retry_in));
                             LinkEvent::ConnectFailed { error, retry_in }
                         }
                     };
@@ -284,7 +285,7 @@ impl FlowKeeper {
     /// The flow is gone: wait, then connect again.
     fn down(&mut self, reason: DownReason) -> LinkEvent {
         let retry_in = self.next_delay();
-        self.state = KeeperState::Waiting(Instant::now() + retry_in);
+        self.state = KeeperState::Waiting(crate::time::later(Instant::now(), retry_in));
         LinkEvent::Disconnected(reason)
     }
 

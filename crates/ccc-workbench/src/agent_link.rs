@@ -217,7 +217,7 @@ async fn run(
             }
         }
         // Degraded: poll until the next attempt.
-        let next = Instant::now() + backoff;
+        let next = crate::time::after(backoff);
         loop {
             let outcome = Box::pin(task.poll()).await;
             let alive = match outcome {
@@ -233,7 +233,7 @@ async fn run(
             if !alive {
                 return;
             }
-            let wake = (Instant::now() + task.params.options.poll_every).min(next);
+            let wake = crate::time::after(task.params.options.poll_every).min(next);
             tokio::select! {
                 () = sleep_until(wake) => {}
                 _ = &mut stopped => return,
@@ -271,10 +271,10 @@ async fn read(
     // is a timer due "now", which tokio rounds up to its next millisecond, and until it
     // fires the first frame (the agent's state, which `register` waits for) sits unread.
     let every = options.heartbeat_every.max(Duration::from_millis(100));
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + every, every);
+    let mut heartbeat = tokio::time::interval_at(crate::time::after(every), every);
     let mut last_heard = Instant::now();
     loop {
-        let dead_at = last_heard + options.dead_after;
+        let dead_at = crate::time::later(last_heard, options.dead_after);
         tokio::select! {
             frame = ws.next() => {
                 last_heard = Instant::now();

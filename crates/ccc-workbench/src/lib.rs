@@ -47,6 +47,7 @@ pub mod hook;
 #[cfg(unix)]
 pub mod local;
 mod records;
+mod time;
 mod transport;
 mod types;
 mod workbench;

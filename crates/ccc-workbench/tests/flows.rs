@@ -89,3 +89,33 @@ async fn inbound_call_answer_hold_retrieve_hang_up_after_call_work() {
     assert_eq!(rec.statuses(), vec![6, 9, 12, 9, 5, 3]);
     wb.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn no_limit_timeouts_are_taken_as_no_limit() {
+    // Duration::MAX for "never give up" must not overflow a deadline anywhere.
+    let rig = Rig::start().await;
+    let mut links = common::fast_links();
+    links.dead_after = std::time::Duration::MAX;
+    links.max_backoff = std::time::Duration::MAX;
+    links.connect_timeout = std::time::Duration::MAX;
+    links.slow_connect = std::time::Duration::MAX;
+    links.sip_call_grace = std::time::Duration::MAX;
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let builder = rig
+        .builder(ALICE, config)
+        .method_timeout(std::time::Duration::MAX)
+        .register_timeout(std::time::Duration::MAX)
+        .token_refresh(std::time::Duration::MAX)
+        .links(links);
+    let (wb, rec) = build(builder).await;
+    wb.register(None, "default").await.expect("register");
+    rec.wait_status(Status::Ready).await;
+    let job = rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.expect("answer");
+    rec.wait_status(Status::InboundCall).await;
+    rig.customer_hangs_up(&job);
+    rec.wait_status(Status::AfterCallWork).await;
+    wb.ready().await.expect("ready");
+    wb.shutdown().await.unwrap();
+}

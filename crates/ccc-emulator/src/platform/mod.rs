@@ -143,7 +143,8 @@ pub struct CallInfo {
 /// The emulated call center (see the [module docs](self)).
 #[derive(Debug)]
 pub struct Platform {
-    scenario: Scenario,
+    /// Shared, so an answer can read it while the platform changes (it never changes).
+    scenario: std::sync::Arc<Scenario>,
     instance: Text,
     rules: Rules,
     epoch: Instant,
@@ -221,13 +222,18 @@ impl Platform {
             job_seq: 0,
             leg_seq: 0,
             sms_seq: 0,
-            scenario,
+            scenario: std::sync::Arc::new(scenario),
         })
     }
 
     /// The scenario the platform runs.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// The same, shared: a reference that outlives a borrow of the platform.
+    pub fn shared_scenario(&self) -> std::sync::Arc<Scenario> {
+        std::sync::Arc::clone(&self.scenario)
     }
 
     /// The instance id.

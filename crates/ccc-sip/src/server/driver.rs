@@ -715,7 +715,7 @@ async fn serve_flow(
                                 return;
                             }
                         } else {
-                            heard.push_back((last_heard + delay, bytes));
+                            heard.push_back((crate::time::later(last_heard, delay), bytes));
                         }
                     }
                     Ok(Some(Frame::CrlfPing)) => {
@@ -725,7 +725,7 @@ async fn serve_flow(
                                 return;
                             }
                         } else {
-                            to_send.push_back((last_heard + delay, pong));
+                            to_send.push_back((crate::time::later(last_heard, delay), pong));
                         }
                     }
                     Ok(Some(Frame::CrlfPong | Frame::Pong)) => {}
@@ -743,7 +743,7 @@ async fn serve_flow(
                             return;
                         }
                     }
-                    Some(bytes) => to_send.push_back((Instant::now() + fault.delay(), bytes)),
+                    Some(bytes) => to_send.push_back((crate::time::later(Instant::now(), fault.delay()), bytes)),
                     // The server task closed this flow.
                     None => return,
                 }
@@ -764,7 +764,7 @@ async fn serve_flow(
             }
             // Only a wake-up: the loop's `sync` takes the new fault.
             changed = faults.changed(), if faults_open => faults_open = changed.is_ok(),
-            () = sleep_until(last_heard + idle_timeout) => return,
+            () = sleep_until(crate::time::later(last_heard, idle_timeout)) => return,
         }
     }
 }

@@ -225,7 +225,7 @@ impl Driver {
                             "another answer() took over",
                         )));
                     }
-                    let deadline = tokio::time::Instant::now() + self.s.method_timeout;
+                    let deadline = crate::time::after(self.s.method_timeout);
                     self.invite_wait = Some((deadline, reply));
                     return;
                 }
@@ -279,7 +279,7 @@ impl Driver {
         self.waiters.push(super::Waiter {
             method,
             until,
-            deadline: tokio::time::Instant::now() + self.s.method_timeout,
+            deadline: crate::time::after(self.s.method_timeout),
             reply,
             result: Some(output),
         });

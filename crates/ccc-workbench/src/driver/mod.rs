@@ -636,7 +636,7 @@ impl Driver {
         }
         self.registering = Some(Registering {
             reply: None,
-            deadline: Instant::now() + self.s.register_timeout,
+            deadline: crate::time::after(self.s.register_timeout),
             groups,
             signing_in: false,
             signed_in: false,
@@ -714,7 +714,7 @@ impl Driver {
                 let every = self.s.token_refresh;
                 if let Some(s) = &mut self.session {
                     s.refreshing = false;
-                    s.next_refresh = Instant::now() + every;
+                    s.next_refresh = crate::time::after(every);
                     match result {
                         Ok(mut token) => {
                             token
@@ -724,7 +724,7 @@ impl Driver {
                         }
                         Err(e) => {
                             // Try again sooner; the old token may still be valid.
-                            s.next_refresh = Instant::now() + every.min(Duration::from_secs(30));
+                            s.next_refresh = crate::time::after(every.min(Duration::from_secs(30)));
                             self.feed([Input::Error(e)]);
                         }
                     }
@@ -781,7 +781,7 @@ impl Driver {
                 self.waiters.push(Waiter {
                     method,
                     until,
-                    deadline: Instant::now() + self.s.method_timeout,
+                    deadline: crate::time::after(self.s.method_timeout),
                     reply,
                     result: Some(output),
                 });

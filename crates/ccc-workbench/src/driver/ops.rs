@@ -347,7 +347,7 @@ impl Driver {
             device_reported: false,
             device_local: None,
             sip_local: None,
-            next_refresh: tokio::time::Instant::now() + self.s.token_refresh,
+            next_refresh: crate::time::after(self.s.token_refresh),
             refreshing: false,
             muted: false,
             volume: 1.0,
@@ -363,7 +363,7 @@ impl Driver {
         } else {
             self.registering = Some(Registering {
                 reply: None,
-                deadline: tokio::time::Instant::now() + self.s.register_timeout,
+                deadline: crate::time::after(self.s.register_timeout),
                 groups: None,
                 signing_in: false,
                 signed_in: false,

@@ -74,7 +74,7 @@ impl Calls {
                 },
             };
             call.state = State::Suspended {
-                until: now + grace,
+                until: crate::time::later(now, grace),
                 offer,
                 hang_up: false,
             };
