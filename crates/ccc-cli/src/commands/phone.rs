@@ -497,6 +497,16 @@ impl Phone {
                     );
                 }
             }
+            ClientEvent::Ua(UaEvent::CallRecovering { call }) => {
+                if let Some(&id) = self.by_handle.get(&call) {
+                    emit(json!({"event": "call_recovering", "call": id}));
+                }
+            }
+            ClientEvent::Ua(UaEvent::CallRecovered { call }) => {
+                if let Some(&id) = self.by_handle.get(&call) {
+                    emit(json!({"event": "call_recovered", "call": id}));
+                }
+            }
             ClientEvent::Ua(UaEvent::CallEnded { call, reason }) => {
                 self.on_ended(call, &reason).await;
             }
