@@ -433,6 +433,7 @@ impl Driver {
 
     async fn incoming(&mut self, call: CallHandle, from: String, sdp: Vec<u8>) {
         let status = self.agent.status();
+        tracing::debug!(user = %self.s.user_id, %status, ?call, %from, "an INVITE");
         let Some(s) = &mut self.session else { return };
         let Some(sip) = &s.sip else { return };
         let mut carry_answer = false;
