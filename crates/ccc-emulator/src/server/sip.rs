@@ -367,7 +367,10 @@ impl SipShell {
         }
         let from = format!("\"{caller}\" <sip:{caller}@{}>", self.domain);
         let aor = format!("sip:{extension}@{}", self.domain);
-        let invited = self.server.invite(aor.clone(), from, offer.into_bytes()).await;
+        let invited = self
+            .server
+            .invite(aor.clone(), from, offer.into_bytes())
+            .await;
         tracing::debug!(?leg, %aor, ok = invited.is_ok(), "the leg's INVITE");
         let Ok(sip) = invited else {
             let _ = session.close().await;
