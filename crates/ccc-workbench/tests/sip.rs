@@ -482,6 +482,48 @@ async fn a_delayed_sip_link_still_rings_and_answers_with_media() {
 }
 
 #[tokio::test]
+async fn answering_the_next_call_while_the_last_ones_leg_is_still_going_takes_the_new_leg() {
+    // A bot's loop: hang up, ready, and answer the queued call the moment it rings. With
+    // SIP 300 ms slow, the last call's BYE is still unanswered when answer() comes and
+    // the new INVITE is still on its way: answer() must wait for the new leg, not for
+    // the old one being hung up (it waited for that one and the new call rang on).
+    let rig = Rig::start().await;
+    let config = rig.config().after_call_rule_manual().build().unwrap();
+    let (wb, rec) = build(rig.builder(ALICE, config).links(fast_links())).await;
+    wb.register(None, "default").await.unwrap();
+    rig.call_in("13800000009", "02150000001");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.expect("the first call");
+    rec.wait_for("mediaConnected", |e| {
+        matches!(e, Event::MediaConnected { .. })
+    })
+    .await;
+    rig.call_in("13800000008", "02150000001"); // queued: the agent is busy
+    rig.admin(
+        &format!("/agents/{ALICE}/sip"),
+        json!({"action": "delay", "ms": 300}),
+    )
+    .await;
+    rec.clear();
+    wb.hang_up().await.expect("hang up the first call");
+    rec.wait_status(Status::AfterCallWork).await;
+    wb.ready().await.expect("ready");
+    rec.wait_status(Status::Ringing).await;
+    wb.answer().await.expect("the second call, on its own leg");
+    rec.wait_for("the second call's media", |e| {
+        matches!(e, Event::MediaConnected { .. })
+    })
+    .await;
+    assert_eq!(rec.statuses(), vec![5, 3, 6, 9]);
+    assert!(
+        !rec.hooks().contains(&"onErrorNotify"),
+        "{:?}",
+        rec.events()
+    );
+    wb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_black_holed_sip_link_is_given_up_and_a_lost_invite_is_not_answered_into_silence() {
     let rig = Rig::start().await;
     let config = rig.config().build().unwrap();

@@ -200,10 +200,14 @@ impl Driver {
 
     /// `answer()` (reply `Some`) or the auto-answer timer (`None`).
     pub(super) fn answer_now(&mut self, reply: Option<Reply>) {
+        // A leg this device is hanging up belongs to the call before: the ringing one's
+        // INVITE may still be on its way (answered by a bot the moment the last call
+        // ended, this waited for that old leg to be talking and never took the new one).
         let pending = self
             .session
             .as_ref()
             .and_then(|s| s.leg.as_ref())
+            .filter(|l| !l.hanging_up)
             .map(|l| (l.offer.is_some(), l.answering));
         match pending {
             Some((true, _)) => self.start_answer(),
