@@ -15,13 +15,13 @@ pub(crate) trait Moment: Copy {
 
 impl Moment for std::time::Instant {
     fn checked_add(self, after: Duration) -> Option<Self> {
-        std::time::Instant::checked_add(&self, after)
+        Self::checked_add(&self, after)
     }
 }
 
 impl Moment for tokio::time::Instant {
     fn checked_add(self, after: Duration) -> Option<Self> {
-        tokio::time::Instant::checked_add(&self, after)
+        Self::checked_add(&self, after)
     }
 }
 

@@ -10,37 +10,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use ccc_emulator::platform::InboundCall;
-use ccc_media::audio::{AudioFrame, AudioSource, Tone, WavSource, pulled_sink};
-use ccc_media::call::CallAudio;
+use ccc_media::audio::{AudioFrame, AudioSource, WavSource};
 use ccc_media::dsp::dominant_tone;
-use ccc_workbench::{CallAudioInfo, Event, Status};
+use ccc_workbench::{Event, Status};
+use common::tones::{AGENT_HZ, CUSTOMER_HZ, counting_audio};
 use common::{Rig, build, wait_until};
 use serde_json::json;
 
 const ALICE: &str = "alice@ccc-emulator";
-const AGENT_HZ: f64 = 600.0;
-const CUSTOMER_HZ: f64 = 1000.0;
-
-/// The agent plays 600 Hz and counts the 20 ms frames in which it hears 1000 Hz.
-fn audio(heard: Arc<AtomicU32>) -> impl Fn(&CallAudioInfo) -> CallAudio + Send + Sync {
-    move |_| {
-        let (sink, mut frames) = pulled_sink(64);
-        let heard = Arc::clone(&heard);
-        tokio::spawn(async move {
-            while let Some(frame) = frames.recv().await {
-                if dominant_tone(frame.samples(), frame.rate(), &[AGENT_HZ, CUSTOMER_HZ])
-                    == Some(CUSTOMER_HZ)
-                {
-                    heard.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        });
-        CallAudio {
-            source: Box::new(Tone::new(AGENT_HZ, 0.3)),
-            sink: Box::new(sink),
-        }
-    }
-}
 
 fn customer(caller: &str, script: serde_json::Value) -> InboundCall {
     let mut call = InboundCall::new(caller, "02150000001");
@@ -79,7 +56,9 @@ async fn tones_both_ways_the_customers_digits_and_the_recording_three_ways() {
     let rig = Rig::start().await;
     let heard = Arc::new(AtomicU32::new(0));
     let config = rig.config().after_call_rule_seconds(0).build().unwrap();
-    let builder = rig.builder(ALICE, config).audio(audio(Arc::clone(&heard)));
+    let builder = rig
+        .builder(ALICE, config)
+        .audio(counting_audio(Arc::clone(&heard)));
     let (wb, rec) = build(builder).await;
     wb.register(None, "default").await.unwrap();
     let job = rig
@@ -254,7 +233,11 @@ async fn the_volume_reaches_what_the_agent_hears() {
     let rig = Rig::start().await;
     let heard = Arc::new(AtomicU32::new(0));
     let config = rig.config().build().unwrap();
-    let (wb, rec) = build(rig.builder(ALICE, config).audio(audio(Arc::clone(&heard)))).await;
+    let (wb, rec) = build(
+        rig.builder(ALICE, config)
+            .audio(counting_audio(Arc::clone(&heard))),
+    )
+    .await;
     wb.register(None, "default").await.unwrap();
     rig.emulator
         .with_platform(|p, now| {

@@ -20,16 +20,15 @@ use std::time::Duration;
 
 use ccc_core::ErrorCode;
 use ccc_emulator::platform::InboundCall;
-use ccc_media::audio::{AudioFrame, AudioSource, Tone, WavSource, pulled_sink};
-use ccc_media::call::{CallAudio, CallConfig, IcePolicy};
+use ccc_media::audio::{AudioFrame, AudioSource, WavSource};
+use ccc_media::call::{CallConfig, IcePolicy};
 use ccc_media::dsp::dominant_tone;
-use ccc_workbench::{CallAudioInfo, Event, Status, Workbench};
+use ccc_workbench::{Event, Status, Workbench};
+use common::tones::{AGENT_HZ, CUSTOMER_HZ, counting_audio};
 use common::{Recorder, Rig, build, wait_until};
 use serde_json::json;
 
 const ALICE: &str = "alice@ccc-emulator";
-const AGENT_HZ: f64 = 600.0;
-const CUSTOMER_HZ: f64 = 1000.0;
 
 /// Relay-only media (through the access point's TURN server, the emulator's embedded
 /// one) with ICE timers short enough for a test: the path counts as lost after 300 ms
@@ -41,27 +40,6 @@ fn relay_only() -> CallConfig {
         ice_failed_timeout: Duration::from_millis(1_200),
         gathering_timeout: Duration::from_millis(800),
         ..CallConfig::loopback()
-    }
-}
-
-/// The agent plays 600 Hz and counts the 20 ms frames in which it hears 1000 Hz.
-fn audio(heard: Arc<AtomicU32>) -> impl Fn(&CallAudioInfo) -> CallAudio + Send + Sync {
-    move |_| {
-        let (sink, mut frames) = pulled_sink(64);
-        let heard = Arc::clone(&heard);
-        tokio::spawn(async move {
-            while let Some(frame) = frames.recv().await {
-                if dominant_tone(frame.samples(), frame.rate(), &[AGENT_HZ, CUSTOMER_HZ])
-                    == Some(CUSTOMER_HZ)
-                {
-                    heard.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        });
-        CallAudio {
-            source: Box::new(Tone::new(AGENT_HZ, 0.3)),
-            sink: Box::new(sink),
-        }
     }
 }
 
@@ -121,7 +99,7 @@ async fn call_heard(rig: &Rig, heard: &Arc<AtomicU32>) -> (Workbench, Recorder, 
     let builder = rig
         .builder(ALICE, config)
         .call_config(relay_only())
-        .audio(audio(Arc::clone(heard)));
+        .audio(counting_audio(Arc::clone(heard)));
     let (wb, rec) = build(builder).await;
     wb.register(None, "default").await.unwrap();
     rec.wait_status(Status::Ready).await;

@@ -18,38 +18,15 @@ use std::time::Duration;
 
 use ccc_core::{ErrorCode, SignOutReason};
 use ccc_emulator::platform::InboundCall;
-use ccc_media::audio::{AudioFrame, AudioSource, Tone, WavSource, pulled_sink};
-use ccc_media::call::CallAudio;
+use ccc_media::audio::{AudioFrame, AudioSource, WavSource};
 use ccc_media::dsp::dominant_tone;
-use ccc_workbench::{CallAudioInfo, Event, Status};
+use ccc_workbench::{Event, Status};
 use common::proxy::Mode;
+use common::tones::{AGENT_HZ, CUSTOMER_HZ, counting_audio};
 use common::{Rig, build, fast_links, wait_until};
 use serde_json::json;
 
 const ALICE: &str = "alice@ccc-emulator";
-const AGENT_HZ: f64 = 600.0;
-const CUSTOMER_HZ: f64 = 1000.0;
-
-/// The agent plays 600 Hz and counts the 20 ms frames in which it hears 1000 Hz.
-fn counting_audio(heard: Arc<AtomicU32>) -> impl Fn(&CallAudioInfo) -> CallAudio + Send + Sync {
-    move |_| {
-        let (sink, mut frames) = pulled_sink(64);
-        let heard = Arc::clone(&heard);
-        tokio::spawn(async move {
-            while let Some(frame) = frames.recv().await {
-                if dominant_tone(frame.samples(), frame.rate(), &[AGENT_HZ, CUSTOMER_HZ])
-                    == Some(CUSTOMER_HZ)
-                {
-                    heard.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        });
-        CallAudio {
-            source: Box::new(Tone::new(AGENT_HZ, 0.3)),
-            sink: Box::new(sink),
-        }
-    }
-}
 
 /// An inbound call from a customer who plays 1000 Hz, recording what it hears.
 fn singing_customer(rig: &Rig) -> String {

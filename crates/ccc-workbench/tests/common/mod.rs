@@ -6,6 +6,7 @@
 
 pub mod proxy;
 pub mod tap;
+pub mod tones;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
