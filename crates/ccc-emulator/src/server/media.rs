@@ -83,6 +83,8 @@ struct LegAudio {
     music: bool,
     line: Option<Line>,
     agent: bool,
+    /// An agent leg's WebRTC media has connected (a customer's line is always up).
+    flowing: bool,
 }
 
 impl LegAudio {
@@ -94,6 +96,7 @@ impl LegAudio {
             hears: Vec::new(),
             music: false,
             line: None,
+            flowing: !agent,
             agent,
         }
     }
@@ -275,6 +278,15 @@ impl MediaHub {
         }
     }
 
+    /// An agent leg's media connected: its customer counts its digits from there.
+    pub(crate) fn media_flowing(&self, job: &Text, leg: LegId) {
+        if let Some(mix) = lock(&self.calls).get(job).cloned()
+            && let Some(audio) = lock(&mix).legs.get_mut(&leg)
+        {
+            audio.flowing = true;
+        }
+    }
+
     /// A leg left the call's audio.
     pub(crate) fn remove_leg(&self, job: &Text, leg: LegId) {
         let Some(mix) = lock(&self.calls).get(job).cloned() else {
@@ -330,11 +342,18 @@ impl MediaHub {
                     continue;
                 };
                 let hears = audio.hears.clone();
-                let Some(line) = audio.line.as_mut() else {
+                if audio.line.is_none() {
                     if audio.outbox.len() >= QUEUE {
                         audio.outbox.pop_front();
                     }
                     audio.outbox.push_back(heard.clone());
+                    continue;
+                }
+                // Someone is on the line once a leg it hears has media that flows.
+                let connected = hears
+                    .iter()
+                    .any(|l| mix.legs.get(l).is_some_and(|a| a.flowing));
+                let Some(line) = mix.legs.get_mut(&leg).and_then(|a| a.line.as_mut()) else {
                     continue;
                 };
                 if let Some(writer) = line.heard.as_mut() {
@@ -344,7 +363,7 @@ impl MediaHub {
                         }
                     }
                 }
-                if let Some(digits) = LineDtmf::take_due(&mut line.dtmf, !hears.is_empty(), now) {
+                if let Some(digits) = LineDtmf::take_due(&mut line.dtmf, connected, now) {
                     for to in hears {
                         let _ = self.dtmf.send(CustomerDtmf {
                             to,
@@ -501,7 +520,7 @@ mod tests {
     }
 
     #[test]
-    fn a_customer_presses_its_keys_a_while_after_someone_is_on_the_line() {
+    fn a_customer_presses_its_keys_a_while_after_an_agent_is_on_the_line() {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let hub = MediaHub::new(std::env::temp_dir(), false, tx);
         let job: Text = "job-dtmf".into();
@@ -519,9 +538,14 @@ mod tests {
         hub.tick(start);
         hub.tick(start + Duration::from_secs(10));
         assert!(rx.try_recv().is_err(), "no keys pressed to no one");
-        // Answered at 10 s: the keys come 300 ms later, to the agent.
-        let answered = start + Duration::from_secs(10);
+        // Answered at 9 s, the agent's media not connected yet: still nothing.
         hub.set_mix(&job, &[plan(1, &[2], false), plan(2, &[1], false)]);
+        hub.tick(start + Duration::from_secs(9));
+        hub.tick(start + Duration::from_secs(10));
+        assert!(rx.try_recv().is_err(), "no keys before the agent's media flows");
+        // Its media connects at 10 s: the keys come 300 ms later, to the agent.
+        let answered = start + Duration::from_secs(10);
+        hub.media_flowing(&job, LegId(2));
         hub.tick(answered);
         hub.tick(answered + Duration::from_millis(299));
         assert!(rx.try_recv().is_err(), "not before 300 ms");

@@ -336,11 +336,14 @@ impl SipShell {
             let _ = session.close().await;
             return failed(500);
         };
-        // What the device's media says: its DTMF goes to the other parties.
+        // What the device's media says: its DTMF goes to the other parties, and once it
+        // connects its customer is on the line with someone.
         let dtmf_engine = engine.clone();
+        let (hub, media_job) = (Arc::clone(&self.media), job.clone());
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
                 match event {
+                    MediaEvent::Connected { .. } => hub.media_flowing(&media_job, leg),
                     MediaEvent::Dtmf { digit } => {
                         let digits = digit.to_string().into();
                         dtmf_engine.run(|s, now| {
