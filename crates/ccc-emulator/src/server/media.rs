@@ -542,7 +542,10 @@ mod tests {
         hub.set_mix(&job, &[plan(1, &[2], false), plan(2, &[1], false)]);
         hub.tick(start + Duration::from_secs(9));
         hub.tick(start + Duration::from_secs(10));
-        assert!(rx.try_recv().is_err(), "no keys before the agent's media flows");
+        assert!(
+            rx.try_recv().is_err(),
+            "no keys before the agent's media flows"
+        );
         // Its media connects at 10 s: the keys come 300 ms later, to the agent.
         let answered = start + Duration::from_secs(10);
         hub.media_flowing(&job, LegId(2));
