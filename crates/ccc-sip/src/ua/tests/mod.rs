@@ -80,7 +80,16 @@ const CHALLENGE: &str = "Digest realm=\"ccc.test\", nonce=\"n1\", qop=\"auth\"";
 
 fn registered(h: &mut Harness) -> Vec<u8> {
     h.ua.register(h.now);
+    let second = challenged_and_granted(h);
+    assert_eq!(h.events(), [UaEvent::Registered { expires: 300 }]);
+    second
+}
+
+/// Answers the REGISTER just sent with a digest challenge and its retry with a 200;
+/// returns the retry.
+fn challenged_and_granted(h: &mut Harness) -> Vec<u8> {
     let first = h.one_sent();
+    assert_eq!(parse(&first).unwrap().method(), Some("REGISTER"));
     h.receive(&answer(
         &first,
         401,
@@ -99,7 +108,6 @@ fn registered(h: &mut Harness) -> Vec<u8> {
         "OK",
         &[(KnownHeader::Contact, &granted(&contact))],
     ));
-    assert_eq!(h.events(), [UaEvent::Registered { expires: 300 }]);
     second
 }
 

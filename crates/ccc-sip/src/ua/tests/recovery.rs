@@ -9,26 +9,7 @@ const ICE_RESTART: &[u8] = b"v=0\r\no=- 9 10 IN IP4 10.0.0.1\r\na=ice-ufrag:new\
 /// Registers again on a new flow (the challenge was lost with the old one); returns
 /// what was sent after the registrar's 200 (the moves of the calls).
 fn registered_again(h: &mut Harness) -> Vec<Vec<u8>> {
-    let first = h.one_sent();
-    assert_eq!(parse(&first).unwrap().method(), Some("REGISTER"));
-    h.receive(&answer(
-        &first,
-        401,
-        "Unauthorized",
-        &[(KnownHeader::WwwAuthenticate, CHALLENGE)],
-    ));
-    let second = h.one_sent();
-    let contact = parse(&second)
-        .unwrap()
-        .header(KnownHeader::Contact)
-        .unwrap()
-        .to_owned();
-    h.receive(&answer(
-        &second,
-        200,
-        "OK",
-        &[(KnownHeader::Contact, &granted(&contact))],
-    ));
+    challenged_and_granted(h);
     h.sent()
 }
 
