@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use ccc_emulator::platform::InboundCall;
 use ccc_media::audio::{AudioFrame, AudioSource, WavSource};
 use ccc_media::dsp::dominant_tone;
 use ccc_workbench::{Event, Status};
@@ -18,12 +17,6 @@ use common::{Rig, build, wait_until};
 use serde_json::json;
 
 const ALICE: &str = "alice@ccc-emulator";
-
-fn customer(caller: &str, script: serde_json::Value) -> InboundCall {
-    let mut call = InboundCall::new(caller, "02150000001");
-    call.script = Some(serde_json::from_value(script).expect("a customer script"));
-    call
-}
 
 fn heard_file(dir: &Path, job: &str) -> Option<PathBuf> {
     std::fs::read_dir(dir)
@@ -61,20 +54,11 @@ async fn tones_both_ways_the_customers_digits_and_the_recording_three_ways() {
         .audio(counting_audio(Arc::clone(&heard)));
     let (wb, rec) = build(builder).await;
     wb.register(None, "default").await.unwrap();
-    let job = rig
-        .emulator
-        .with_platform(|p, now| {
-            p.place_inbound_call(
-                now,
-                customer(
-                    "13800000042",
-                    json!({"outcome": "answer", "play": {"kind": "tone", "hz": 1000},
-                           "dtmf": "7*9", "dtmf_after_ms": 300, "record": true}),
-                ),
-            )
-        })
-        .unwrap()
-        .to_string();
+    let job = rig.customer_calls_in(
+        "13800000042",
+        json!({"outcome": "answer", "play": {"kind": "tone", "hz": 1000},
+               "dtmf": "7*9", "dtmf_after_ms": 300, "record": true}),
+    );
     rec.wait_status(Status::Ringing).await;
     wb.answer().await.unwrap();
     rec.wait_for("mediaConnected", |e| {
@@ -239,14 +223,7 @@ async fn the_volume_reaches_what_the_agent_hears() {
     )
     .await;
     wb.register(None, "default").await.unwrap();
-    rig.emulator
-        .with_platform(|p, now| {
-            p.place_inbound_call(
-                now,
-                customer("13800000042", json!({"play": {"kind": "tone", "hz": 1000}})),
-            )
-        })
-        .unwrap();
+    rig.customer_calls_in("13800000042", json!({"play": {"kind": "tone", "hz": 1000}}));
     rec.wait_status(Status::Ringing).await;
     wb.answer().await.unwrap();
     wait_until("the customer's tone", || {

@@ -19,7 +19,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use ccc_core::ErrorCode;
-use ccc_emulator::platform::InboundCall;
 use ccc_media::audio::{AudioFrame, AudioSource, WavSource};
 use ccc_media::call::{CallConfig, IcePolicy};
 use ccc_media::dsp::dominant_tone;
@@ -103,16 +102,10 @@ async fn call_heard(rig: &Rig, heard: &Arc<AtomicU32>) -> (Workbench, Recorder, 
     let (wb, rec) = build(builder).await;
     wb.register(None, "default").await.unwrap();
     rec.wait_status(Status::Ready).await;
-    let mut call = InboundCall::new("13800000042", "02150000001");
-    call.script = Some(
-        serde_json::from_value(json!({"outcome": "answer", "play": {"kind": "tone", "hz": 1000}}))
-            .unwrap(),
+    let job = rig.customer_calls_in(
+        "13800000042",
+        json!({"outcome": "answer", "play": {"kind": "tone", "hz": 1000}}),
     );
-    let job = rig
-        .emulator
-        .with_platform(|p, now| p.place_inbound_call(now, call))
-        .unwrap()
-        .to_string();
     rec.wait_status(Status::Ringing).await;
     wb.answer().await.unwrap();
     rec.wait_for("mediaConnected", |e| {

@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use ccc_core::{ErrorCode, SignOutReason};
-use ccc_emulator::platform::InboundCall;
 use ccc_media::audio::{AudioFrame, AudioSource, WavSource};
 use ccc_media::dsp::dominant_tone;
 use ccc_workbench::{Event, Status};
@@ -30,17 +29,10 @@ const ALICE: &str = "alice@ccc-emulator";
 
 /// An inbound call from a customer who plays 1000 Hz, recording what it hears.
 fn singing_customer(rig: &Rig) -> String {
-    let mut call = InboundCall::new("13800000042", "02150000001");
-    call.script = Some(
-        serde_json::from_value(
-            json!({"outcome": "answer", "play": {"kind": "tone", "hz": 1000}, "record": true}),
-        )
-        .expect("a customer script"),
-    );
-    rig.emulator
-        .with_platform(|p, now| p.place_inbound_call(now, call))
-        .expect("the call is placed")
-        .to_string()
+    rig.customer_calls_in(
+        "13800000042",
+        json!({"outcome": "answer", "play": {"kind": "tone", "hz": 1000}, "record": true}),
+    )
 }
 
 /// The share of the last `frames` 20 ms frames of what the customer of `job` heard in

@@ -86,6 +86,17 @@ impl Rig {
             .to_string()
     }
 
+    /// A customer calls the hotline from `caller`, acting by `script` (a customer script
+    /// in JSON: outcome, play, dtmf, record, ...); the call's job id.
+    pub fn customer_calls_in(&self, caller: &str, script: serde_json::Value) -> String {
+        let mut call = ccc_emulator::platform::InboundCall::new(caller, "02150000001");
+        call.script = Some(serde_json::from_value(script).expect("a customer script"));
+        self.emulator
+            .with_platform(|p, now| p.place_inbound_call(now, call))
+            .expect("the call is placed")
+            .to_string()
+    }
+
     /// The agent's state at the platform.
     pub fn platform_state(&self, user: &str) -> Option<String> {
         self.emulator.with_platform(|p, _| {
